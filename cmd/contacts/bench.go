@@ -1,0 +1,19 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+// runBench dispatches the bench sub-commands.
+func runBench(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("bench: want a target: store")
+	}
+	switch args[0] {
+	case "store":
+		return runBenchStore(ctx, cfg, logger, args[1:])
+	}
+	return fmt.Errorf("bench: unknown target %q (want store)", args[0])
+}

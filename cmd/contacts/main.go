@@ -1,0 +1,60 @@
+// Command contacts runs the contacts service and its command-line verbs.
+//
+//	contacts serve            run the HTTP API (starts a private PostgreSQL when DATABASE_URL is unset)
+//	contacts migrate          apply database migrations and exit
+//	contacts bench store      measure the event store against raw PostgreSQL inserts
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: contacts <command> [arguments]
+
+commands:
+  serve          run the HTTP API; with no DATABASE_URL, on a private PostgreSQL under CONTACTS_DATA (default ./data)
+  migrate        apply the database migrations and exit
+  bench store    measure event store appends and reads beside raw PostgreSQL inserts
+
+environment:
+  DATABASE_URL   PostgreSQL connection string (default: private PostgreSQL)
+  CONTACTS_DATA  data folder (default ./data)
+  CONTACTS_ADDR  HTTP listen address (default 127.0.0.1:8080)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(ctx, os.Args[1:], logger); err != nil {
+		fmt.Fprintln(os.Stderr, "contacts:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, logger *slog.Logger) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	cfg := ConfigFromEnv()
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, cfg, logger)
+	case "migrate":
+		return runMigrate(ctx, cfg, logger)
+	case "bench":
+		return runBench(ctx, cfg, logger, args[1:])
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,13 @@
+// Package embeddedpg runs a private PostgreSQL server from the machine's own
+// binaries, for development and tests.
+//
+// Everything lives under one folder (Config.DataDir): the cluster in pgdata,
+// the unix socket in socket, the server log in postgres.log. The server
+// listens on no TCP address, only on its private unix socket, so instances
+// never compete for ports. The first Start runs initdb; later Starts reuse the
+// data. As root, initdb and postgres run as the "postgres" OS account, since
+// PostgreSQL refuses to run as root.
+//
+// The package reads /proc to tell live servers from stale pid files, so it
+// works on Linux only.
+package embeddedpg

@@ -1,0 +1,58 @@
+// Package storetest is the contract suite of the domain.EventStore port.
+// Every backend runs it from its own tests:
+//
+//	func TestContract(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) domain.EventStore {
+//			return newEmptyStore(t) // a store over a fresh, empty log
+//		})
+//	}
+//
+// Each case gets its own store from the factory, so most cases run in
+// parallel. The stress case is skipped with -short.
+package storetest
+
+import (
+	"testing"
+
+	"github.com/assoc/contacts/domain"
+)
+
+// testCase is one case of the suite. serial cases do not call t.Parallel.
+type testCase struct {
+	name   string
+	run    func(t *testing.T, s domain.EventStore)
+	serial bool
+}
+
+// group is a set of cases on one method or property of the port.
+type group struct {
+	name  string
+	cases []testCase
+}
+
+// Run runs the contract suite against stores made by newStore; each call must
+// return a store over an empty log of its own.
+func Run(t *testing.T, newStore func(t *testing.T) domain.EventStore) {
+	groups := []group{
+		{"Append", appendCases},
+		{"ExpectedVersion", expectedVersionCases},
+		{"Idempotency", idempotencyCases},
+		{"ReadStream", readStreamCases},
+		{"ReadAll", readAllCases},
+		{"Subscribe", subscribeCases},
+		{"Concurrency", concurrencyCases},
+		{"Stress", stressCases},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, c := range g.cases {
+				t.Run(c.name, func(t *testing.T) {
+					if !c.serial {
+						t.Parallel()
+					}
+					c.run(t, newStore(t))
+				})
+			}
+		})
+	}
+}
