@@ -179,4 +179,3 @@ func (s *Store) Subscribe(ctx context.Context, from domain.Position, handle func
 		timer.Stop()
 	}
 }
-
