@@ -1,0 +1,125 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// schemaVersion is the current payload version of each event type. Decode
+// upcasts older versions to the current shape, so readers see one shape.
+func schemaVersion(eventType string) int {
+	return 1
+}
+
+// newEvent returns a pointer to a zero event of the named type, for decoding.
+func newEvent(eventType string) (Event, bool) {
+	switch eventType {
+	case "CommunityCreated":
+		return &CommunityCreated{}, true
+	case "FieldDefined":
+		return &FieldDefined{}, true
+	case "FieldRemoved":
+		return &FieldRemoved{}, true
+	case "ContactRegistered":
+		return &ContactRegistered{}, true
+	case "ContactUpdated":
+		return &ContactUpdated{}, true
+	case "ContactArchived":
+		return &ContactArchived{}, true
+	case "ContactRestored":
+		return &ContactRestored{}, true
+	case "ContactDeleted":
+		return &ContactDeleted{}, true
+	case "ContactMerged":
+		return &ContactMerged{}, true
+	case "DuplicatesAbsorbed":
+		return &DuplicatesAbsorbed{}, true
+	case "ContactUnmerged":
+		return &ContactUnmerged{}, true
+	case "DuplicateReleased":
+		return &DuplicateReleased{}, true
+	case "KeyReserved":
+		return &KeyReserved{}, true
+	case "KeyReleased":
+		return &KeyReleased{}, true
+	}
+	return nil, false
+}
+
+// EventTypes lists every event type name, for catalogues and tests.
+var EventTypes = []string{
+	"CommunityCreated", "FieldDefined", "FieldRemoved",
+	"ContactRegistered", "ContactUpdated", "ContactArchived", "ContactRestored", "ContactDeleted",
+	"ContactMerged", "DuplicatesAbsorbed", "ContactUnmerged", "DuplicateReleased",
+	"KeyReserved", "KeyReleased",
+}
+
+// Encode turns an event and its metadata into what the store appends. The
+// metadata's Schema is set to the type's current version.
+func Encode(e Event, meta Metadata) (EventData, error) {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return EventData{}, fmt.Errorf("encode %s: %w", e.EventType(), err)
+	}
+	meta.Schema = schemaVersion(e.EventType())
+	metadata, err := json.Marshal(meta)
+	if err != nil {
+		return EventData{}, fmt.Errorf("encode %s metadata: %w", e.EventType(), err)
+	}
+	return EventData{ID: NewID(), Type: e.EventType(), Data: data, Metadata: metadata}, nil
+}
+
+// Decode turns a stored event back into a domain event (a value, not a
+// pointer) and its metadata.
+func Decode(r RecordedEvent) (Event, Metadata, error) {
+	var meta Metadata
+	if len(r.Metadata) > 0 {
+		if err := json.Unmarshal(r.Metadata, &meta); err != nil {
+			return nil, meta, fmt.Errorf("decode %s metadata at %s@%d: %w", r.Type, r.Stream, r.Version, err)
+		}
+	}
+	ptr, ok := newEvent(r.Type)
+	if !ok {
+		return nil, meta, fmt.Errorf("decode %s@%d: unknown event type %q", r.Stream, r.Version, r.Type)
+	}
+	if err := json.Unmarshal(r.Data, ptr); err != nil {
+		return nil, meta, fmt.Errorf("decode %s at %s@%d: %w", r.Type, r.Stream, r.Version, err)
+	}
+	return deref(ptr), meta, nil
+}
+
+// deref returns the event value a decoding pointer points to, so that type
+// switches over events match values.
+func deref(e Event) Event {
+	switch e := e.(type) {
+	case *CommunityCreated:
+		return *e
+	case *FieldDefined:
+		return *e
+	case *FieldRemoved:
+		return *e
+	case *ContactRegistered:
+		return *e
+	case *ContactUpdated:
+		return *e
+	case *ContactArchived:
+		return *e
+	case *ContactRestored:
+		return *e
+	case *ContactDeleted:
+		return *e
+	case *ContactMerged:
+		return *e
+	case *DuplicatesAbsorbed:
+		return *e
+	case *ContactUnmerged:
+		return *e
+	case *DuplicateReleased:
+		return *e
+	case *KeyReserved:
+		return *e
+	case *KeyReleased:
+		return *e
+	}
+	return e
+}

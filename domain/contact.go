@@ -1,0 +1,164 @@
+package domain
+
+import (
+	"maps"
+	"strings"
+	"time"
+)
+
+// ContactStatus is where a contact is in its life:
+// active → archived → deleted, archived → active, and merged (final).
+type ContactStatus string
+
+// The contact statuses.
+const (
+	StatusActive   ContactStatus = "active"
+	StatusArchived ContactStatus = "archived"
+	StatusDeleted  ContactStatus = "deleted"
+	StatusMerged   ContactStatus = "merged"
+)
+
+// ContactStream names a contact's stream.
+func ContactStream(id string) string { return "contact-" + id }
+
+// Contact is a contact's state, folded from its events. The zero Contact
+// (Version 0) does not exist yet.
+type Contact struct {
+	ID          string
+	CommunityID string
+	Status      ContactStatus
+	// Values holds every value by slot (built-in key, or field ID).
+	Values     map[string]string
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ArchivedAt time.Time
+	// MergedInto is the survivor of a merged contact.
+	MergedInto string
+	// StatusBeforeMerge is what an unmerge brings a merged contact back to.
+	StatusBeforeMerge ContactStatus
+	// Absorbed records, per merge ID, what this survivor took in each merge,
+	// so an unmerge can give it back.
+	Absorbed map[string][]Change
+	// MergeOf maps a merge ID to the duplicates still absorbed by it.
+	MergeOf map[string][]string
+}
+
+// Exists reports whether the contact has been registered.
+func (c *Contact) Exists() bool { return c.Version > 0 }
+
+// Value returns the value in a slot ("" when empty).
+func (c *Contact) Value(slot string) string { return c.Values[slot] }
+
+// Email, FirstName, LastName and ExternalID return the built-in values.
+func (c *Contact) Email() string      { return c.Values[KeyEmail] }
+func (c *Contact) FirstName() string  { return c.Values[KeyFirstName] }
+func (c *Contact) LastName() string   { return c.Values[KeyLastName] }
+func (c *Contact) ExternalID() string { return c.Values[KeyExternalID] }
+
+// Apply folds one event into the state. at is when it was recorded.
+func (c *Contact) Apply(e Event, version int64, at time.Time) {
+	c.Version = version
+	switch e := e.(type) {
+	case ContactRegistered:
+		c.ID, c.CommunityID, c.Status = e.ContactID, e.CommunityID, StatusActive
+		c.Values = map[string]string{}
+		for _, v := range e.Values {
+			c.set(v.FieldID, v.Field, v.Value)
+		}
+		c.CreatedAt, c.UpdatedAt = at, at
+	case ContactUpdated:
+		c.applyChanges(e.Changes)
+		c.UpdatedAt = at
+	case ContactArchived:
+		c.Status, c.ArchivedAt, c.UpdatedAt = StatusArchived, at, at
+	case ContactRestored:
+		c.Status, c.ArchivedAt, c.UpdatedAt = StatusActive, time.Time{}, at
+	case ContactDeleted:
+		c.Status, c.Values, c.UpdatedAt = StatusDeleted, map[string]string{}, at
+		c.Absorbed, c.MergeOf = nil, nil
+	case ContactMerged:
+		c.StatusBeforeMerge, c.Status, c.MergedInto, c.UpdatedAt = c.Status, StatusMerged, e.SurvivorID, at
+	case ContactUnmerged:
+		c.Status, c.MergedInto, c.UpdatedAt = c.StatusBeforeMerge, "", at
+		c.StatusBeforeMerge = ""
+	case DuplicatesAbsorbed:
+		c.applyChanges(e.Changes)
+		if c.Absorbed == nil {
+			c.Absorbed, c.MergeOf = map[string][]Change{}, map[string][]string{}
+		}
+		c.Absorbed[e.MergeID] = append(c.Absorbed[e.MergeID], e.Changes...)
+		c.MergeOf[e.MergeID] = append(c.MergeOf[e.MergeID], e.DuplicateIDs...)
+		c.UpdatedAt = at
+	case DuplicateReleased:
+		c.applyChanges(e.Changes)
+		c.MergeOf[e.MergeID] = remove(c.MergeOf[e.MergeID], e.DuplicateID)
+		if len(c.MergeOf[e.MergeID]) == 0 {
+			delete(c.MergeOf, e.MergeID)
+			delete(c.Absorbed, e.MergeID)
+		}
+		c.UpdatedAt = at
+	}
+}
+
+func (c *Contact) applyChanges(changes []Change) {
+	for _, ch := range changes {
+		c.set(ch.FieldID, ch.Field, ch.New)
+	}
+}
+
+func (c *Contact) set(fieldID, key, value string) {
+	slot := key
+	if fieldID != "" {
+		slot = fieldID
+	}
+	if value == "" {
+		delete(c.Values, slot)
+		return
+	}
+	c.Values[slot] = value
+}
+
+// clone returns a deep copy, for deciding on a state without touching it.
+func (c *Contact) clone() *Contact {
+	d := *c
+	d.Values = maps.Clone(c.Values)
+	return &d
+}
+
+// hasName reports whether the contact can be told apart: a first or last
+// name, or an email.
+func hasIdentity(values map[string]string) bool {
+	return values[KeyFirstName] != "" || values[KeyLastName] != "" || values[KeyEmail] != ""
+}
+
+// holdsKey reports whether the contact holds the unique key kind=value: it
+// is active, archived or merged (a merged duplicate's keys stay reserved,
+// passing to its survivor) and has that value.
+func (c *Contact) holdsKey(kind, normalized string) bool {
+	switch c.Status {
+	case StatusActive, StatusArchived, StatusMerged:
+		return normalizeKey(kind, c.Values[kind]) == normalized
+	}
+	return false
+}
+
+// normalizeKey returns the form in which a unique key is compared: emails
+// case-insensitively, external IDs exactly (trimmed).
+func normalizeKey(kind, value string) string {
+	value = strings.TrimSpace(value)
+	if kind == KeyEmail {
+		return strings.ToLower(value)
+	}
+	return value
+}
+
+func remove(ids []string, id string) []string {
+	out := ids[:0:0]
+	for _, x := range ids {
+		if x != id {
+			out = append(out, x)
+		}
+	}
+	return out
+}

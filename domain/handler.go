@@ -1,0 +1,177 @@
+package domain
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Handler executes commands: load the streams, fold, decide, append with the
+// expected version. It is the only writer of events.
+type Handler struct {
+	Store EventStore
+	// KeySecret keys the hash that names key reservation streams.
+	KeySecret []byte
+	// Now returns the time recorded in events (time.Now when nil).
+	Now func() time.Time
+	// Lease is how long a key claim may stay in flight (default 10 s).
+	Lease time.Duration
+}
+
+// Result is what a command did.
+type Result struct {
+	// ID is the contact (or community) the command was about.
+	ID string
+	// Version is the stream's version after the command (its ETag).
+	Version int64
+	// Position is the log position of the last event the command appended;
+	// Start when it appended nothing.
+	Position Position
+	// Changed is false when the command changed nothing and appended nothing.
+	Changed bool
+}
+
+// maxRetries bounds how often a command without If-Match is decided again
+// after a concurrent change.
+const maxRetries = 3
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (h *Handler) lease() time.Duration {
+	if h.Lease > 0 {
+		return h.Lease
+	}
+	return 10 * time.Second
+}
+
+func (h *Handler) meta(caller Caller, command string) Metadata {
+	return Metadata{
+		CommunityID:   caller.CommunityID,
+		Actor:         caller.Actor,
+		Command:       command,
+		CorrelationID: caller.CorrelationID,
+		CausationID:   caller.CausationID,
+		Time:          h.now(),
+	}
+}
+
+func (h *Handler) encode(caller Caller, command string, events []Event) ([]EventData, error) {
+	meta := h.meta(caller, command)
+	data := make([]EventData, len(events))
+	for i, e := range events {
+		d, err := Encode(e, meta)
+		if err != nil {
+			return nil, err
+		}
+		data[i] = d
+	}
+	return data, nil
+}
+
+// later returns the later of two positions.
+func later(a, b Position) Position {
+	if a.Compare(b) >= 0 {
+		return a
+	}
+	return b
+}
+
+// runContact runs a command on one contact: decide on the current state and
+// commit. A concurrent change makes it decide again (the decision checks the
+// command is still valid) unless the caller pinned a version (ifVersion > 0),
+// which then fails with EPRECONDITION.
+func (h *Handler) runContact(ctx context.Context, caller Caller, command, id string, ifVersion int64,
+	decide func(*Contact, *Community) ([]Event, error)) (Result, error) {
+	for attempt := 0; ; attempt++ {
+		community, err := LoadCommunity(ctx, h.Store, caller.CommunityID)
+		if err != nil {
+			return Result{}, err
+		}
+		c, err := LoadContact(ctx, h.Store, caller.CommunityID, id)
+		if err != nil {
+			return Result{}, err
+		}
+		if ifVersion > 0 && c.Version != ifVersion {
+			return Result{}, Errorf(EPRECONDITION, "contact %s is at version %d, not %d: read it again", id, c.Version, ifVersion)
+		}
+		events, err := decide(c, community)
+		if err != nil {
+			return Result{}, err
+		}
+		res, err := h.commit(ctx, caller, command, c, events)
+		if IsWrongExpectedVersion(err) {
+			if ifVersion > 0 {
+				return Result{}, Errorf(EPRECONDITION, "contact %s changed meanwhile: read it again", id)
+			}
+			if attempt < maxRetries {
+				continue
+			}
+		}
+		return res, err
+	}
+}
+
+// commit appends a contact's events, claiming the unique keys it gains
+// first and releasing the ones it loses afterwards.
+func (h *Handler) commit(ctx context.Context, caller Caller, command string, c *Contact, events []Event) (Result, error) {
+	if len(events) == 0 {
+		return Result{ID: c.ID, Version: c.Version}, nil
+	}
+	after := c.clone()
+	if after.Values == nil {
+		after.Values = map[string]string{}
+	}
+	for i, e := range events {
+		after.Apply(e, c.Version+int64(i)+1, h.now())
+	}
+	claim, free := keyChanges(c.Values, after.Values)
+	var claimed []string
+	unclaim := func() {
+		for _, k := range claimed {
+			h.release(context.WithoutCancel(ctx), caller, k, claim[k], c.ID) //nolint:errcheck // best effort: reclaimable anyway
+		}
+	}
+	var pos Position
+	for _, k := range sortedKeys(claim) {
+		p, err := h.reserve(ctx, caller, k, claim[k], c.ID, c.Version)
+		if err != nil {
+			unclaim()
+			return Result{}, err
+		}
+		if !p.IsStart() {
+			claimed = append(claimed, k)
+			pos = later(pos, p)
+		}
+	}
+	data, err := h.encode(caller, command, events)
+	if err != nil {
+		unclaim()
+		return Result{}, err
+	}
+	res, err := h.Store.Append(ctx, ContactStream(c.ID), Exact(c.Version), data)
+	if err != nil {
+		unclaim()
+		return Result{}, err
+	}
+	pos = later(pos, res.Position)
+	for _, k := range sortedKeys(free) {
+		if p, err := h.release(ctx, caller, k, free[k], c.ID); err == nil {
+			pos = later(pos, p)
+		}
+	}
+	return Result{ID: c.ID, Version: res.Version, Position: pos, Changed: true}, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

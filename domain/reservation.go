@@ -1,0 +1,149 @@
+package domain
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Unique keys (email, external ID) are enforced across contacts with one
+// reservation stream per key value, named by a keyed hash (no personal data
+// in stream names). A command claims the key before it records the contact
+// event that uses it, by appending KeyReserved with the reservation stream's
+// exact version; it releases keys a contact no longer uses afterwards. This
+// works on any store with expected versions, EventStoreDB included.
+//
+// A crash between the claim and the contact's own append leaves a
+// reservation whose holder does not hold the key. Such a reservation is
+// reclaimed by the next claimant once the holder has moved past the version
+// it claimed at (its command finished without the key) or, while it has
+// not, once the lease has passed (its command died).
+
+// uniqueKeys are the field keys whose values are unique in a community.
+var uniqueKeys = []string{KeyEmail, KeyExternalID}
+
+// reservation is the state of one key's reservation stream.
+type reservation struct {
+	stream        string
+	version       int64 // the stream's version, 0 when never claimed
+	holder        string
+	holderVersion int64
+	at            time.Time
+}
+
+func (h *Handler) keyStream(communityID, kind, normalized string) string {
+	mac := hmac.New(sha256.New, h.KeySecret)
+	mac.Write([]byte(communityID + "\x00" + kind + "\x00" + normalized))
+	return "key-" + hex.EncodeToString(mac.Sum(nil)[:20])
+}
+
+func (h *Handler) readReservation(ctx context.Context, stream string) (reservation, error) {
+	r := reservation{stream: stream}
+	last, err := h.Store.ReadStream(ctx, stream, Backwards, 0, 1)
+	if errors.Is(err, ErrStreamNotFound) {
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("read reservation: %w", err)
+	}
+	e, meta, err := Decode(last[0])
+	if err != nil {
+		return r, err
+	}
+	r.version, r.at = last[0].Version, meta.Time
+	if e, ok := e.(KeyReserved); ok {
+		r.holder, r.holderVersion = e.ContactID, e.HolderVersion
+	}
+	return r, nil
+}
+
+// reserve claims key kind=value for contact, whose current version is
+// version (the claim is in flight until the contact moves past it). A key
+// held by another contact is refused with ECONFLICT naming the field; a key
+// held by a duplicate merged into contact passes to it.
+func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, contact string, version int64) (Position, error) {
+	normalized := normalizeKey(kind, value)
+	stream := h.keyStream(caller.CommunityID, kind, normalized)
+	for attempt := 0; attempt < 5; attempt++ {
+		r, err := h.readReservation(ctx, stream)
+		if err != nil {
+			return Position{}, err
+		}
+		if r.holder == contact {
+			return Position{}, nil
+		}
+		if r.holder != "" {
+			holder, err := LoadContact(ctx, h.Store, caller.CommunityID, r.holder)
+			if err != nil && ErrorCode(err) != ENOTFOUND {
+				return Position{}, err
+			}
+			if err == nil {
+				transfer := holder.Status == StatusMerged && holder.MergedInto == contact
+				if holder.holdsKey(kind, normalized) && !transfer {
+					return Position{}, &Error{Code: ECONFLICT, Field: kind,
+						Message: fmt.Sprintf("%s is already used by contact %s", kind, holder.ID)}
+				}
+			}
+			inFlight := (err != nil || holder.Version <= r.holderVersion) && h.now().Sub(r.at) < h.lease()
+			if inFlight {
+				return Position{}, &Error{Code: ECONFLICT, Field: kind,
+					Message: fmt.Sprintf("%s is being claimed by another request; try again in a few seconds", kind)}
+			}
+		}
+		data, err := Encode(KeyReserved{ContactID: contact, HolderVersion: version}, h.meta(caller, "ReserveKey"))
+		if err != nil {
+			return Position{}, err
+		}
+		res, err := h.Store.Append(ctx, stream, Exact(r.version), []EventData{data})
+		if IsWrongExpectedVersion(err) {
+			continue // someone else claimed or released it meanwhile: look again
+		}
+		if err != nil {
+			return Position{}, fmt.Errorf("reserve %s: %w", kind, err)
+		}
+		return res.Position, nil
+	}
+	return Position{}, &Error{Code: ECONFLICT, Field: kind, Message: kind + " is contended; try again"}
+}
+
+// release gives up key kind=value if contact still holds its reservation.
+// Failing to release is not an error for the command (the reservation is
+// reclaimable): it is only logged by the caller.
+func (h *Handler) release(ctx context.Context, caller Caller, kind, value, contact string) (Position, error) {
+	stream := h.keyStream(caller.CommunityID, kind, normalizeKey(kind, value))
+	r, err := h.readReservation(ctx, stream)
+	if err != nil || r.holder != contact {
+		return Position{}, err
+	}
+	data, err := Encode(KeyReleased{ContactID: contact}, h.meta(caller, "ReleaseKey"))
+	if err != nil {
+		return Position{}, err
+	}
+	res, err := h.Store.Append(ctx, stream, Exact(r.version), []EventData{data})
+	if IsWrongExpectedVersion(err) {
+		return Position{}, nil // claimed by someone else meanwhile
+	}
+	return res.Position, err
+}
+
+// keyChanges returns, for each unique key, the value before and after.
+func keyChanges(before, after map[string]string) (claim, free map[string]string) {
+	claim, free = map[string]string{}, map[string]string{}
+	for _, k := range uniqueKeys {
+		b, a := normalizeKey(k, before[k]), normalizeKey(k, after[k])
+		if b == a {
+			continue
+		}
+		if a != "" {
+			claim[k] = after[k]
+		}
+		if b != "" {
+			free[k] = before[k]
+		}
+	}
+	return claim, free
+}
