@@ -1,0 +1,141 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/assoc/contacts/domain"
+)
+
+// ContactsProjector builds the communities, community_fields and contacts
+// tables: the active and archived lists, the details of any contact, the
+// fields of each community.
+type ContactsProjector struct{}
+
+// ContactsReadModel is the name of the contacts read model and its checkpoint.
+const ContactsReadModel = "contacts"
+
+// Name implements Projector.
+func (ContactsProjector) Name() string { return ContactsReadModel }
+
+// Apply implements Projector. It queues one statement per event and sends
+// the batch in one round trip (pipelined, in order, in the caller's
+// transaction).
+func (ContactsProjector) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
+	batch := &pgx.Batch{}
+	for _, r := range events {
+		e, meta, err := domain.Decode(r)
+		if err != nil {
+			return err
+		}
+		if err := queueContactEvent(batch, e, meta, r); err != nil {
+			return err
+		}
+	}
+	if batch.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, batch).Close()
+}
+
+func queueContactEvent(b *pgx.Batch, e domain.Event, meta domain.Metadata, r domain.RecordedEvent) error {
+	at := meta.Time
+	if at.IsZero() {
+		at = r.RecordedAt
+	}
+	switch e := e.(type) {
+	case domain.CommunityCreated:
+		b.Queue(`INSERT INTO communities (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
+			e.CommunityID, e.Name, at)
+	case domain.FieldDefined:
+		choices, _ := json.Marshal(nonNil(e.Field.Choices))
+		b.Queue(`INSERT INTO community_fields (community_id, field_id, key, label, type, choices, position)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			e.CommunityID, e.Field.ID, e.Field.Key, e.Field.Label, string(e.Field.Type), choices, r.Version)
+	case domain.FieldRemoved:
+		b.Queue(`UPDATE community_fields SET removed = true WHERE community_id = $1 AND field_id = $2`, e.CommunityID, e.FieldID)
+	case domain.ContactRegistered:
+		builtin, fields := splitValues(e.Values)
+		b.Queue(`INSERT INTO contacts (id, community_id, status, email, first_name, last_name, external_id, fields, version, created_at, updated_at)
+			VALUES ($1, $2, 'active', $3, $4, $5, $6, $7, $8, $9, $9)`,
+			e.ContactID, e.CommunityID, builtin[domain.KeyEmail], builtin[domain.KeyFirstName], builtin[domain.KeyLastName],
+			builtin[domain.KeyExternalID], fields, r.Version, at)
+	case domain.ContactUpdated:
+		queueChanges(b, e.ContactID, e.Changes, r.Version, at)
+	case domain.DuplicatesAbsorbed:
+		queueChanges(b, e.ContactID, e.Changes, r.Version, at)
+	case domain.DuplicateReleased:
+		queueChanges(b, e.ContactID, e.Changes, r.Version, at)
+	case domain.ContactArchived:
+		b.Queue(`UPDATE contacts SET status = 'archived', archived_at = $2, updated_at = $2, version = $3 WHERE id = $1`, e.ContactID, at, r.Version)
+	case domain.ContactRestored:
+		b.Queue(`UPDATE contacts SET status = 'active', archived_at = NULL, updated_at = $2, version = $3 WHERE id = $1`, e.ContactID, at, r.Version)
+	case domain.ContactDeleted:
+		// Personal data leaves the read model; the row only says the contact
+		// existed and was deleted.
+		b.Queue(`UPDATE contacts SET status = 'deleted', email = '', first_name = '', last_name = '', external_id = '',
+			fields = '{}', archived_at = NULL, updated_at = $2, version = $3 WHERE id = $1`, e.ContactID, at, r.Version)
+	case domain.ContactMerged:
+		b.Queue(`UPDATE contacts SET status_before_merge = status, status = 'merged', merged_into = $2, updated_at = $3, version = $4
+			WHERE id = $1`, e.ContactID, e.SurvivorID, at, r.Version)
+	case domain.ContactUnmerged:
+		b.Queue(`UPDATE contacts SET status = status_before_merge, status_before_merge = '', merged_into = NULL, updated_at = $2, version = $3
+			WHERE id = $1`, e.ContactID, at, r.Version)
+	}
+	return nil
+}
+
+// queueChanges applies value changes: built-in columns and the fields map.
+func queueChanges(b *pgx.Batch, id string, changes []domain.Change, version int64, at time.Time) {
+	var email, first, last, external *string
+	set := map[string]string{}
+	var unset []string
+	for _, ch := range changes {
+		v := ch.New
+		switch {
+		case ch.FieldID != "":
+			if v == "" {
+				unset = append(unset, ch.FieldID)
+			} else {
+				set[ch.FieldID] = v
+			}
+		case ch.Field == domain.KeyEmail:
+			email = &v
+		case ch.Field == domain.KeyFirstName:
+			first = &v
+		case ch.Field == domain.KeyLastName:
+			last = &v
+		case ch.Field == domain.KeyExternalID:
+			external = &v
+		}
+	}
+	b.Queue(`UPDATE contacts SET
+			email = coalesce($2, email), first_name = coalesce($3, first_name),
+			last_name = coalesce($4, last_name), external_id = coalesce($5, external_id),
+			fields = (fields || $6::jsonb) - $7::text[], version = $8, updated_at = $9
+		WHERE id = $1`, id, email, first, last, external, set, nonNil(unset), version, at)
+}
+
+// splitValues separates built-in values from admin-defined ones (by field ID).
+func splitValues(values []domain.Value) (builtin, fields map[string]string) {
+	builtin, fields = map[string]string{}, map[string]string{}
+	for _, v := range values {
+		if v.FieldID != "" {
+			fields[v.FieldID] = v.Value
+		} else {
+			builtin[v.Field] = v.Value
+		}
+	}
+	return builtin, fields
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+

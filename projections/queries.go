@@ -1,0 +1,265 @@
+package projections
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/assoc/contacts/domain"
+)
+
+// Queries answers reads from the read models. It returns read types, not
+// domain entities.
+type Queries struct {
+	Pool *pgxpool.Pool
+}
+
+// ContactView is a contact as the read model shows it.
+type ContactView struct {
+	ID          string
+	CommunityID string
+	Status      string
+	Email       string
+	FirstName   string
+	LastName    string
+	ExternalID  string
+	// Fields maps the community's current field keys to values.
+	Fields     map[string]string
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ArchivedAt *time.Time
+	MergedInto *string
+}
+
+// ListQuery asks for one page of a contact list.
+type ListQuery struct {
+	CommunityID string
+	Status      domain.ContactStatus // active or archived
+	Search      string               // case- and accent-blind fragment of names, email, external ID
+	Sort        string               // a SortKeys entry, "-" prefix for descending
+	Cursor      string               // from the previous page's NextCursor
+	Limit       int
+}
+
+// Page is one page of a list; NextCursor is "" on the last page.
+type Page struct {
+	Items      []ContactView
+	NextCursor string
+}
+
+// SortKeys maps the sort names clients use to columns.
+var SortKeys = map[string]string{
+	"last_name":  "last_name",
+	"first_name": "first_name",
+	"email":      "email",
+	"created":    "created_at",
+	"updated":    "updated_at",
+	"archived":   "archived_at",
+}
+
+const contactColumns = `id, community_id, status, email, first_name, last_name, external_id, fields, version, created_at, updated_at, archived_at, merged_into`
+
+// cursor is the keyset position after the last row of a page.
+type cursor struct {
+	Sort  string `json:"s"`
+	Value string `json:"v"`
+	ID    string `json:"i"`
+}
+
+// ListContacts returns one page of a community's active or archived contacts.
+func (q *Queries) ListContacts(ctx context.Context, lq ListQuery) (Page, error) {
+	sortName := lq.Sort
+	if sortName == "" {
+		sortName = "last_name"
+	}
+	desc := strings.HasPrefix(sortName, "-")
+	column, ok := SortKeys[strings.TrimPrefix(sortName, "-")]
+	if !ok || (column == "archived_at" && lq.Status != domain.StatusArchived) {
+		return Page{}, domain.FieldError("sort", "%q is not a sort key (last_name, first_name, email, created, updated, archived; - for descending)", sortName)
+	}
+	args := []any{lq.CommunityID, string(lq.Status)}
+	// Without a search, rows come straight from contacts; with one, from
+	// the matches the trigram index finds first, then sorted (letting the
+	// planner walk a name index and filter every row is slow).
+	source := `contacts c WHERE c.community_id = $1 AND c.status = $2`
+	if s := strings.TrimSpace(lq.Search); s != "" {
+		args = append(args, "%"+escapeLike(s)+"%")
+		source = `matches c WHERE true`
+	}
+	var where []string
+	if lq.Cursor != "" {
+		var cur cursor
+		raw, err := base64.RawURLEncoding.DecodeString(lq.Cursor)
+		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.Sort != sortName || !domain.ValidID(cur.ID) {
+			return Page{}, domain.FieldError("cursor", "is not a cursor of this list and sort")
+		}
+		op := ">"
+		if desc {
+			op = "<"
+		}
+		cast := "text"
+		if strings.HasSuffix(column, "_at") {
+			cast = "timestamptz"
+		}
+		args = append(args, cur.Value, cur.ID)
+		where = append(where, fmt.Sprintf("(c.%s, c.id) %s ($%d::%s, $%d::uuid)", column, op, len(args)-1, cast, len(args)))
+	}
+	order := fmt.Sprintf("c.%s, c.id", column)
+	if desc {
+		order = fmt.Sprintf("c.%s DESC, c.id DESC", column)
+	}
+	args = append(args, lq.Limit+1)
+	sql := fmt.Sprintf(`SELECT %s FROM %s%s ORDER BY %s LIMIT $%d`,
+		prefixed(contactColumns), source, andAll(where), order, len(args))
+	if source != "" && strings.HasPrefix(source, "matches") {
+		sql = `WITH matches AS MATERIALIZED (
+			SELECT * FROM contacts WHERE community_id = $1 AND status = $2 AND search LIKE fold_text($3))
+		` + sql
+	}
+	keys, err := q.fieldKeys(ctx, lq.CommunityID)
+	if err != nil {
+		return Page{}, err
+	}
+	items, err := q.scanContacts(ctx, keys, sql, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("list contacts: %w", err)
+	}
+	page := Page{Items: items}
+	if len(items) > lq.Limit {
+		page.Items = items[:lq.Limit]
+		last := page.Items[lq.Limit-1]
+		raw, _ := json.Marshal(cursor{Sort: sortName, Value: sortValue(last, column), ID: last.ID})
+		page.NextCursor = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	return page, nil
+}
+
+// Contact returns one contact in any state (ENOTFOUND when it does not
+// exist or belongs to another community).
+func (q *Queries) Contact(ctx context.Context, communityID, id string) (ContactView, error) {
+	if !domain.ValidID(id) {
+		return ContactView{}, domain.Errorf(domain.ENOTFOUND, "contact %s not found", id)
+	}
+	keys, err := q.fieldKeys(ctx, communityID)
+	if err != nil {
+		return ContactView{}, err
+	}
+	items, err := q.scanContacts(ctx, keys, `SELECT `+contactColumns+` FROM contacts WHERE id = $1 AND community_id = $2`, id, communityID)
+	if err != nil {
+		return ContactView{}, fmt.Errorf("read contact: %w", err)
+	}
+	if len(items) == 0 {
+		return ContactView{}, domain.Errorf(domain.ENOTFOUND, "contact %s not found", id)
+	}
+	return items[0], nil
+}
+
+// Fields returns a community's fields: built-ins, then admin-defined ones in
+// definition order.
+func (q *Queries) Fields(ctx context.Context, communityID string) ([]domain.Field, error) {
+	rows, err := q.Pool.Query(ctx, `SELECT field_id, key, label, type, choices FROM community_fields
+		WHERE community_id = $1 AND NOT removed ORDER BY position`, communityID)
+	if err != nil {
+		return nil, fmt.Errorf("read fields: %w", err)
+	}
+	fields := append([]domain.Field(nil), domain.BuiltinFields...)
+	custom, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Field, error) {
+		var f domain.Field
+		var typ string
+		err := row.Scan(&f.ID, &f.Key, &f.Label, &typ, &f.Choices)
+		f.Type = domain.FieldType(typ)
+		return f, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read fields: %w", err)
+	}
+	return append(fields, custom...), nil
+}
+
+// CommunityExists reports whether the communities read model has id.
+func (q *Queries) CommunityExists(ctx context.Context, id string) (bool, error) {
+	var exists bool
+	err := q.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM communities WHERE id = $1)`, id).Scan(&exists)
+	return exists, err
+}
+
+// fieldKeys maps the current field IDs of a community to their keys.
+func (q *Queries) fieldKeys(ctx context.Context, communityID string) (map[string]string, error) {
+	rows, err := q.Pool.Query(ctx, `SELECT field_id::text, key FROM community_fields WHERE community_id = $1 AND NOT removed`, communityID)
+	if err != nil {
+		return nil, fmt.Errorf("read fields: %w", err)
+	}
+	keys := map[string]string{}
+	var id, key string
+	_, err = pgx.ForEachRow(rows, []any{&id, &key}, func() error {
+		keys[id] = key
+		return nil
+	})
+	return keys, err
+}
+
+func (q *Queries) scanContacts(ctx context.Context, keys map[string]string, sql string, args ...any) ([]ContactView, error) {
+	rows, err := q.Pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (ContactView, error) {
+		var c ContactView
+		var byID map[string]string
+		err := row.Scan(&c.ID, &c.CommunityID, &c.Status, &c.Email, &c.FirstName, &c.LastName, &c.ExternalID,
+			&byID, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.ArchivedAt, &c.MergedInto)
+		c.Fields = map[string]string{}
+		for id, v := range byID {
+			if key, ok := keys[id]; ok {
+				c.Fields[key] = v
+			}
+		}
+		return c, err
+	})
+}
+
+func sortValue(c ContactView, column string) string {
+	switch column {
+	case "last_name":
+		return c.LastName
+	case "first_name":
+		return c.FirstName
+	case "email":
+		return c.Email
+	case "created_at":
+		return c.CreatedAt.Format(time.RFC3339Nano)
+	case "updated_at":
+		return c.UpdatedAt.Format(time.RFC3339Nano)
+	case "archived_at":
+		if c.ArchivedAt != nil {
+			return c.ArchivedAt.Format(time.RFC3339Nano)
+		}
+	}
+	return ""
+}
+
+func prefixed(columns string) string {
+	parts := strings.Split(columns, ", ")
+	for i, p := range parts {
+		parts[i] = "c." + p
+	}
+	return strings.Join(parts, ", ")
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func andAll(conditions []string) string {
+	if len(conditions) == 0 {
+		return ""
+	}
+	return " AND " + strings.Join(conditions, " AND ")
+}

@@ -1,0 +1,167 @@
+// Package projections turns the event log into the read models that serve
+// the admins' screens, and answers queries on them.
+//
+// Each projector applies batches of events in one PostgreSQL transaction
+// together with its checkpoint (the position of the last event applied), so
+// after a crash nothing is applied twice or lost. Projectors never append
+// events.
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/assoc/contacts/domain"
+)
+
+// Projector builds one read model.
+type Projector interface {
+	// Name identifies the read model and its checkpoint.
+	Name() string
+	// Apply applies events, in log order, inside tx.
+	Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error
+}
+
+// Runner runs projectors: each follows the log from its checkpoint.
+type Runner struct {
+	Pool   *pgxpool.Pool
+	Store  domain.EventStore
+	Logger *slog.Logger
+
+	mu       sync.Mutex
+	reached  map[string]domain.Position
+	advanced chan struct{} // closed and replaced whenever a checkpoint moves
+}
+
+// NewRunner returns a runner; call Run to start it.
+func NewRunner(pool *pgxpool.Pool, store domain.EventStore, logger *slog.Logger) *Runner {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{Pool: pool, Store: store, Logger: logger, reached: map[string]domain.Position{}, advanced: make(chan struct{})}
+}
+
+// Run runs every projector until ctx ends, restarting one that fails after
+// a pause (its checkpoint says where to resume).
+func (r *Runner) Run(ctx context.Context, projectors ...Projector) {
+	var wg sync.WaitGroup
+	for _, p := range projectors {
+		wg.Go(func() {
+			backoff := 100 * time.Millisecond
+			for ctx.Err() == nil {
+				err := r.RunOnce(ctx, p)
+				if ctx.Err() != nil {
+					return
+				}
+				r.Logger.Error("projector stopped; restarting", "projector", p.Name(), "err", err, "in", backoff)
+				select {
+				case <-ctx.Done():
+				case <-time.After(backoff):
+				}
+				backoff = min(2*backoff, 10*time.Second)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// RunOnce runs one projector from its checkpoint until ctx ends or an error.
+func (r *Runner) RunOnce(ctx context.Context, p Projector) error {
+	from, err := Checkpoint(ctx, r.Pool, p.Name())
+	if err != nil {
+		return err
+	}
+	r.advance(p.Name(), from)
+	return r.Store.Subscribe(ctx, from, func(ctx context.Context, events []domain.RecordedEvent) error {
+		last := events[len(events)-1].Position
+		err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
+			if err := p.Apply(ctx, tx, events); err != nil {
+				return err
+			}
+			return saveCheckpoint(ctx, tx, p.Name(), last)
+		})
+		if err != nil {
+			return fmt.Errorf("projector %s at %s: %w", p.Name(), events[0].Position, err)
+		}
+		r.advance(p.Name(), last)
+		return nil
+	})
+}
+
+// advance records that a projector reached pos and wakes waiters.
+func (r *Runner) advance(name string, pos domain.Position) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reached[name] = pos
+	close(r.advanced)
+	r.advanced = make(chan struct{})
+}
+
+// Reached returns the position a projector has applied up to, in this
+// process.
+func (r *Runner) Reached(name string) domain.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reached[name]
+}
+
+// ErrNotYet is returned by WaitFor when the read model did not reach the
+// position in time.
+var ErrNotYet = &domain.Error{Code: domain.EUNAVAILABLE, Message: "the read model has not caught up with that position yet; try again"}
+
+// WaitFor waits until projector name has applied pos, or until timeout
+// passes (ErrNotYet), so that a client reads its own writes.
+func (r *Runner) WaitFor(ctx context.Context, name string, pos domain.Position, timeout time.Duration) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		reached, advanced := r.reached[name], r.advanced
+		r.mu.Unlock()
+		if reached.Compare(pos) >= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return ErrNotYet
+		case <-advanced:
+		}
+	}
+}
+
+// Checkpoint reads a projector's checkpoint (the start of the log if none).
+func Checkpoint(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, name string) (domain.Position, error) {
+	var commit, prepare int64
+	err := q.QueryRow(ctx, `SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = $1`, name).
+		Scan(&commit, &prepare)
+	pos := domain.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.Start, nil
+	}
+	if err != nil {
+		return pos, fmt.Errorf("read checkpoint %s: %w", name, err)
+	}
+	return pos, nil
+}
+
+func saveCheckpoint(ctx context.Context, tx pgx.Tx, name string, pos domain.Position) error {
+	_, err := tx.Exec(ctx, `INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos, updated_at)
+		VALUES ($1, $2, $3, now())
+		ON CONFLICT (name) DO UPDATE SET commit_pos = $2, prepare_pos = $3, updated_at = now()`,
+		name, int64(pos.Commit), int64(pos.Prepare))
+	if err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", name, err)
+	}
+	return nil
+}
