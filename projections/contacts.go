@@ -138,4 +138,3 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
-

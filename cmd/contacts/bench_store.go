@@ -65,6 +65,12 @@ const rawTableDDL = `CREATE TABLE bench_raw_events (
     recorded_at timestamptz NOT NULL DEFAULT now()
 )`
 
+// rawUniqueDDL gives the raw table the store's unique indexes (-raw-unique),
+// to tell their cost from that of the store's logic.
+const rawUniqueDDL = `ALTER TABLE bench_raw_events
+    ADD UNIQUE (stream, version),
+    ADD UNIQUE (event_id)`
+
 const (
 	rawInsertOne = `INSERT INTO bench_raw_events (event_id, stream, version, type, data, metadata)
 VALUES ($1, $2, $3, $4, $5, $6)`
@@ -81,6 +87,8 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	writersFlag := fs.String("writers", "1,4,16", "comma-separated numbers of concurrent writers")
 	pagesFlag := fs.String("pages", "1000,5000", "comma-separated page sizes tried for the log read")
 	rounds := fs.Int("rounds", 5, "slices each measurement is cut into, store and raw taking turns")
+	rawUnique := fs.Bool("raw-unique", false, "diagnostic: give the raw table the store's unique (stream, version) and event_id indexes")
+	uuidV7 := fs.Bool("uuidv7", false, "diagnostic: time-ordered UUIDv7 event IDs instead of random UUIDv4")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,6 +136,9 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	defer store.Close()
 
 	uuid.EnableRandPool() // the bench makes ~3 UUIDs per event; keep that cheap
+	if *uuidV7 {
+		newEventID = func() string { return uuid.Must(uuid.NewV7()).String() }
+	}
 
 	b := &bench{
 		pool:     pool,
@@ -135,6 +146,8 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		out:      os.Stdout,
 		duration: *duration,
 		rounds:   *rounds,
+		rawUniq:  *rawUnique,
+		uuidV7:   *uuidV7,
 		runID:    time.Now().UTC().Format("20060102T150405"),
 	}
 	if err := b.printHeader(ctx, cfg, benchDir); err != nil {
@@ -154,6 +167,8 @@ type bench struct {
 	out      *os.File
 	duration time.Duration // measured time of each side of a line
 	rounds   int           // slices the duration is cut into
+	rawUniq  bool          // the raw table has the store's unique indexes
+	uuidV7   bool          // event IDs are UUIDv7
 	runID    string
 	noCkpt   bool // CHECKPOINT was refused; stop trying
 }
@@ -179,9 +194,18 @@ func (b *bench) printHeader(ctx context.Context, cfg Config, benchDir string) er
 		fmt.Fprintf(w, "            cannot be removed from an append-only log. It is meant for the private instance: unset DATABASE_URL.\n")
 	}
 	fmt.Fprintf(w, "writes:     streams %s%s-*, scratch table bench_raw_events (dropped at the end)\n", benchStreamPrefix, b.runID)
-	fmt.Fprintf(w, "raw:        plain INSERTs into bench_raw_events: same columns, identity primary key only (no\n")
-	fmt.Fprintf(w, "            streams table, no function, no unique (stream, version) or event_id index)\n")
-	fmt.Fprintf(w, "events:     %d bytes of data, %d bytes of metadata, UUID ids; batches of %d\n", len(sample.Data), len(sample.Metadata), benchBatch)
+	if b.rawUniq {
+		fmt.Fprintf(w, "raw:        plain INSERTs into bench_raw_events: same columns, identity primary key, and (-raw-unique)\n")
+		fmt.Fprintf(w, "            the store's unique (stream, version) and event_id indexes; no streams table, no function\n")
+	} else {
+		fmt.Fprintf(w, "raw:        plain INSERTs into bench_raw_events: same columns, identity primary key only (no\n")
+		fmt.Fprintf(w, "            streams table, no function, no unique (stream, version) or event_id index)\n")
+	}
+	idKind := "random UUIDv4"
+	if b.uuidV7 {
+		idKind = "time-ordered UUIDv7 (-uuidv7)"
+	}
+	fmt.Fprintf(w, "events:     %d bytes of data, %d bytes of metadata, %s ids; batches of %d\n", len(sample.Data), len(sample.Metadata), idKind, benchBatch)
 	fmt.Fprintf(w, "timing:     per line and side, a %s warm-up, then %s measured in %d slices, store and raw taking turns\n\n",
 		warmupFor(b.duration), b.duration, b.rounds)
 	return nil
@@ -194,6 +218,11 @@ func (b *bench) run(ctx context.Context, writers, pages []int) (err error) {
 	}
 	if _, err := b.pool.Exec(ctx, rawTableDDL); err != nil {
 		return fmt.Errorf("bench store: create scratch table: %w", err)
+	}
+	if b.rawUniq {
+		if _, err := b.pool.Exec(ctx, rawUniqueDDL); err != nil {
+			return fmt.Errorf("bench store: index scratch table: %w", err)
+		}
 	}
 	defer func() {
 		if _, dropErr := b.pool.Exec(cleanup, `DROP TABLE IF EXISTS bench_raw_events`); dropErr != nil {
@@ -556,6 +585,9 @@ func measure(ctx context.Context, writers int, duration time.Duration, step step
 	return rate{events: int(events.Load()), elapsed: time.Since(start)}, firstErr
 }
 
+// newEventID makes event IDs: random UUIDv4, or UUIDv7 with -uuidv7.
+var newEventID = uuid.NewString
+
 // benchEvents returns n events as one command would append them: one
 // correlation id and time, a contact each.
 func benchEvents(n int) []domain.EventData {
@@ -567,7 +599,7 @@ func benchEvents(n int) []domain.EventData {
 	for i := range events {
 		contact := uuid.New()
 		events[i] = domain.EventData{
-			ID:   uuid.NewString(),
+			ID:   newEventID(),
 			Type: benchEventType,
 			Data: fmt.Appendf(nil,
 				`{"contact_id":"%s","first_name":"Élodie","last_name":"Martin-Lefèvre","email":"elodie.martin.%s@example.org","phone":"+33 6 12 34 56 78","city":"Lyon","postcode":"69003"}`,

@@ -9,6 +9,11 @@
 //
 // Each case gets its own store from the factory, so most cases run in
 // parallel. The stress case is skipped with -short.
+//
+// Beyond the port's comments, the suite assumes that ReadStream sees an append
+// as soon as Append returns, that appends made one after the other are in the
+// log in that order, and that ReadAll shows committed events within a few
+// seconds (it may hold them back meanwhile, as the port allows).
 package storetest
 
 import (
