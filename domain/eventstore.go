@@ -24,11 +24,17 @@ type EventStore interface {
 	// the log position of the last event written.
 	//
 	// Appending a batch whose event IDs are already stored in that stream, at
-	// consecutive versions, succeeds and writes nothing: it returns the version
-	// and position those events have (an idempotent retry).
+	// consecutive versions, succeeds and writes nothing, whatever the expected
+	// version: it returns the version and position of the batch's last stored
+	// event (an idempotent retry, even after the stream moved on).
 	//
-	// Errors: *WrongExpectedVersionError (code ECONFLICT) when the version does
-	// not match or when an event ID is already used elsewhere.
+	// Once Append returns, ReadStream sees the events; appends made one after
+	// another appear in the log in that order.
+	//
+	// Errors: EINVALID for an empty batch; *WrongExpectedVersionError (code
+	// ECONFLICT) when the version does not match (Actual is the stream's
+	// version) or when an event ID is already stored elsewhere or partly
+	// overlaps a stored batch (Reason says so; Actual is then informative).
 	Append(ctx context.Context, stream string, expected ExpectedVersion, events []EventData) (AppendResult, error)
 
 	// ReadStream returns up to limit events of stream, starting at version from
@@ -40,7 +46,8 @@ type EventStore interface {
 	// strictly after position from (the zero Position reads from the start).
 	// It only returns events whose position can never be preceded by an event
 	// committed later, so a reader that resumes after the last position it
-	// saw never misses one.
+	// saw never misses one. A committed event may therefore show up a moment
+	// later (PostgreSQL: once older transactions end), never out of order.
 	ReadAll(ctx context.Context, from Position, limit int) ([]RecordedEvent, error)
 
 	// Subscribe delivers every event after from, in log order and exactly

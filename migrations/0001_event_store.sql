@@ -9,9 +9,13 @@
 -- transaction below xmin has ended, so no row can ever appear before a
 -- position already handed out.
 
+-- streams holds each stream's version. An append claims its versions by
+-- updating (or creating) its stream's row in the same statement that
+-- inserts the events (eventstore/postgres/append.go): only that row is
+-- locked, so appends to different streams commit concurrently.
 CREATE TABLE streams (
     stream  text PRIMARY KEY,
-    version bigint NOT NULL          -- number of the stream's last event, 0 when empty
+    version bigint NOT NULL          -- number of the stream's last event
 );
 
 CREATE TABLE events (
@@ -28,69 +32,3 @@ CREATE TABLE events (
     UNIQUE (stream, version),
     UNIQUE (event_id)
 );
-
--- append_events writes a batch to one stream in one round trip.
---
--- p_expected: -1 any, -2 no stream, -3 stream exists, n >= 0 exact version.
--- Raises SQLSTATE CX001 (DETAIL = actual version) on a version mismatch and
--- CX002 when an event ID is already stored elsewhere. When the batch's first
--- event ID is already in this stream, checks the whole batch is there at
--- consecutive versions and returns it without writing (an idempotent retry).
---
--- Only the stream's own row is locked, so appends to different streams run
--- and commit concurrently.
-CREATE FUNCTION append_events(
-    p_stream   text,
-    p_expected bigint,
-    p_ids      uuid[],
-    p_types    text[],
-    p_data     json[],
-    p_metadata json[]
-) RETURNS TABLE (new_version bigint, transaction_id xid8, last_id bigint, written boolean)
-LANGUAGE plpgsql AS $$
-#variable_conflict use_column
-DECLARE
-    n       int := cardinality(p_ids);
-    current bigint;
-    found_n int;
-    first_v bigint;
-    last_v  bigint;
-    same    boolean;
-BEGIN
-    INSERT INTO streams AS s (stream, version) VALUES (p_stream, 0) ON CONFLICT DO NOTHING;
-    SELECT s.version INTO current FROM streams s WHERE s.stream = p_stream FOR UPDATE;
-
-    IF EXISTS (SELECT 1 FROM events e WHERE e.event_id = p_ids[1]) THEN
-        SELECT count(*), min(e.version), max(e.version), bool_and(e.stream = p_stream)
-          INTO found_n, first_v, last_v, same
-          FROM events e WHERE e.event_id = ANY (p_ids);
-        IF same AND found_n = n AND last_v - first_v + 1 = n THEN
-            RETURN QUERY
-                SELECT e.version, e.transaction_id, e.id, false
-                  FROM events e WHERE e.stream = p_stream AND e.version = last_v;
-            RETURN;
-        END IF;
-        RAISE EXCEPTION 'event IDs already stored elsewhere' USING ERRCODE = 'CX002', DETAIL = current::text;
-    END IF;
-
-    IF NOT (p_expected = -1
-            OR (p_expected = -2 AND current = 0)
-            OR (p_expected = -3 AND current > 0)
-            OR p_expected = current) THEN
-        RAISE EXCEPTION 'wrong expected version' USING ERRCODE = 'CX001', DETAIL = current::text;
-    END IF;
-
-    UPDATE streams s SET version = current + n WHERE s.stream = p_stream;
-
-    RETURN QUERY
-        WITH written AS (
-            INSERT INTO events AS e (event_id, stream, version, type, data, metadata)
-            SELECT u.id, p_stream, current + u.ord, u.type, u.data, u.metadata
-              FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u (id, type, data, metadata, ord)
-             ORDER BY u.ord
-            RETURNING e.version, e.transaction_id, e.id
-        )
-        SELECT w.version, w.transaction_id, w.id, true
-          FROM written w ORDER BY w.version DESC LIMIT 1;
-END
-$$;

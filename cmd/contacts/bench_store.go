@@ -88,7 +88,7 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	pagesFlag := fs.String("pages", "1000,5000", "comma-separated page sizes tried for the log read")
 	rounds := fs.Int("rounds", 5, "slices each measurement is cut into, store and raw taking turns")
 	rawUnique := fs.Bool("raw-unique", false, "diagnostic: give the raw table the store's unique (stream, version) and event_id indexes")
-	uuidV7 := fs.Bool("uuidv7", false, "diagnostic: time-ordered UUIDv7 event IDs instead of random UUIDv4")
+	uuidV4 := fs.Bool("uuidv4", false, "diagnostic: random UUIDv4 event IDs instead of the service's time-ordered UUIDv7")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -136,8 +136,8 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	defer store.Close()
 
 	uuid.EnableRandPool() // the bench makes ~3 UUIDs per event; keep that cheap
-	if *uuidV7 {
-		newEventID = func() string { return uuid.Must(uuid.NewV7()).String() }
+	if *uuidV4 {
+		newEventID = uuid.NewString
 	}
 
 	b := &bench{
@@ -147,7 +147,7 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		duration: *duration,
 		rounds:   *rounds,
 		rawUniq:  *rawUnique,
-		uuidV7:   *uuidV7,
+		uuidV4:   *uuidV4,
 		runID:    time.Now().UTC().Format("20060102T150405"),
 	}
 	if err := b.printHeader(ctx, cfg, benchDir); err != nil {
@@ -168,7 +168,7 @@ type bench struct {
 	duration time.Duration // measured time of each side of a line
 	rounds   int           // slices the duration is cut into
 	rawUniq  bool          // the raw table has the store's unique indexes
-	uuidV7   bool          // event IDs are UUIDv7
+	uuidV4   bool          // event IDs are random UUIDv4 (diagnostic)
 	runID    string
 	noCkpt   bool // CHECKPOINT was refused; stop trying
 }
@@ -201,9 +201,9 @@ func (b *bench) printHeader(ctx context.Context, cfg Config, benchDir string) er
 		fmt.Fprintf(w, "raw:        plain INSERTs into bench_raw_events: same columns, identity primary key only (no\n")
 		fmt.Fprintf(w, "            streams table, no function, no unique (stream, version) or event_id index)\n")
 	}
-	idKind := "random UUIDv4"
-	if b.uuidV7 {
-		idKind = "time-ordered UUIDv7 (-uuidv7)"
+	idKind := "time-ordered UUIDv7 (as the service makes them)"
+	if b.uuidV4 {
+		idKind = "random UUIDv4 (-uuidv4)"
 	}
 	fmt.Fprintf(w, "events:     %d bytes of data, %d bytes of metadata, %s ids; batches of %d\n", len(sample.Data), len(sample.Metadata), idKind, benchBatch)
 	fmt.Fprintf(w, "timing:     per line and side, a %s warm-up, then %s measured in %d slices, store and raw taking turns\n\n",
@@ -585,8 +585,9 @@ func measure(ctx context.Context, writers int, duration time.Duration, step step
 	return rate{events: int(events.Load()), elapsed: time.Since(start)}, firstErr
 }
 
-// newEventID makes event IDs: random UUIDv4, or UUIDv7 with -uuidv7.
-var newEventID = uuid.NewString
+// newEventID makes event IDs as the service does (domain.NewID: UUIDv7), or
+// random UUIDv4 with -uuidv4.
+var newEventID = domain.NewID
 
 // benchEvents returns n events as one command would append them: one
 // correlation id and time, a contact each.

@@ -9,13 +9,10 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/domain"
@@ -53,73 +50,6 @@ func New(pool *pgxpool.Pool, logger *slog.Logger) *Store {
 func (s *Store) Close() {
 	s.cancel()
 	s.wg.Wait()
-}
-
-// expectedCode encodes an ExpectedVersion as append_events expects it.
-func expectedCode(e domain.ExpectedVersion) int64 {
-	switch {
-	case e.IsNoStream():
-		return -2
-	case e.IsStreamExists():
-		return -3
-	}
-	if v, ok := e.ExactVersion(); ok {
-		return v
-	}
-	return -1
-}
-
-// Append implements domain.EventStore.
-func (s *Store) Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.EventData) (domain.AppendResult, error) {
-	if len(events) == 0 {
-		return domain.AppendResult{}, domain.Errorf(domain.EINVALID, "append to %s: no events", stream)
-	}
-	ids := make([]string, len(events))
-	types := make([]string, len(events))
-	data := make([][]byte, len(events))
-	metadata := make([][]byte, len(events))
-	for i, e := range events {
-		ids[i], types[i], data[i], metadata[i] = e.ID, e.Type, e.Data, e.Metadata
-		if metadata[i] == nil {
-			metadata[i] = []byte("{}")
-		}
-	}
-	var (
-		result  domain.AppendResult
-		written bool
-	)
-	err := s.pool.QueryRow(ctx,
-		`SELECT new_version, transaction_id, last_id, written FROM append_events($1, $2, $3, $4, $5, $6)`,
-		stream, expectedCode(expected), ids, types, data, metadata,
-	).Scan(&result.Version, &result.Position.Commit, &result.Position.Prepare, &written)
-	if err != nil {
-		return domain.AppendResult{}, appendError(stream, expected, err)
-	}
-	if written {
-		s.wake.signal()
-	}
-	return result, nil
-}
-
-// appendError translates the errors append_events raises into the port's.
-func appendError(stream string, expected domain.ExpectedVersion, err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		actual, _ := strconv.ParseInt(pgErr.Detail, 10, 64)
-		switch {
-		case pgErr.Code == "CX001":
-			return &domain.WrongExpectedVersionError{Stream: stream, Expected: expected, Actual: actual}
-		case pgErr.Code == "CX002":
-			return &domain.WrongExpectedVersionError{Stream: stream, Expected: expected, Actual: actual,
-				Reason: "event IDs already stored elsewhere"}
-		case pgErr.Code == "23505" && pgErr.ConstraintName == "events_event_id_key":
-			return &domain.WrongExpectedVersionError{Stream: stream, Expected: expected,
-				Reason: "an event ID is already stored"}
-		case pgErr.Code == "22P02":
-			return domain.Errorf(domain.EINVALID, "append to %s: %s", stream, pgErr.Message)
-		}
-	}
-	return fmt.Errorf("append to %s: %w", stream, err)
 }
 
 const eventColumns = `transaction_id, id, event_id, stream, version, type, data, metadata, recorded_at`

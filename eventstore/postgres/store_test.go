@@ -49,8 +49,11 @@ func TestReadAllHoldsBackLaterCommits(t *testing.T) {
 	}
 	defer txA.Rollback(ctx) //nolint:errcheck
 	a := event("A")
-	if _, err := txA.Exec(ctx, `SELECT * FROM append_events('slow', -1, $1, $2, $3, $4)`,
-		[]string{a.ID}, []string{a.Type}, [][]byte{a.Data}, [][]byte{a.Metadata}); err != nil {
+	if _, err := txA.Exec(ctx, `INSERT INTO streams (stream, version) VALUES ('slow', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := txA.Exec(ctx, `INSERT INTO events (event_id, stream, version, type, data, metadata) VALUES ($1, 'slow', 1, 'A', '{}', '{}')`,
+		a.ID); err != nil {
 		t.Fatal(err)
 	}
 
