@@ -2,6 +2,7 @@
 //
 //	contacts serve            run the HTTP API (starts a private PostgreSQL when DATABASE_URL is unset)
 //	contacts migrate          apply database migrations and exit
+//	contacts seed N           register N contacts through the real command path
 //	contacts bench store      measure the event store against raw PostgreSQL inserts
 package main
 
@@ -19,6 +20,7 @@ const usage = `usage: contacts <command> [arguments]
 commands:
   serve          run the HTTP API; with no DATABASE_URL, on a private PostgreSQL under CONTACTS_DATA (default ./data)
   migrate        apply the database migrations and exit
+  seed N         register N contacts through the command path (flags: -community ID, -callers 8)
   bench store    measure event store appends and reads beside raw PostgreSQL inserts
 
 environment:
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return runServe(ctx, cfg, logger)
 	case "migrate":
 		return runMigrate(ctx, cfg, logger)
+	case "seed":
+		return runSeed(ctx, cfg, logger, args[1:])
 	case "bench":
 		return runBench(ctx, cfg, logger, args[1:])
 	case "help", "-h", "--help":

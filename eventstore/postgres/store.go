@@ -54,33 +54,62 @@ func (s *Store) Close() {
 
 const eventColumns = `transaction_id, id, event_id, stream, version, type, data, metadata, recorded_at`
 
+// readStreamQuery reads a page of one stream and, in the same round trip,
+// whether the stream exists: the stream's row joined to its events, so a
+// missing stream gives no row and an exhausted one a row without an event.
+const readStreamQuery = `SELECT e.id IS NOT NULL,
+	coalesce(e.transaction_id, '0'::xid8), coalesce(e.id, 0), coalesce(e.event_id, '00000000-0000-0000-0000-000000000000'::uuid),
+	s.stream, coalesce(e.version, 0), coalesce(e.type, ''), coalesce(e.data, '{}'::json), coalesce(e.metadata, '{}'::json),
+	coalesce(e.recorded_at, 'epoch'::timestamptz)
+FROM streams s LEFT JOIN LATERAL (
+	SELECT * FROM events e WHERE e.stream = s.stream AND %s
+) e ON true
+WHERE s.stream = $1 AND s.version > 0`
+
+var (
+	readStreamForwards  = fmt.Sprintf(readStreamQuery, `e.version >= $2 ORDER BY e.version LIMIT $3`) + ` ORDER BY e.version`
+	readStreamBackwards = fmt.Sprintf(readStreamQuery, `e.version <= $2 ORDER BY e.version DESC LIMIT $3`) + ` ORDER BY e.version DESC`
+)
+
 // ReadStream implements domain.EventStore.
 func (s *Store) ReadStream(ctx context.Context, stream string, dir domain.Direction, from int64, limit int) ([]domain.RecordedEvent, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	var query string
-	switch dir {
-	case domain.Backwards:
+	query := readStreamForwards
+	if dir == domain.Backwards {
+		query = readStreamBackwards
 		if from <= 0 {
 			from = 1<<63 - 1
 		}
-		query = `SELECT ` + eventColumns + ` FROM events WHERE stream = $1 AND version <= $2 ORDER BY version DESC LIMIT $3`
-	default:
-		query = `SELECT ` + eventColumns + ` FROM events WHERE stream = $1 AND version >= $2 ORDER BY version LIMIT $3`
 	}
-	events, err := s.query(ctx, query, stream, from, limit)
+	rows, err := s.pool.Query(ctx, query, stream, from, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}
-	if len(events) == 0 {
-		var exists bool
-		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM streams WHERE stream = $1 AND version > 0)`, stream).Scan(&exists); err != nil {
+	defer rows.Close()
+	exists := false
+	events := []domain.RecordedEvent{}
+	for rows.Next() {
+		exists = true
+		var (
+			e       domain.RecordedEvent
+			prepare int64
+			isEvent bool
+		)
+		if err := rows.Scan(&isEvent, &e.Position.Commit, &prepare, &e.ID, &e.Stream, &e.Version, &e.Type, &e.Data, &e.Metadata, &e.RecordedAt); err != nil {
 			return nil, fmt.Errorf("read stream %s: %w", stream, err)
 		}
-		if !exists {
-			return nil, domain.ErrStreamNotFound
+		if isEvent {
+			e.Position.Prepare = uint64(prepare)
+			events = append(events, e)
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	if !exists {
+		return nil, domain.ErrStreamNotFound
 	}
 	return events, nil
 }
