@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // CreateCommunity creates a community named name.
@@ -162,10 +163,19 @@ func (h *Handler) merge(ctx context.Context, caller Caller, survivorID string, d
 		}
 		duplicates[i] = d
 	}
+	if survivor.Status == StatusActive && !slices.ContainsFunc(duplicateIDs, func(id string) bool { return !survivor.absorbs(id) }) {
+		// Every duplicate is already absorbed: a retry of a completed merge.
+		return Result{ID: survivor.ID, Version: survivor.Version}, nil
+	}
 	mergeID := NewID()
+	for _, d := range duplicates {
+		if d.Status == StatusMerged && d.MergedInto == survivor.ID && !survivor.absorbs(d.ID) {
+			mergeID = d.MergeID // completing an interrupted merge: keep its ID
+		}
+	}
 	// Decide first, on the duplicates as they are, so nothing is written
 	// unless the whole merge is valid.
-	absorbed, err := survivor.Merge(community, mergeID, asUnmerged(duplicates, survivorID), take)
+	absorbed, err := survivor.Merge(community, mergeID, asUnmerged(duplicates, survivor), take)
 	if err != nil {
 		return Result{}, err
 	}
@@ -190,13 +200,14 @@ func (h *Handler) merge(ctx context.Context, caller Caller, survivorID string, d
 	return res, nil
 }
 
-// asUnmerged presents duplicates already merged into survivor (by an earlier,
-// interrupted run of the same merge) as they were before, so the merge
-// decides as the first run did.
-func asUnmerged(duplicates []*Contact, survivorID string) []*Contact {
+// asUnmerged presents duplicates already merged into survivor by an earlier,
+// interrupted run of the same merge (merged, not yet absorbed) as they were
+// before, so the merge decides as the first run did. Duplicates the
+// survivor already absorbed stay merged, so a merge listing them is refused.
+func asUnmerged(duplicates []*Contact, survivor *Contact) []*Contact {
 	out := make([]*Contact, len(duplicates))
 	for i, d := range duplicates {
-		if d.Status == StatusMerged && d.MergedInto == survivorID {
+		if d.Status == StatusMerged && d.MergedInto == survivor.ID && !survivor.absorbs(d.ID) {
 			d = d.clone()
 			d.Status = d.StatusBeforeMerge
 		}
@@ -235,7 +246,7 @@ func (h *Handler) UnmergeContact(ctx context.Context, caller Caller, survivorID,
 		// The duplicate's keys may have passed to the survivor: claim them back.
 		for _, k := range uniqueKeys {
 			if v := d.Values[k]; v != "" {
-				if _, err := h.reserve(ctx, caller, k, v, d.ID, d.Version); err != nil {
+				if _, _, err := h.reserve(ctx, caller, k, v, d.ID, d.Version); err != nil {
 					return nil, err
 				}
 			}

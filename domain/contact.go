@@ -2,6 +2,7 @@ package domain
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -37,6 +38,8 @@ type Contact struct {
 	MergedInto string
 	// StatusBeforeMerge is what an unmerge brings a merged contact back to.
 	StatusBeforeMerge ContactStatus
+	// MergeID is the merge that merged this contact.
+	MergeID string
 	// Absorbed records, per merge ID, what this survivor took in each merge,
 	// so an unmerge can give it back.
 	Absorbed map[string][]Change
@@ -79,9 +82,10 @@ func (c *Contact) Apply(e Event, version int64, at time.Time) {
 		c.Absorbed, c.MergeOf = nil, nil
 	case ContactMerged:
 		c.StatusBeforeMerge, c.Status, c.MergedInto, c.UpdatedAt = c.Status, StatusMerged, e.SurvivorID, at
+		c.MergeID = e.MergeID
 	case ContactUnmerged:
 		c.Status, c.MergedInto, c.UpdatedAt = c.StatusBeforeMerge, "", at
-		c.StatusBeforeMerge = ""
+		c.StatusBeforeMerge, c.MergeID = "", ""
 	case DuplicatesAbsorbed:
 		c.applyChanges(e.Changes)
 		if c.Absorbed == nil {
@@ -124,6 +128,17 @@ func (c *Contact) clone() *Contact {
 	d := *c
 	d.Values = maps.Clone(c.Values)
 	return &d
+}
+
+// absorbs reports whether a merge into this survivor absorbed duplicate id
+// (and no unmerge has released it since).
+func (c *Contact) absorbs(id string) bool {
+	for _, dups := range c.MergeOf {
+		if slices.Contains(dups, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasName reports whether the contact can be told apart: a first or last

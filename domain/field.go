@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"math"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -74,6 +75,8 @@ const (
 var (
 	keyPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 	phonePattern = regexp.MustCompile(`^\+?[0-9 ().\-/]{4,30}$`)
+	// numberPattern is a decimal number, with a point or a comma.
+	numberPattern = regexp.MustCompile(`^[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][+-]?[0-9]+)?$`)
 )
 
 // Normalize checks value against the field's type and returns it in its
@@ -116,9 +119,17 @@ func (f Field) Normalize(value string) (string, error) {
 		}
 		return "", FieldError(f.Key, "%q is not a date (want YYYY-MM-DD)", v)
 	case FieldNumber:
-		n, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", "."), 64)
-		if err != nil || n != n { // NaN
+		// Plain decimal notation only: ParseFloat alone would also take
+		// "Inf", "NaN", hex floats and digit underscores.
+		if !numberPattern.MatchString(v) {
 			return "", FieldError(f.Key, "%q is not a number", v)
+		}
+		n, err := strconv.ParseFloat(strings.Replace(v, ",", ".", 1), 64)
+		if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
+			return "", FieldError(f.Key, "%q is not a number", v)
+		}
+		if n == 0 {
+			n = 0 // -0 is 0
 		}
 		return strconv.FormatFloat(n, 'f', -1, 64), nil
 	case FieldChoice:

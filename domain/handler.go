@@ -131,20 +131,22 @@ func (h *Handler) commit(ctx context.Context, caller Caller, command string, c *
 	}
 	claim, free := keyChanges(c.Values, after.Values)
 	var claimed []string
+	taken := map[string]reservation{}
 	unclaim := func() {
 		for _, k := range claimed {
-			h.release(context.WithoutCancel(ctx), caller, k, claim[k], c.ID) //nolint:errcheck // best effort: reclaimable anyway
+			h.giveBack(context.WithoutCancel(ctx), caller, k, claim[k], c.ID, taken[k]) //nolint:errcheck // best effort: reclaimable anyway
 		}
 	}
 	var pos Position
 	for _, k := range sortedKeys(claim) {
-		p, err := h.reserve(ctx, caller, k, claim[k], c.ID, c.Version)
+		p, from, err := h.reserve(ctx, caller, k, claim[k], c.ID, c.Version)
 		if err != nil {
 			unclaim()
 			return Result{}, err
 		}
 		if !p.IsStart() {
 			claimed = append(claimed, k)
+			taken[k] = from
 			pos = later(pos, p)
 		}
 	}

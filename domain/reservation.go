@@ -64,50 +64,77 @@ func (h *Handler) readReservation(ctx context.Context, stream string) (reservati
 // reserve claims key kind=value for contact, whose current version is
 // version (the claim is in flight until the contact moves past it). A key
 // held by another contact is refused with ECONFLICT naming the field; a key
-// held by a duplicate merged into contact passes to it.
-func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, contact string, version int64) (Position, error) {
+// held by a duplicate merged into contact passes to it, and that
+// duplicate's reservation is returned as taken, so a command that fails
+// after the claim can give the key back (see giveBack) instead of freeing it.
+func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, contact string, version int64) (Position, reservation, error) {
 	normalized := normalizeKey(kind, value)
 	stream := h.keyStream(caller.CommunityID, kind, normalized)
 	for attempt := 0; attempt < 5; attempt++ {
 		r, err := h.readReservation(ctx, stream)
 		if err != nil {
-			return Position{}, err
+			return Position{}, reservation{}, err
 		}
 		if r.holder == contact {
-			return Position{}, nil
+			return Position{}, reservation{}, nil
 		}
+		var taken reservation
 		if r.holder != "" {
 			holder, err := LoadContact(ctx, h.Store, caller.CommunityID, r.holder)
 			if err != nil && ErrorCode(err) != ENOTFOUND {
-				return Position{}, err
+				return Position{}, reservation{}, err
 			}
-			if err == nil {
-				transfer := holder.Status == StatusMerged && holder.MergedInto == contact
-				if holder.holdsKey(kind, normalized) && !transfer {
-					return Position{}, &Error{Code: ECONFLICT, Field: kind,
+			if err == nil && holder.holdsKey(kind, normalized) {
+				if holder.Status != StatusMerged || holder.MergedInto != contact {
+					return Position{}, reservation{}, &Error{Code: ECONFLICT, Field: kind,
 						Message: fmt.Sprintf("%s is already used by contact %s", kind, holder.ID)}
 				}
+				taken = r // a transfer from a merged duplicate
 			}
 			inFlight := (err != nil || holder.Version <= r.holderVersion) && h.now().Sub(r.at) < h.lease()
 			if inFlight {
-				return Position{}, &Error{Code: ECONFLICT, Field: kind,
+				return Position{}, reservation{}, &Error{Code: ECONFLICT, Field: kind,
 					Message: fmt.Sprintf("%s is being claimed by another request; try again in a few seconds", kind)}
 			}
 		}
 		data, err := Encode(KeyReserved{ContactID: contact, HolderVersion: version}, h.meta(caller, "ReserveKey"))
 		if err != nil {
-			return Position{}, err
+			return Position{}, reservation{}, err
 		}
 		res, err := h.Store.Append(ctx, stream, Exact(r.version), []EventData{data})
 		if IsWrongExpectedVersion(err) {
 			continue // someone else claimed or released it meanwhile: look again
 		}
 		if err != nil {
-			return Position{}, fmt.Errorf("reserve %s: %w", kind, err)
+			return Position{}, reservation{}, fmt.Errorf("reserve %s: %w", kind, err)
 		}
-		return res.Position, nil
+		return res.Position, taken, nil
 	}
-	return Position{}, &Error{Code: ECONFLICT, Field: kind, Message: kind + " is contended; try again"}
+	return Position{}, reservation{}, &Error{Code: ECONFLICT, Field: kind, Message: kind + " is contended; try again"}
+}
+
+// giveBack undoes contact's claim of key kind=value when the command that
+// claimed it failed: a key taken over from a merged duplicate (taken, from
+// reserve) goes back to that duplicate, which still holds it; any other key
+// is released. Like release, it is best effort.
+func (h *Handler) giveBack(ctx context.Context, caller Caller, kind, value, contact string, taken reservation) (Position, error) {
+	if taken.holder == "" {
+		return h.release(ctx, caller, kind, value, contact)
+	}
+	stream := h.keyStream(caller.CommunityID, kind, normalizeKey(kind, value))
+	r, err := h.readReservation(ctx, stream)
+	if err != nil || r.holder != contact {
+		return Position{}, err
+	}
+	data, err := Encode(KeyReserved{ContactID: taken.holder, HolderVersion: taken.holderVersion}, h.meta(caller, "ReleaseKey"))
+	if err != nil {
+		return Position{}, err
+	}
+	res, err := h.Store.Append(ctx, stream, Exact(r.version), []EventData{data})
+	if IsWrongExpectedVersion(err) {
+		return Position{}, nil // claimed by someone else meanwhile
+	}
+	return res.Position, err
 }
 
 // release gives up key kind=value if contact still holds its reservation.
