@@ -51,6 +51,7 @@ func (h *Handler) runCommunity(ctx context.Context, caller Caller, command strin
 			return Result{}, err
 		}
 		res, err := h.appendCommunity(ctx, caller, command, c, events)
+		h.forgetCommunity(caller.CommunityID)
 		if IsWrongExpectedVersion(err) && attempt < maxRetries {
 			continue
 		}
@@ -81,7 +82,7 @@ func (h *Handler) RegisterContact(ctx context.Context, caller Caller, values map
 // RegisterContactWithID registers a new contact under a caller-chosen ID
 // (an import that must be replayable chooses its IDs).
 func (h *Handler) RegisterContactWithID(ctx context.Context, caller Caller, id string, values map[string]string) (Result, error) {
-	community, err := LoadCommunity(ctx, h.Store, caller.CommunityID)
+	community, err := h.community(ctx, caller.CommunityID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -147,7 +148,7 @@ func (h *Handler) MergeContacts(ctx context.Context, caller Caller, survivorID s
 }
 
 func (h *Handler) merge(ctx context.Context, caller Caller, survivorID string, duplicateIDs []string, take map[string]string) (Result, error) {
-	community, err := LoadCommunity(ctx, h.Store, caller.CommunityID)
+	community, err := h.community(ctx, caller.CommunityID)
 	if err != nil {
 		return Result{}, err
 	}

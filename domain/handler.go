@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -16,6 +17,8 @@ type Handler struct {
 	Now func() time.Time
 	// Lease is how long a key claim may stay in flight (default 10 s).
 	Lease time.Duration
+
+	cache communityCache
 }
 
 // Result is what a command did.
@@ -88,7 +91,7 @@ func later(a, b Position) Position {
 func (h *Handler) runContact(ctx context.Context, caller Caller, command, id string, ifVersion int64,
 	decide func(*Contact, *Community) ([]Event, error)) (Result, error) {
 	for attempt := 0; ; attempt++ {
-		community, err := LoadCommunity(ctx, h.Store, caller.CommunityID)
+		community, err := h.community(ctx, caller.CommunityID)
 		if err != nil {
 			return Result{}, err
 		}
@@ -130,25 +133,21 @@ func (h *Handler) commit(ctx context.Context, caller Caller, command string, c *
 		after.Apply(e, c.Version+int64(i)+1, h.now())
 	}
 	claim, free := keyChanges(c.Values, after.Values)
-	var claimed []string
-	taken := map[string]reservation{}
+	claims := h.claimAll(ctx, caller, c, claim)
 	unclaim := func() {
-		for _, k := range claimed {
-			h.giveBack(context.WithoutCancel(ctx), caller, k, claim[k], c.ID, taken[k]) //nolint:errcheck // best effort: reclaimable anyway
+		for _, cl := range claims {
+			if cl.err == nil && !cl.pos.IsStart() {
+				h.giveBack(context.WithoutCancel(ctx), caller, cl.kind, claim[cl.kind], c.ID, cl.taken) //nolint:errcheck // best effort: reclaimable anyway
+			}
 		}
 	}
 	var pos Position
-	for _, k := range sortedKeys(claim) {
-		p, from, err := h.reserve(ctx, caller, k, claim[k], c.ID, c.Version)
-		if err != nil {
+	for _, cl := range claims {
+		if cl.err != nil {
 			unclaim()
-			return Result{}, err
+			return Result{}, cl.err
 		}
-		if !p.IsStart() {
-			claimed = append(claimed, k)
-			taken[k] = from
-			pos = later(pos, p)
-		}
+		pos = later(pos, cl.pos)
 	}
 	data, err := h.encode(caller, command, events)
 	if err != nil {
@@ -167,6 +166,30 @@ func (h *Handler) commit(ctx context.Context, caller Caller, command string, c *
 		}
 	}
 	return Result{ID: c.ID, Version: res.Version, Position: pos, Changed: true}, nil
+}
+
+// claimResult is the outcome of claiming one unique key.
+type claimResult struct {
+	kind  string
+	pos   Position    // Start when nothing was appended (already held)
+	taken reservation // the merged duplicate's reservation taken over, if any
+	err   error
+}
+
+// claimAll claims the keys a contact gains, concurrently (each key has its
+// own reservation stream), and returns each outcome in key order.
+func (h *Handler) claimAll(ctx context.Context, caller Caller, c *Contact, claim map[string]string) []claimResult {
+	kinds := sortedKeys(claim)
+	results := make([]claimResult, len(kinds))
+	var wg sync.WaitGroup
+	for i, k := range kinds {
+		wg.Go(func() {
+			pos, taken, err := h.reserve(ctx, caller, k, claim[k], c.ID, c.Version)
+			results[i] = claimResult{kind: k, pos: pos, taken: taken, err: err}
+		})
+	}
+	wg.Wait()
+	return results
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -70,6 +70,18 @@ func (h *Handler) readReservation(ctx context.Context, stream string) (reservati
 func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, contact string, version int64) (Position, reservation, error) {
 	normalized := normalizeKey(kind, value)
 	stream := h.keyStream(caller.CommunityID, kind, normalized)
+	data, err := Encode(KeyReserved{ContactID: contact, HolderVersion: version}, h.meta(caller, "ReserveKey"))
+	if err != nil {
+		return Position{}, reservation{}, err
+	}
+	// Most keys were never claimed: try that first, in one round trip.
+	res, err := h.Store.Append(ctx, stream, NoStream, []EventData{data})
+	if err == nil {
+		return res.Position, reservation{}, nil
+	}
+	if !IsWrongExpectedVersion(err) {
+		return Position{}, reservation{}, fmt.Errorf("reserve %s: %w", kind, err)
+	}
 	for attempt := 0; attempt < 5; attempt++ {
 		r, err := h.readReservation(ctx, stream)
 		if err != nil {
@@ -97,10 +109,7 @@ func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, conta
 					Message: fmt.Sprintf("%s is being claimed by another request; try again in a few seconds", kind)}
 			}
 		}
-		data, err := Encode(KeyReserved{ContactID: contact, HolderVersion: version}, h.meta(caller, "ReserveKey"))
-		if err != nil {
-			return Position{}, reservation{}, err
-		}
+		data.ID = NewID() // a new attempt, a new event
 		res, err := h.Store.Append(ctx, stream, Exact(r.version), []EventData{data})
 		if IsWrongExpectedVersion(err) {
 			continue // someone else claimed or released it meanwhile: look again
