@@ -1,9 +1,13 @@
 package http
 
 import (
+	"context"
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/assoc/contacts/domain"
 )
 
 // problem is an RFC 9457 problem details body. Field names the input at fault
@@ -16,13 +20,88 @@ type problem struct {
 	Field  string `json:"field,omitempty"`
 }
 
+// problemTypeBase prefixes each error code to make a problem's type URI.
+const problemTypeBase = "https://contacts.invalid/problems/"
+
+// newProblem returns the problem for status, with a type naming code when
+// there is one.
+func newProblem(status int, detail, field, code string) problem {
+	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Field: field}
+	if code != "" {
+		p.Type = problemTypeBase + code
+	}
+	return p
+}
+
 // writeProblem answers with an application/problem+json body and stops the
 // handler chain.
 func writeProblem(c *gin.Context, status int, detail, field, code string) {
-	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Field: field}
-	if code != "" {
-		p.Type = "https://contacts.invalid/problems/" + code
+	writeProblemBody(c, newProblem(status, detail, field, code))
+}
+
+func writeProblemBody(c *gin.Context, p problem) {
+	if p.Status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "1")
 	}
 	c.Header("Content-Type", "application/problem+json")
-	c.AbortWithStatusJSON(status, p)
+	c.AbortWithStatusJSON(p.Status, p)
 }
+
+// statusOf maps a domain error code to its HTTP status: the one place where
+// codes meet statuses.
+func statusOf(code string) int {
+	switch code {
+	case domain.EINVALID:
+		return http.StatusBadRequest
+	case domain.ENOTFOUND:
+		return http.StatusNotFound
+	case domain.ECONFLICT:
+		return http.StatusConflict
+	case domain.EPRECONDITION:
+		return http.StatusPreconditionFailed
+	case domain.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case domain.EFORBIDDEN:
+		return http.StatusForbidden
+	case domain.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// problemOf turns err into the problem a client sees. Errors without a code
+// of their own (bugs, broken dependencies) become a generic 500, and
+// internal reports true: the caller must log the real error, which the
+// client never sees.
+func problemOf(err error) (p problem, internal bool) {
+	code := domain.ErrorCode(err)
+	status := statusOf(code)
+	if status == http.StatusInternalServerError {
+		return newProblem(status, "internal error; the request ID is in the X-Request-ID header", "", domain.EINTERNAL), true
+	}
+	var field string
+	var e *domain.Error
+	if errors.As(err, &e) {
+		field = e.Field
+	}
+	return newProblem(status, domain.ErrorMessage(err), field, code), false
+}
+
+// fail answers with the problem err maps to. An internal error is recorded
+// on the context, where the logging middleware finds it.
+func (s *Server) fail(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		// The client went away: no one reads the answer, nothing went wrong.
+		c.AbortWithStatus(statusClientClosedRequest)
+		return
+	}
+	p, internal := problemOf(err)
+	if internal || p.Status >= http.StatusInternalServerError {
+		c.Error(err) //nolint:errcheck // returns its argument
+	}
+	writeProblemBody(c, p)
+}
+
+// statusClientClosedRequest is the status (nginx's) recorded when the client
+// left before its answer was ready.
+const statusClientClosedRequest = 499

@@ -14,12 +14,54 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/assoc/contacts/apikeys"
+	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/projections"
 )
+
+// Services are what the API's routes call. Set Server.Services before the
+// server takes traffic; routes whose services are missing answer 503.
+type Services struct {
+	// Handler runs the commands.
+	Handler *domain.Handler
+	// Queries reads the read models.
+	Queries *projections.Queries
+	// Runner tells when the read models have applied a log position, for
+	// reads with after= and for the answers of commands.
+	Runner Waiter
+	// Keys authenticates callers and makes new keys.
+	Keys KeyService
+	// WaitTimeout bounds how long a read waits for its read model to reach
+	// the position a client asked for (default 5 s).
+	WaitTimeout time.Duration
+}
+
+// Waiter waits until a read model has applied a log position
+// (*projections.Runner is one).
+type Waiter interface {
+	// WaitFor returns nil once read model name has applied pos, or an
+	// EUNAVAILABLE error when timeout passes first.
+	WaitFor(ctx context.Context, name string, pos domain.Position, timeout time.Duration) error
+}
+
+// KeyService keeps API keys (*apikeys.Store is one).
+type KeyService interface {
+	// Create makes a key with role in communityID ("" for operators).
+	Create(ctx context.Context, role apikeys.Role, communityID string) (string, apikeys.Key, error)
+	// Lookup describes key: EUNAUTHORIZED or ENOTFOUND when it is not one.
+	Lookup(ctx context.Context, key string) (apikeys.Key, error)
+}
+
+// defaultWaitTimeout is how long a read waits for its read model by default.
+const defaultWaitTimeout = 5 * time.Second
 
 // Server serves the API on one address.
 type Server struct {
 	Addr   string
 	Logger *slog.Logger
+	// Services are the API's dependencies; set them before serving.
+	Services Services
 
 	engine *gin.Engine
 	server *http.Server
@@ -28,23 +70,57 @@ type Server struct {
 }
 
 // NewServer returns a server for addr with its routes registered. It answers
-// /readyz with 503 until SetReady(true).
+// /readyz with 503 until SetReady(true), and the API's routes with 503 until
+// its Services are set.
 func NewServer(addr string, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{Addr: addr, Logger: logger, engine: gin.New()}
-	s.engine.Use(gin.CustomRecovery(func(c *gin.Context, err any) {
-		s.Logger.Error("panic in handler", "path", c.Request.URL.Path, "err", err)
-		writeProblem(c, http.StatusInternalServerError, "internal error", "", "")
-	}))
+	s.engine.HandleMethodNotAllowed = true
+	s.engine.Use(s.requestID, s.logFailures, s.recover, limitBody)
 	s.engine.NoRoute(func(c *gin.Context) {
 		writeProblem(c, http.StatusNotFound, "no such route", "", "")
 	})
+	s.engine.NoMethod(func(c *gin.Context) {
+		writeProblem(c, http.StatusMethodNotAllowed, "this route does not take "+c.Request.Method, "", "")
+	})
 	s.engine.GET("/healthz", s.handleHealthz)
 	s.engine.GET("/readyz", s.handleReadyz)
+	s.routes()
 	return s
+}
+
+// routes registers the authenticated API. Every route names the roles that
+// may call it; openapi.go describes each one (a test checks).
+func (s *Server) routes() {
+	var (
+		operator = s.allow(apikeys.RoleOperator)
+		admin    = s.allow(apikeys.RoleAdmin)
+		reader   = s.allow(apikeys.RoleAdmin, apikeys.RoleAuditor)
+		anyone   = s.allow(apikeys.Roles...)
+	)
+	s.engine.GET("/openapi.json", s.authenticate, anyone, s.handleOpenAPI)
+
+	v1 := s.engine.Group("/v1", s.authenticate)
+	v1.POST("/communities", operator, s.handleCreateCommunity)
+	v1.POST("/keys", admin, s.handleCreateKey)
+
+	v1.POST("/contacts", admin, s.handleRegisterContact)
+	v1.GET("/contacts", reader, s.handleListContacts)
+	v1.GET("/archived-contacts", reader, s.handleListArchivedContacts)
+	v1.GET("/contacts/:id", reader, s.handleGetContact)
+	v1.PATCH("/contacts/:id", admin, s.handleUpdateContact)
+	v1.POST("/contacts/archive", admin, s.handleBulk(bulkArchive))
+	v1.POST("/contacts/restore", admin, s.handleBulk(bulkRestore))
+	v1.POST("/contacts/delete", admin, s.handleBulk(bulkDelete))
+	v1.POST("/contacts/:id/merge", admin, s.handleMergeContacts)
+	v1.POST("/contacts/:id/unmerge", admin, s.handleUnmergeContact)
+
+	v1.GET("/fields", reader, s.handleListFields)
+	v1.POST("/fields", admin, s.handleDefineField)
+	v1.DELETE("/fields/:key", admin, s.handleRemoveField)
 }
 
 // Handler returns the server's routes, for tests that run their own listener.
@@ -101,4 +177,12 @@ func (s *Server) handleReadyz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// waitTimeout is how long a read waits for its read model.
+func (s *Server) waitTimeout() time.Duration {
+	if s.Services.WaitTimeout > 0 {
+		return s.Services.WaitTimeout
+	}
+	return defaultWaitTimeout
 }

@@ -14,6 +14,8 @@ func runBench(ctx context.Context, cfg Config, logger *slog.Logger, args []strin
 	switch args[0] {
 	case "store":
 		return runBenchStore(ctx, cfg, logger, args[1:])
+	case "contacts":
+		return runBenchContacts(ctx, cfg, logger, args[1:])
 	}
 	return fmt.Errorf("bench: unknown target %q (want store)", args[0])
 }

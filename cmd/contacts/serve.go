@@ -3,30 +3,56 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os"
+	"sync"
 	"time"
 
+	"github.com/assoc/contacts/apikeys"
+	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/eventstore/postgres"
 	chttp "github.com/assoc/contacts/http"
+	"github.com/assoc/contacts/projections"
 )
 
 // runServe runs the service until ctx ends (SIGINT or SIGTERM), then stops it
-// cleanly: HTTP first, then the store, then the database (the private
-// PostgreSQL included).
+// cleanly: HTTP first, then the projectors, the store and the database (the
+// private PostgreSQL included).
 func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	db, err := openDatabase(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	secret, err := keySecret(cfg)
+	if err != nil {
+		return err
+	}
 
 	store := postgres.New(db.Pool, logger)
 	defer store.Close()
+	handler := &domain.Handler{Store: store, KeySecret: secret}
+	keys := apikeys.New(db.Pool)
+	if err := bootstrap(ctx, cfg, db.Pool, keys, handler, os.Stdout); err != nil {
+		return err
+	}
+
+	runner := projections.NewRunner(db.Pool, store, logger)
+	projectorCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
+	var projectors sync.WaitGroup
+	projectors.Go(func() { runner.Run(projectorCtx, projections.ContactsProjector{}) })
+	defer func() { stopProjectors(); projectors.Wait() }()
 
 	server := chttp.NewServer(cfg.Addr, logger)
+	server.Services = chttp.Services{
+		Handler: handler,
+		Queries: &projections.Queries{Pool: db.Pool},
+		Runner:  runner,
+		Keys:    keys,
+	}
 	if err := server.Open(); err != nil {
 		return err
 	}
-	// Deferred last, so it runs first: no request reaches a closed store.
+	// Deferred last, so it runs first: no request reaches a stopped service.
 	defer func() {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -46,6 +46,41 @@ func TestServeOnEmbeddedDefault(t *testing.T) {
 		}
 	}
 
+	// The first start printed an admin key and saved it: use it as a new
+	// user would, with the curl line's request.
+	saved, err := os.ReadFile(filepath.Join(dataDir, "secrets", "bootstrap-keys.txt"))
+	if err != nil {
+		t.Fatalf("bootstrap keys not saved: %v", err)
+	}
+	m := regexp.MustCompile(`its admin key:\s+(\S+)`).FindSubmatch(saved)
+	if m == nil {
+		t.Fatalf("no admin key in:\n%s", saved)
+	}
+	adminKey := string(m[1])
+	req, _ := http.NewRequest("POST", url+"/v1/contacts", strings.NewReader(`{"first_name":"Hélène","last_name":"Dupré","email":"helene@example.org"}`))
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("register with the bootstrap admin key = %d %s", resp.StatusCode, body)
+	}
+	req, _ = http.NewRequest("GET", url+"/v1/contacts?q=helene", nil)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Dupré") {
+		t.Fatalf("search helene = %d %s, want Hélène Dupré", resp.StatusCode, body)
+	}
+
 	pidFile := filepath.Join(dataDir, "postgres", "pgdata", "postmaster.pid")
 	if _, err := os.Stat(pidFile); err != nil {
 		t.Fatalf("private PostgreSQL not running under the data folder: %v", err)

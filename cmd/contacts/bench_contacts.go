@@ -1,0 +1,799 @@
+package main
+
+// contacts bench contacts: the contacts read model at 100,000 contacts.
+//
+// It seeds a community named "bench" through the real command path (the
+// domain handler, key reservations and all), runs the contacts projector,
+// rebuilds the read model from the whole log, then measures the latency of
+// the admins' list queries (projections.Queries.ListContacts) beside a raw
+// baseline: the equivalent plain SQL on a scratch table with the same rows
+// and plain indexes, in the same run, the two sides taking turns.
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/eventstore/postgres"
+	"github.com/assoc/contacts/projections"
+)
+
+const (
+	// bcCommunityName names the community the bench seeds and reuses.
+	bcCommunityName = "bench"
+	// bcArchivedPercent of the seeded contacts are archived.
+	bcArchivedPercent = 30
+	// bcPoolConns holds the callers, their concurrent key claims, the
+	// projector and the store's notifier and listener.
+	bcPoolConns = 32
+	// bcCatchUpTimeout bounds a wait for the projector.
+	bcCatchUpTimeout = 20 * time.Minute
+	// Page sizes of the measured lists.
+	bcActivePage   = 50
+	bcArchivedPage = 1000
+)
+
+// Targets.
+const (
+	bcTargetRebuild     = 50_000.0 // events/s
+	bcTargetArchivedP99 = 50 * time.Millisecond
+	bcTargetActiveP99   = 10 * time.Millisecond
+	bcTargetSearchP99   = 30 * time.Millisecond
+)
+
+// The raw baseline: the list columns of the contacts read model in a plain
+// table, a plain btree for the sorted list and a trigram index on a plain
+// lower(...) expression for the search. (first_name and last_name keep the
+// read model's fr-x-icu collation, so both sides sort alike; the search
+// expression names one collation so lower() knows which to use.)
+const (
+	bcPlainTable  = "bench_plain_contacts"
+	bcPlainSearch = `lower(first_name || ' ' || last_name || ' ' || (email COLLATE "fr-x-icu"))`
+	bcPlainCreate = `CREATE TABLE bench_plain_contacts AS
+SELECT id, community_id, status, email, first_name, last_name, external_id FROM contacts`
+	bcPlainIndexList   = `CREATE INDEX bench_plain_contacts_list ON bench_plain_contacts (community_id, status, last_name, id)`
+	bcPlainIndexSearch = `CREATE INDEX bench_plain_contacts_search ON bench_plain_contacts USING gin ((` + bcPlainSearch + `) gin_trgm_ops)`
+	bcPlainColumns     = `id, community_id, status, email, first_name, last_name, external_id`
+
+	bcPlainFirstPage = `SELECT ` + bcPlainColumns + ` FROM bench_plain_contacts
+WHERE community_id = $1 AND status = $2 ORDER BY last_name, id LIMIT $3`
+	bcPlainAfter = `SELECT ` + bcPlainColumns + ` FROM bench_plain_contacts
+WHERE community_id = $1 AND status = $2 AND (last_name, id) > ($3, $4::uuid) ORDER BY last_name, id LIMIT $5`
+	bcPlainSearchPage = `SELECT ` + bcPlainColumns + ` FROM bench_plain_contacts
+WHERE community_id = $1 AND status = $2 AND ` + bcPlainSearch + ` LIKE $3 ORDER BY last_name, id LIMIT $4`
+)
+
+// Names with accents (seed.go's and more), so the data exercises the French
+// collation and the accent-blind search.
+var (
+	bcFirstNames = slices.Concat(seedFirstNames, []string{
+		"Adèle", "Aurélie", "Benoît", "Cécile", "Cédric", "Clémence", "Côme", "Élise", "Frédéric", "Gérard",
+		"Héloïse", "Jérémie", "Joël", "Maïté", "Mélanie", "Rémi", "Ségolène", "Stéphane", "Valérie", "Anaëlle",
+	})
+	bcLastNameBases = slices.Concat(seedLastNames, []string{
+		"Béranger", "Castaño", "Desbordes", "Fénelon", "Guérin", "Lefebvre", "Mérimée", "Pétain", "Régnier", "Thévenin",
+	})
+	// bcLastNames are the bases and every double-barrelled pair of two of
+	// them: 30 + 30×29 = 900 variants.
+	bcLastNames = func() []string {
+		names := slices.Clone(bcLastNameBases)
+		for _, a := range bcLastNameBases {
+			for _, b := range bcLastNameBases {
+				if a != b {
+					names = append(names, a+"-"+b)
+				}
+			}
+		}
+		return names
+	}()
+	bcMailDomains = []string{"exemple.fr", "exemple.org", "courriel.example.net", "asso-quartier.example.org"}
+	// bcFold spells a name as an email's local part: lower case, no accents.
+	bcFold = strings.NewReplacer(
+		"à", "a", "â", "a", "ä", "a", "ç", "c", "é", "e", "è", "e", "ê", "e", "ë", "e",
+		"î", "i", "ï", "i", "ô", "o", "ö", "o", "ù", "u", "û", "u", "ü", "u", "ÿ", "y", "ñ", "n",
+		"œ", "oe", "æ", "ae",
+	)
+)
+
+// bcSearches are the search fragments, by kind: names typed without
+// accents, email fragments, and three letters.
+var bcSearches = []struct {
+	kind      string
+	fragments []string
+}{
+	{"names without accents", []string{"helene", "lefevre", "elodie", "francois", "eluard", "chenier", "noel", "duboeuf", "jerome lemaitre", "raphael"}},
+	{"email fragments", []string{"@exemple.fr", "courriel", "helene.dupre", "lefevre-girard", "12345", "4242@", ".777@", "zoe.benoit"}},
+	{"3 letters", []string{"ber", "eve", "oel", "aud", "ier", "lem", "gir", "ard", "ene", "ain"}},
+}
+
+// bcContactValues returns the values of the bench's contact number i: one
+// of 40 first names, one of 900 last names, an email and external ID unique
+// in the community.
+func bcContactValues(i int) map[string]string {
+	r := rand.New(rand.NewPCG(uint64(i), 0x636f6e7461637473))
+	first := bcFirstNames[r.IntN(len(bcFirstNames))]
+	last := bcLastNames[r.IntN(len(bcLastNames))]
+	email := fmt.Sprintf("%s.%s.%d@%s", bcFold.Replace(strings.ToLower(first)), bcFold.Replace(strings.ToLower(last)),
+		i, bcMailDomains[r.IntN(len(bcMailDomains))])
+	return map[string]string{
+		domain.KeyFirstName:  first,
+		domain.KeyLastName:   last,
+		domain.KeyEmail:      email,
+		domain.KeyExternalID: fmt.Sprintf("M%07d", i),
+	}
+}
+
+// runBenchContacts implements "contacts bench contacts".
+func runBenchContacts(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("bench contacts", flag.ContinueOnError)
+	n := fs.Int("n", 100_000, "contacts in the bench community (seeded once, reused by later runs)")
+	requests := fs.Int("requests", 2000, "measured queries per scenario and side")
+	callers := fs.Int("callers", 8, "concurrent callers registering and archiving")
+	useURL := fs.Bool("use-database-url", false, "allow running against DATABASE_URL: it registers -n contacts there and TRUNCATEs and rebuilds its read models")
+	keepPlain := fs.Bool("keep-plain", false, "diagnostic: keep the scratch table "+bcPlainTable+" (for EXPLAIN)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n <= 0 || *requests <= 0 || *callers <= 0 {
+		return fmt.Errorf("bench contacts: -n, -requests and -callers must be positive")
+	}
+	benchDir := ""
+	if cfg.DatabaseURL == "" {
+		dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "bench-contacts"))
+		if err != nil {
+			return fmt.Errorf("bench contacts: %w", err)
+		}
+		benchDir, cfg.DataDir = dir, dir
+	} else if !*useURL {
+		return fmt.Errorf("bench contacts: DATABASE_URL is set: the bench would register %d contacts there and truncate and rebuild "+
+			"its read models; unset it (a private bench cluster is used) or pass -use-database-url", *n)
+	}
+	db, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return fmt.Errorf("bench contacts: %w", err)
+	}
+	defer db.Close()
+	poolCfg, err := pgxpool.ParseConfig(db.Pool.Config().ConnString())
+	if err != nil {
+		return fmt.Errorf("bench contacts: %w", err)
+	}
+	poolCfg.MaxConns = bcPoolConns
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		return fmt.Errorf("bench contacts: connect: %w", err)
+	}
+	defer pool.Close()
+	store := postgres.New(pool, logger)
+	defer store.Close()
+	secret, err := keySecret(cfg)
+	if err != nil {
+		return fmt.Errorf("bench contacts: %w", err)
+	}
+	b := &contactsBench{
+		pool:     pool,
+		store:    store,
+		logger:   logger,
+		handler:  &domain.Handler{Store: store, KeySecret: secret},
+		queries:  &projections.Queries{Pool: pool},
+		out:      os.Stdout,
+		n:        *n,
+		requests: *requests,
+		callers:  *callers,
+		rng:      rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1)),
+	}
+	if err := b.printHeader(ctx, benchDir); err != nil {
+		return err
+	}
+	err = b.run(ctx, *keepPlain)
+	if benchDir != "" {
+		fmt.Fprintf(b.out, "\nThe bench cluster is left in %s (remove that folder to reclaim the space; a re-run reuses its contacts).\n", benchDir)
+	}
+	return err
+}
+
+// contactsBench holds what the steps share.
+type contactsBench struct {
+	pool     *pgxpool.Pool
+	store    *postgres.Store
+	logger   *slog.Logger
+	handler  *domain.Handler
+	queries  *projections.Queries
+	out      *os.File
+	n        int
+	requests int
+	callers  int
+	rng      *rand.Rand
+
+	projector *bcProjector // the running projector, if any
+	community string
+}
+
+func (b *contactsBench) printHeader(ctx context.Context, benchDir string) error {
+	var version, fsync, syncCommit, sharedBuffers, workMem string
+	err := b.pool.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('fsync'),
+		current_setting('synchronous_commit'), current_setting('shared_buffers'), current_setting('work_mem')`).
+		Scan(&version, &fsync, &syncCommit, &sharedBuffers, &workMem)
+	if err != nil {
+		return fmt.Errorf("bench contacts: read server settings: %w", err)
+	}
+	w := b.out
+	fmt.Fprintf(w, "contacts bench contacts\n")
+	fmt.Fprintf(w, "machine:    %d CPUs, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(w, "postgresql: %s (fsync=%s, synchronous_commit=%s, shared_buffers=%s, work_mem=%s)\n",
+		version, fsync, syncCommit, sharedBuffers, workMem)
+	if benchDir != "" {
+		fmt.Fprintf(w, "database:   private bench cluster in %s (your data under %s is untouched)\n", benchDir, filepath.Dir(benchDir))
+	} else {
+		fmt.Fprintf(w, "database:   DATABASE_URL (-use-database-url): contacts registered there stay in its log\n")
+	}
+	fmt.Fprintf(w, "data:       community %q, %s contacts (%d%% archived), %d first names x %d last names, unique emails\n",
+		bcCommunityName, thousands(float64(b.n)), bcArchivedPercent, len(bcFirstNames), len(bcLastNames))
+	fmt.Fprintf(w, "raw:        plain SQL on scratch table %s (same rows, list columns only): btree (community_id, status,\n", bcPlainTable)
+	fmt.Fprintf(w, "            last_name, id), gin trigram on %s; dropped at the end\n", bcPlainSearch)
+	fmt.Fprintf(w, "timing:     %d queries per scenario and side, one at a time, service and raw taking turns, after %d unmeasured each\n\n",
+		b.requests, bcWarmup(b.requests))
+	return nil
+}
+
+func (b *contactsBench) run(ctx context.Context, keepPlain bool) (err error) {
+	defer b.stopProjector()
+
+	// 1. The bench community: reuse it, top it up, or seed it.
+	if err := b.startProjector(ctx); err != nil {
+		return err
+	}
+	if _, err := b.catchUp(ctx); err != nil {
+		return err
+	}
+	if err := b.ensureCommunity(ctx); err != nil {
+		return err
+	}
+	if err := b.ensureContacts(ctx); err != nil {
+		return err
+	}
+	b.stopProjector()
+
+	// 2. Rebuild the read model from the start of the log.
+	rebuildRate, err := b.rebuild(ctx)
+	if err != nil {
+		return err
+	}
+
+	// 3. Queries, beside the raw baseline.
+	cleanup := context.WithoutCancel(ctx)
+	if _, err := b.pool.Exec(ctx, `DROP TABLE IF EXISTS `+bcPlainTable); err != nil {
+		return fmt.Errorf("bench contacts: drop old scratch table: %w", err)
+	}
+	for _, stmt := range []string{bcPlainCreate, bcPlainIndexList, bcPlainIndexSearch, `VACUUM ANALYZE ` + bcPlainTable} {
+		if _, err := b.pool.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("bench contacts: scratch table: %s: %w", firstLine(stmt), err)
+		}
+	}
+	if !keepPlain {
+		defer func() {
+			if _, dropErr := b.pool.Exec(cleanup, `DROP TABLE IF EXISTS `+bcPlainTable); dropErr != nil {
+				err = errors.Join(err, fmt.Errorf("bench contacts: drop scratch table: %w", dropErr))
+			}
+		}()
+	}
+	if _, err := b.pool.Exec(ctx, `CHECKPOINT`); err != nil {
+		fmt.Fprintf(b.out, "(no CHECKPOINT before the queries: %v)\n", err)
+	}
+
+	var lines []bcLine
+	line, err := b.archivedFirstPage(ctx)
+	if err != nil {
+		return err
+	}
+	lines = append(lines, line)
+	line, err = b.activePages(ctx)
+	if err != nil {
+		return err
+	}
+	lines = append(lines, line)
+	for _, s := range bcSearches {
+		line, err := b.search(ctx, s.kind, s.fragments)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, line)
+	}
+
+	fmt.Fprintf(b.out, "\n%-32s %8s %8s %8s %8s %9s %8s  %-16s\n", "scenario", "p50", "p95", "p99", "max", "raw p99", "p99/raw", "target")
+	fmt.Fprintln(b.out, strings.Repeat("-", 110))
+	verdict := func(ok bool) string {
+		if ok {
+			return "ok"
+		}
+		return "MISSED"
+	}
+	fmt.Fprintf(b.out, "%-32s %8s %8s %8s %8s %9s %8s  %-16s %s\n", "rebuild read model (events/s)",
+		thousands(rebuildRate), "", "", "", "", "", ">= "+thousands(bcTargetRebuild), verdict(rebuildRate >= bcTargetRebuild))
+	for _, l := range lines {
+		s, r := l.service, l.raw
+		fmt.Fprintf(b.out, "%-32s %8s %8s %8s %8s %9s %8.2f  %-16s %s\n", l.name,
+			ms(s.pct(50)), ms(s.pct(95)), ms(s.pct(99)), ms(s.max()), ms(r.pct(99)),
+			float64(s.pct(99))/float64(max(r.pct(99), time.Microsecond)), "p99 <= "+ms(l.target), verdict(s.pct(99) <= l.target))
+		fmt.Fprintf(b.out, "%-32s %8s %8s %8s %8s\n", "  raw (plain SQL)", ms(r.pct(50)), ms(r.pct(95)), ms(r.pct(99)), ms(r.max()))
+	}
+	return nil
+}
+
+// bcProjector is a running projections.Runner with the contacts projector.
+type bcProjector struct {
+	runner *projections.Runner
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (b *contactsBench) startProjector(ctx context.Context) error {
+	if b.projector != nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	p := &bcProjector{runner: projections.NewRunner(b.pool, b.store, b.logger), cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.runner.Run(ctx, projections.ContactsProjector{})
+	}()
+	b.projector = p
+	return nil
+}
+
+func (b *contactsBench) stopProjector() {
+	if b.projector == nil {
+		return
+	}
+	b.projector.cancel()
+	<-b.projector.done
+	b.projector = nil
+}
+
+// catchUp waits until the running projector has applied the whole log, and
+// returns how many events the log holds.
+func (b *contactsBench) catchUp(ctx context.Context) (int64, error) {
+	end, count, err := b.logEnd(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := b.projector.runner.WaitFor(ctx, projections.ContactsReadModel, end, bcCatchUpTimeout); err != nil {
+		return 0, fmt.Errorf("bench contacts: wait for the projector to reach %s: %w", end, err)
+	}
+	return count, nil
+}
+
+// logEnd returns the position of the log's last event and the number of
+// events in the log.
+func (b *contactsBench) logEnd(ctx context.Context) (domain.Position, int64, error) {
+	var (
+		pos   domain.Position
+		id    int64
+		count int64
+	)
+	err := b.pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&count)
+	if err != nil {
+		return pos, 0, fmt.Errorf("bench contacts: count events: %w", err)
+	}
+	err = b.pool.QueryRow(ctx, `SELECT transaction_id, id FROM events ORDER BY transaction_id DESC, id DESC LIMIT 1`).
+		Scan(&pos.Commit, &id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.Start, 0, nil
+	}
+	if err != nil {
+		return pos, 0, fmt.Errorf("bench contacts: find end of log: %w", err)
+	}
+	pos.Prepare = uint64(id)
+	return pos, count, nil
+}
+
+func (b *contactsBench) caller() domain.Caller {
+	return domain.Caller{CommunityID: b.community, Actor: "bench", CorrelationID: domain.NewID()}
+}
+
+// ensureCommunity finds the community named "bench" in the read model, or
+// creates it.
+func (b *contactsBench) ensureCommunity(ctx context.Context) error {
+	err := b.pool.QueryRow(ctx, `SELECT id::text FROM communities WHERE name = $1 ORDER BY created_at LIMIT 1`, bcCommunityName).
+		Scan(&b.community)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("bench contacts: look up community %q: %w", bcCommunityName, err)
+	}
+	res, err := b.handler.CreateCommunity(ctx, domain.Caller{Actor: "bench", CorrelationID: domain.NewID()}, bcCommunityName)
+	if err != nil {
+		return fmt.Errorf("bench contacts: create community: %w", err)
+	}
+	b.community = res.ID
+	return b.projector.runner.WaitFor(ctx, projections.ContactsReadModel, res.Position, bcCatchUpTimeout)
+}
+
+// counts returns the community's contacts in the read model: all, archived.
+func (b *contactsBench) counts(ctx context.Context) (total, archived int, err error) {
+	err = b.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'archived') FROM contacts WHERE community_id = $1`,
+		b.community).Scan(&total, &archived)
+	if err != nil {
+		err = fmt.Errorf("bench contacts: count contacts: %w", err)
+	}
+	return total, archived, err
+}
+
+// ensureContacts registers contacts until the community holds b.n, then
+// archives active ones until 30% of b.n are archived, printing the rates.
+func (b *contactsBench) ensureContacts(ctx context.Context) error {
+	total, archived, err := b.counts(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "community %s (%q): %s contacts, %s archived\n", b.community, bcCommunityName, thousands(float64(total)), thousands(float64(archived)))
+	if total < b.n {
+		missing := b.n - total
+		fmt.Fprintf(b.out, "registering %s contacts through domain.Handler.RegisterContact, %d callers (projector stopped meanwhile)...\n",
+			thousands(float64(missing)), b.callers)
+		b.stopProjector()
+		r, err := b.concurrently(ctx, "register", missing, func(ctx context.Context, caller domain.Caller, i int) error {
+			_, err := b.handler.RegisterContact(ctx, caller, bcContactValues(total+i))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.out, "register: %s contacts in %s: %s contacts/s with %d callers\n",
+			thousands(float64(r.events)), r.elapsed.Round(time.Millisecond), thousands(r.perSecond()), b.callers)
+		if err := b.timedCatchUp(ctx, "register"); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(b.out, "register: skipped (the community already holds %s contacts; remove the bench folder to measure it again)\n",
+			thousands(float64(total)))
+	}
+	wantArchived := b.n * bcArchivedPercent / 100
+	if archived < wantArchived {
+		ids, err := b.activeIDs(ctx, wantArchived-archived)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.out, "archiving %s contacts through domain.Handler.ArchiveContact, %d callers (projector stopped meanwhile)...\n",
+			thousands(float64(len(ids))), b.callers)
+		b.stopProjector()
+		r, err := b.concurrently(ctx, "archive", len(ids), func(ctx context.Context, caller domain.Caller, i int) error {
+			_, err := b.handler.ArchiveContact(ctx, caller, ids[i])
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.out, "archive:  %s contacts in %s: %s contacts/s with %d callers\n",
+			thousands(float64(r.events)), r.elapsed.Round(time.Millisecond), thousands(r.perSecond()), b.callers)
+		if err := b.timedCatchUp(ctx, "archive"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timedCatchUp starts the projector from its checkpoint, waits until it has
+// applied the whole log and prints the rate of the events it applied.
+func (b *contactsBench) timedCatchUp(ctx context.Context, after string) error {
+	from, err := projections.Checkpoint(ctx, b.pool, projections.ContactsReadModel)
+	if err != nil {
+		return fmt.Errorf("bench contacts: %w", err)
+	}
+	var behind int64
+	err = b.pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE (transaction_id, id) > ($1::xid8, $2)`,
+		strconv.FormatUint(from.Commit, 10), int64(from.Prepare)).Scan(&behind)
+	if err != nil {
+		return fmt.Errorf("bench contacts: count events behind the projector: %w", err)
+	}
+	start := time.Now()
+	if err := b.startProjector(ctx); err != nil {
+		return err
+	}
+	if _, err := b.catchUp(ctx); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	fmt.Fprintf(b.out, "catch-up after %s: the projector applied %s events in %s: %s events/s\n", after,
+		thousands(float64(behind)), elapsed.Round(time.Millisecond), thousands(float64(behind)/elapsed.Seconds()))
+	return nil
+}
+
+// activeIDs returns n active contacts of the community, picked at random.
+func (b *contactsBench) activeIDs(ctx context.Context, n int) ([]string, error) {
+	rows, err := b.pool.Query(ctx, `SELECT id::text FROM contacts WHERE community_id = $1 AND status = 'active' ORDER BY random() LIMIT $2`,
+		b.community, n)
+	if err != nil {
+		return nil, fmt.Errorf("bench contacts: pick contacts to archive: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("bench contacts: pick contacts to archive: %w", err)
+	}
+	return ids, nil
+}
+
+// concurrently runs do for i in [0, n) on b.callers goroutines and returns
+// the rate. The first error stops them all.
+func (b *contactsBench) concurrently(ctx context.Context, what string, n int, do func(context.Context, domain.Caller, int) error) (rate, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next, done atomic.Int64
+		once       sync.Once
+		firstErr   error
+		wg         sync.WaitGroup
+	)
+	caller := b.caller()
+	start := time.Now()
+	for range b.callers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if err := do(ctx, caller, i); err != nil {
+					once.Do(func() {
+						firstErr = fmt.Errorf("bench contacts: %s #%d: %w", what, i, err)
+						cancel()
+					})
+					return
+				}
+				if d := done.Add(1); d%10_000 == 0 {
+					b.logger.Info(what, "done", d, "of", n, "per_second", int(float64(d)/time.Since(start).Seconds()))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return rate{events: int(done.Load()), elapsed: time.Since(start)}, firstErr
+}
+
+// rebuild empties the contacts read model and its checkpoint, then times
+// the projector replaying the whole log. It returns events/s.
+func (b *contactsBench) rebuild(ctx context.Context) (float64, error) {
+	if _, err := b.pool.Exec(ctx, `TRUNCATE contacts, communities, community_fields`); err != nil {
+		return 0, fmt.Errorf("bench contacts: truncate read model: %w", err)
+	}
+	if _, err := b.pool.Exec(ctx, `DELETE FROM projection_checkpoints WHERE name = $1`, projections.ContactsReadModel); err != nil {
+		return 0, fmt.Errorf("bench contacts: reset checkpoint: %w", err)
+	}
+	if _, err := b.pool.Exec(ctx, `CHECKPOINT`); err != nil {
+		fmt.Fprintf(b.out, "(no CHECKPOINT before the rebuild: %v)\n", err)
+	}
+	start := time.Now()
+	if err := b.startProjector(ctx); err != nil {
+		return 0, err
+	}
+	count, err := b.catchUp(ctx)
+	if err != nil {
+		return 0, err
+	}
+	elapsed := time.Since(start)
+	b.stopProjector()
+	total, archived, err := b.counts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	r := float64(count) / elapsed.Seconds()
+	fmt.Fprintf(b.out, "rebuild:  %s events replayed from the start of the log in %s: %s events/s (read model: %s contacts, %s archived)\n",
+		thousands(float64(count)), elapsed.Round(time.Millisecond), thousands(r), thousands(float64(total)), thousands(float64(archived)))
+	// The rows are fresh: set their hint bits and visibility map and give
+	// the planner statistics, as autovacuum would soon after a rebuild.
+	vstart := time.Now()
+	if _, err := b.pool.Exec(ctx, `VACUUM ANALYZE contacts`); err != nil {
+		return 0, fmt.Errorf("bench contacts: vacuum: %w", err)
+	}
+	fmt.Fprintf(b.out, "          then VACUUM ANALYZE contacts (untimed: %s)\n", time.Since(vstart).Round(time.Millisecond))
+	return r, nil
+}
+
+// bcLine is one measured scenario.
+type bcLine struct {
+	name         string
+	target       time.Duration
+	service, raw bcLatencies
+}
+
+// compareLatency runs warm-up then b.requests rounds of service and raw,
+// taking turns (alternating who goes first); param picks each round's
+// parameters, shared by both sides.
+func compareLatency[P any](ctx context.Context, b *contactsBench, name string, target time.Duration,
+	param func(i int) P, service, raw func(context.Context, P) error) (bcLine, error) {
+	line := bcLine{name: name, target: target}
+	warm := bcWarmup(b.requests)
+	for i := range warm + b.requests {
+		p := param(i)
+		sides := []struct {
+			do  func(context.Context, P) error
+			lat *bcLatencies
+		}{{service, &line.service}, {raw, &line.raw}}
+		if i%2 == 1 {
+			sides[0], sides[1] = sides[1], sides[0]
+		}
+		for _, s := range sides {
+			start := time.Now()
+			if err := s.do(ctx, p); err != nil {
+				return line, fmt.Errorf("bench contacts: %s: %w", name, err)
+			}
+			if i >= warm {
+				*s.lat = append(*s.lat, time.Since(start))
+			}
+		}
+	}
+	return line, nil
+}
+
+// archivedFirstPage measures the first page of 1000 archived contacts.
+func (b *contactsBench) archivedFirstPage(ctx context.Context) (bcLine, error) {
+	return compareLatency(ctx, b, "archived, first page of 1000", bcTargetArchivedP99,
+		func(int) struct{} { return struct{}{} },
+		func(ctx context.Context, _ struct{}) error {
+			page, err := b.queries.ListContacts(ctx, projections.ListQuery{
+				CommunityID: b.community, Status: domain.StatusArchived, Sort: "last_name", Limit: bcArchivedPage})
+			if err == nil && len(page.Items) != bcArchivedPage {
+				err = fmt.Errorf("got %d contacts, want %d", len(page.Items), bcArchivedPage)
+			}
+			return err
+		},
+		func(ctx context.Context, _ struct{}) error {
+			n, err := b.plainRows(ctx, bcPlainFirstPage, b.community, string(domain.StatusArchived), bcArchivedPage+1)
+			if err == nil && n != bcArchivedPage+1 {
+				err = fmt.Errorf("raw: got %d rows, want %d", n, bcArchivedPage+1)
+			}
+			return err
+		})
+}
+
+// bcCursor is where an active page starts: the service's cursor and the
+// keyset values it stands for.
+type bcCursor struct {
+	token, lastName, id string
+}
+
+// activePages walks the whole active list once (unmeasured) to collect
+// every page's cursor, then measures pages of 50 at random cursors.
+func (b *contactsBench) activePages(ctx context.Context) (bcLine, error) {
+	var cursors []bcCursor
+	token := ""
+	for {
+		page, err := b.queries.ListContacts(ctx, projections.ListQuery{
+			CommunityID: b.community, Status: domain.StatusActive, Sort: "last_name", Cursor: token, Limit: bcActivePage})
+		if err != nil {
+			return bcLine{}, fmt.Errorf("bench contacts: walk the active list: %w", err)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		last := page.Items[len(page.Items)-1]
+		token = page.NextCursor
+		cursors = append(cursors, bcCursor{token: token, lastName: last.LastName, id: last.ID})
+	}
+	if len(cursors) == 0 {
+		return bcLine{}, fmt.Errorf("bench contacts: the active list has a single page")
+	}
+	return compareLatency(ctx, b, "active, page of 50 at a cursor", bcTargetActiveP99,
+		func(int) bcCursor { return cursors[b.rng.IntN(len(cursors))] },
+		func(ctx context.Context, c bcCursor) error {
+			page, err := b.queries.ListContacts(ctx, projections.ListQuery{
+				CommunityID: b.community, Status: domain.StatusActive, Sort: "last_name", Cursor: c.token, Limit: bcActivePage})
+			if err == nil && len(page.Items) == 0 {
+				err = fmt.Errorf("empty page")
+			}
+			return err
+		},
+		func(ctx context.Context, c bcCursor) error {
+			n, err := b.plainRows(ctx, bcPlainAfter, b.community, string(domain.StatusActive), c.lastName, c.id, bcActivePage+1)
+			if err == nil && n == 0 {
+				err = fmt.Errorf("raw: empty page")
+			}
+			return err
+		})
+}
+
+// search measures first pages of 50 active contacts matching fragments,
+// after printing how many contacts each fragment matches on each side.
+func (b *contactsBench) search(ctx context.Context, kind string, fragments []string) (bcLine, error) {
+	var counts []string
+	for _, f := range fragments {
+		var service, raw int
+		err := b.pool.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE community_id = $1 AND status = 'active' AND search LIKE fold_text($2)`,
+			b.community, "%"+f+"%").Scan(&service)
+		if err == nil {
+			err = b.pool.QueryRow(ctx, `SELECT count(*) FROM bench_plain_contacts WHERE community_id = $1 AND status = 'active' AND `+
+				bcPlainSearch+` LIKE $2`, b.community, "%"+strings.ToLower(f)+"%").Scan(&raw)
+		}
+		if err != nil {
+			return bcLine{}, fmt.Errorf("bench contacts: count matches of %q: %w", f, err)
+		}
+		counts = append(counts, fmt.Sprintf("%q %s/%s", f, thousands(float64(service)), thousands(float64(raw))))
+	}
+	fmt.Fprintf(b.out, "search %s, active matches service/raw: %s\n", kind, strings.Join(counts, ", "))
+	return compareLatency(ctx, b, "search "+kind, bcTargetSearchP99,
+		func(i int) string { return fragments[b.rng.IntN(len(fragments))] },
+		func(ctx context.Context, f string) error {
+			_, err := b.queries.ListContacts(ctx, projections.ListQuery{
+				CommunityID: b.community, Status: domain.StatusActive, Search: f, Sort: "last_name", Limit: bcActivePage})
+			return err
+		},
+		func(ctx context.Context, f string) error {
+			_, err := b.plainRows(ctx, bcPlainSearchPage, b.community, string(domain.StatusActive),
+				"%"+strings.ToLower(f)+"%", bcActivePage+1)
+			return err
+		})
+}
+
+// plainRows runs a raw query and scans its rows into views, as the service
+// does, returning how many there were.
+func (b *contactsBench) plainRows(ctx context.Context, sql string, args ...any) (int, error) {
+	rows, err := b.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return 0, err
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (projections.ContactView, error) {
+		var c projections.ContactView
+		err := row.Scan(&c.ID, &c.CommunityID, &c.Status, &c.Email, &c.FirstName, &c.LastName, &c.ExternalID)
+		return c, err
+	})
+	return len(items), err
+}
+
+// bcWarmup is the number of unmeasured rounds before a measurement.
+func bcWarmup(requests int) int {
+	return min(max(requests/10, 10), 200)
+}
+
+// bcLatencies are measured durations.
+type bcLatencies []time.Duration
+
+// pct returns the p-th percentile (nearest rank).
+func (l bcLatencies) pct(p float64) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	s := slices.Clone(l)
+	slices.Sort(s)
+	i := int(float64(len(s))*p/100+0.999999) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+func (l bcLatencies) max() time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	return slices.Max(l)
+}
+
+// ms formats a duration in milliseconds.
+func ms(d time.Duration) string {
+	v := float64(d) / float64(time.Millisecond)
+	switch {
+	case v < 10:
+		return strconv.FormatFloat(v, 'f', 2, 64) + " ms"
+	case v < 100:
+		return strconv.FormatFloat(v, 'f', 1, 64) + " ms"
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64) + " ms"
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/assoc/contacts/apikeys"
+	"github.com/assoc/contacts/domain"
+)
+
+// bootstrapLock serialises first starts of several nodes on one database.
+const bootstrapLock = 0x636f6e74_00000002
+
+// bootstrap runs on every start and acts on the first one only (no API key
+// stored yet): it stores the operator key (CONTACTS_BOOTSTRAP_KEY, or a
+// random one), creates the community "default" with an admin key, prints
+// both once with a ready curl line, and saves them under the data folder.
+func bootstrap(ctx context.Context, cfg Config, pool *pgxpool.Pool, keys *apikeys.Store, handler *domain.Handler, out io.Writer) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(bootstrapLock)); err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(bootstrapLock)) //nolint:errcheck
+
+	n, err := keys.Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	operatorKey := os.Getenv("CONTACTS_BOOTSTRAP_KEY")
+	if operatorKey != "" {
+		if _, err := keys.Add(ctx, operatorKey, apikeys.RoleOperator, ""); err != nil {
+			return fmt.Errorf("CONTACTS_BOOTSTRAP_KEY: %w", err)
+		}
+	} else if operatorKey, _, err = keys.Create(ctx, apikeys.RoleOperator, ""); err != nil {
+		return fmt.Errorf("bootstrap operator key: %w", err)
+	}
+	community, err := handler.CreateCommunity(ctx, domain.Caller{Actor: "bootstrap", CorrelationID: domain.NewID()}, "default")
+	if err != nil {
+		return fmt.Errorf("bootstrap community: %w", err)
+	}
+	adminKey, _, err := keys.Create(ctx, apikeys.RoleAdmin, community.ID)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin key: %w", err)
+	}
+	text := fmt.Sprintf(`First start: API keys created. They are shown once; keep them.
+  operator key:            %s
+  community "default":     %s
+  its admin key:           %s
+Try:
+  curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
+       -d '{"first_name":"Hélène","last_name":"Dupré","email":"helene@example.org"}' http://%s/v1/contacts
+  curl -s -H 'Authorization: Bearer %s' 'http://%s/v1/contacts?q=helene'
+`, operatorKey, community.ID, adminKey, adminKey, cfg.Addr, adminKey, cfg.Addr)
+	fmt.Fprint(out, text)
+	path := filepath.Join(cfg.DataDir, "secrets", "bootstrap-keys.txt")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
+		if err := os.WriteFile(path, []byte(text), 0o600); err == nil {
+			fmt.Fprintf(out, "(also saved in %s)\n", path)
+		}
+	}
+	return nil
+}

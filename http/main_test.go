@@ -1,0 +1,316 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/assoc/contacts/apikeys"
+	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/eventstore/postgres"
+	chttp "github.com/assoc/contacts/http"
+	"github.com/assoc/contacts/pgtest"
+	"github.com/assoc/contacts/projections"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// stack is the whole service on a database of its own: store, command
+// handler, projections, key store, and the HTTP server on a real listener.
+// It comes with an operator key and one community ("A") with an admin key.
+type stack struct {
+	url      string
+	client   *http.Client
+	server   *chttp.Server
+	pool     *pgxpool.Pool
+	store    *postgres.Store
+	handler  *domain.Handler
+	keys     *apikeys.Store
+	operator string // operator key
+	// Community A, made through the API.
+	community string
+	admin     string // its admin key
+}
+
+// newStack builds the stack; configure, if given, adjusts the server (its
+// services, its logger) before it takes traffic.
+func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
+	t.Helper()
+	pool := pgtest.NewPool(t)
+	store := postgres.New(pool, nil)
+	t.Cleanup(store.Close)
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	handler := &domain.Handler{Store: store, KeySecret: secret}
+
+	runner := projections.NewRunner(pool, store, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { runner.Run(ctx, projections.ContactsProjector{}) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+
+	keys := apikeys.New(pool)
+	server := chttp.NewServer("127.0.0.1:0", slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	server.Services = chttp.Services{
+		Handler: handler,
+		Queries: &projections.Queries{Pool: pool},
+		Runner:  runner,
+		Keys:    keys,
+	}
+	for _, f := range configure {
+		f(server)
+	}
+	server.SetReady(true)
+	ts := httptest.NewServer(server.Handler())
+	t.Cleanup(ts.Close)
+
+	s := &stack{url: ts.URL, client: ts.Client(), server: server, pool: pool, store: store, handler: handler, keys: keys}
+	op, _, err := keys.Create(t.Context(), apikeys.RoleOperator, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.operator = op
+	s.community, s.admin = s.createCommunity(t, "Community A")
+	return s
+}
+
+// createCommunity makes a community through the API and returns its ID
+// and admin key.
+func (s *stack) createCommunity(t *testing.T, name string) (id, adminKey string) {
+	t.Helper()
+	r := s.do(t, "POST", "/v1/communities", s.operator, map[string]any{"name": name})
+	r.want(t, http.StatusCreated)
+	var out struct{ ID, Name, AdminKey string }
+	r.decode(t, &out)
+	var body map[string]any
+	r.decode(t, &body)
+	if !domain.ValidID(out.ID) || out.Name != name || body["admin_key"] == nil || len(body) != 3 {
+		t.Fatalf("create community: %s", r.body)
+	}
+	return out.ID, body["admin_key"].(string)
+}
+
+// newKey makes a key of the admin's community through the API.
+func (s *stack) newKey(t *testing.T, adminKey, role string) string {
+	t.Helper()
+	r := s.do(t, "POST", "/v1/keys", adminKey, map[string]any{"role": role})
+	r.want(t, http.StatusCreated)
+	var out struct{ Key, Role string }
+	r.decode(t, &out)
+	if out.Role != role || !strings.HasPrefix(out.Key, "ck_") {
+		t.Fatalf("create key: %s", r.body)
+	}
+	return out.Key
+}
+
+// caller is a domain caller of community A, for seeding without HTTP.
+func (s *stack) caller() domain.Caller {
+	return domain.Caller{CommunityID: s.community, Actor: "test"}
+}
+
+// response is an answer, read whole.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request with key (none when ""). body is sent as is when it
+// is a string or []byte, else encoded as JSON; headers are name, value
+// pairs.
+func (s *stack) do(t *testing.T, method, path, key string, body any, headers ...string) response {
+	t.Helper()
+	var reader io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		reader = strings.NewReader(b)
+	case []byte:
+		reader = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reader = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, s.url+path, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: raw}
+}
+
+// want fails the test unless the answer has status.
+func (r response) want(t *testing.T, status int) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// problemBody is an application/problem+json body.
+type problemBody struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Field  string `json:"field"`
+}
+
+// wantProblem checks that the answer is a problem+json with status, naming
+// field ("" for none), and returns it.
+func (r response) wantProblem(t *testing.T, status int, field string) problemBody {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type %q, want application/problem+json", ct)
+	}
+	var p problemBody
+	r.decode(t, &p)
+	if p.Status != status || p.Title == "" || p.Type == "" {
+		t.Errorf("problem %s: want status %d, a title and a type", r.body, status)
+	}
+	if p.Field != field {
+		t.Errorf("problem field %q, want %q: %s", p.Field, field, r.body)
+	}
+	return p
+}
+
+// contact is a contact as the API shows it, with a command's position.
+type contact struct {
+	ID         string            `json:"id"`
+	Status     string            `json:"status"`
+	Email      string            `json:"email"`
+	FirstName  string            `json:"first_name"`
+	LastName   string            `json:"last_name"`
+	ExternalID string            `json:"external_id"`
+	Fields     map[string]string `json:"fields"`
+	Version    int64             `json:"version"`
+	CreatedAt  time.Time         `json:"created_at"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+	ArchivedAt *time.Time        `json:"archived_at"`
+	MergedInto *string           `json:"merged_into"`
+	Position   string            `json:"position"`
+}
+
+type contactList struct {
+	Items      []contact `json:"items"`
+	NextCursor *string   `json:"next_cursor"`
+}
+
+type bulkResult struct {
+	Results []struct {
+		ID      string       `json:"id"`
+		OK      bool         `json:"ok"`
+		Version int64        `json:"version"`
+		Error   *problemBody `json:"error"`
+	} `json:"results"`
+	Position string `json:"position"`
+}
+
+// register registers a contact in community A through the API.
+func (s *stack) register(t *testing.T, body map[string]any) contact {
+	t.Helper()
+	r := s.do(t, "POST", "/v1/contacts", s.admin, body)
+	r.want(t, http.StatusCreated)
+	var c contact
+	r.decode(t, &c)
+	return c
+}
+
+// get reads a contact of community A, after position pos.
+func (s *stack) get(t *testing.T, id, pos string) contact {
+	t.Helper()
+	r := s.do(t, "GET", "/v1/contacts/"+id+"?after="+pos, s.admin, nil)
+	r.want(t, http.StatusOK)
+	var c contact
+	r.decode(t, &c)
+	return c
+}
+
+// list reads a list of community A (path with its query).
+func (s *stack) list(t *testing.T, path string) contactList {
+	t.Helper()
+	r := s.do(t, "GET", path, s.admin, nil)
+	r.want(t, http.StatusOK)
+	var l contactList
+	r.decode(t, &l)
+	return l
+}
+
+// bulk runs a bulk command (archive, restore, delete) in community A.
+func (s *stack) bulk(t *testing.T, verb string, ids ...string) bulkResult {
+	t.Helper()
+	r := s.do(t, "POST", "/v1/contacts/"+verb, s.admin, map[string]any{"ids": ids})
+	r.want(t, http.StatusOK)
+	var b bulkResult
+	r.decode(t, &b)
+	if len(b.Results) != len(ids) {
+		t.Fatalf("%s: %d results for %d IDs", verb, len(b.Results), len(ids))
+	}
+	return b
+}
+
+// laterPosition returns the later of two positions as the API writes them.
+func laterPosition(t *testing.T, a, b string) string {
+	t.Helper()
+	pa, err := domain.ParsePosition(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := domain.ParsePosition(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pa.Compare(pb) >= 0 {
+		return a
+	}
+	return b
+}
+
+// testWriter sends the server's log lines to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}

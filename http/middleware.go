@@ -1,0 +1,166 @@
+package http
+
+import (
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/assoc/contacts/apikeys"
+	"github.com/assoc/contacts/domain"
+)
+
+// Context keys of what the middleware learns about a request.
+const (
+	ctxRequestID = "contacts.request_id"
+	ctxKey       = "contacts.key"
+)
+
+// maxBodyBytes bounds request bodies (413 above).
+const maxBodyBytes = 1 << 20
+
+// maxRequestIDLength bounds a client's X-Request-ID.
+const maxRequestIDLength = 128
+
+// requestID names the request: the client's X-Request-ID when it is sane
+// (1-128 letters, digits and . _ : -), else a new ID. It is echoed in the
+// answer and is the correlation ID of every event the request causes.
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-ID")
+	if !saneRequestID(id) {
+		id = domain.NewID()
+	}
+	c.Set(ctxRequestID, id)
+	c.Header("X-Request-ID", id)
+	c.Next()
+}
+
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLength {
+		return false
+	}
+	for _, r := range []byte(id) {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '_' || r == ':' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// slowRequest is how long a request may take before it is logged.
+const slowRequest = 2 * time.Second
+
+// logFailures logs the requests answered with a 5xx status, with the error
+// behind it when a handler recorded one, and the slow ones. Other requests
+// are not logged: a line per request costs more than it tells.
+func (s *Server) logFailures(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	status, elapsed := c.Writer.Status(), time.Since(start)
+	if status < http.StatusInternalServerError && elapsed < slowRequest {
+		return
+	}
+	attrs := []any{
+		"method", c.Request.Method, "route", c.FullPath(), "path", c.Request.URL.Path,
+		"status", status, "duration", elapsed, "request_id", c.GetString(ctxRequestID),
+	}
+	if err := c.Errors.Last(); err != nil {
+		attrs = append(attrs, "err", err.Err)
+	}
+	switch {
+	case status == http.StatusServiceUnavailable:
+		s.Logger.Warn("request unavailable", attrs...)
+	case status >= http.StatusInternalServerError:
+		s.Logger.Error("request failed", attrs...)
+	default:
+		s.Logger.Warn("slow request", attrs...)
+	}
+}
+
+// recover turns a handler's panic into a 500 problem, recording the panic
+// and its stack for logFailures.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler { //nolint:errorlint // the sentinel is panicked as is
+			panic(v)
+		}
+		c.Error(fmt.Errorf("panic: %v\n%s", v, debug.Stack())) //nolint:errcheck // returns its argument
+		writeProblem(c, http.StatusInternalServerError, "internal error; the request ID is in the X-Request-ID header", "", domain.EINTERNAL)
+	}()
+	c.Next()
+}
+
+// limitBody caps the request body; reading past the cap fails with
+// *http.MaxBytesError, which decodeJSON answers with 413.
+func limitBody(c *gin.Context) {
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+	}
+	c.Next()
+}
+
+// authenticate requires Authorization: Bearer <key> with a stored key, and
+// keeps the key's description for the handlers.
+func (s *Server) authenticate(c *gin.Context) {
+	if s.Services.Keys == nil || s.Services.Handler == nil || s.Services.Queries == nil {
+		writeProblem(c, http.StatusServiceUnavailable, "the API is not configured yet", "", domain.EUNAVAILABLE)
+		return
+	}
+	header := c.GetHeader("Authorization")
+	scheme, token, _ := strings.Cut(header, " ")
+	token = strings.TrimSpace(token)
+	if header == "" || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="contacts"`)
+		writeProblem(c, http.StatusUnauthorized, "send your API key as Authorization: Bearer <key>", "", domain.EUNAUTHORIZED)
+		return
+	}
+	key, err := s.Services.Keys.Lookup(c.Request.Context(), token)
+	if code := domain.ErrorCode(err); code == domain.EUNAUTHORIZED || code == domain.ENOTFOUND {
+		c.Header("WWW-Authenticate", `Bearer realm="contacts", error="invalid_token"`)
+		writeProblem(c, http.StatusUnauthorized, "the API key is not valid", "", domain.EUNAUTHORIZED)
+		return
+	}
+	if err != nil {
+		s.fail(c, fmt.Errorf("authenticate: %w", err))
+		return
+	}
+	c.Set(ctxKey, key)
+	c.Next()
+}
+
+// allow lets only keys with one of roles through (403 for the others).
+func (s *Server) allow(roles ...apikeys.Role) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !slices.Contains(roles, keyOf(c).Role) {
+			writeProblem(c, http.StatusForbidden, fmt.Sprintf("an %s key may not do this", keyOf(c).Role), "", domain.EFORBIDDEN)
+			return
+		}
+		c.Next()
+	}
+}
+
+// keyOf returns the request's authenticated key.
+func keyOf(c *gin.Context) apikeys.Key {
+	k, _ := c.Get(ctxKey)
+	key, _ := k.(apikeys.Key)
+	return key
+}
+
+// callerOf says who issues a command: the key's community, the key as
+// actor, the request as correlation.
+func callerOf(c *gin.Context) domain.Caller {
+	k := keyOf(c)
+	return domain.Caller{
+		CommunityID:   k.CommunityID,
+		Actor:         "key:" + k.ID,
+		CorrelationID: c.GetString(ctxRequestID),
+	}
+}
