@@ -65,8 +65,9 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 	server.Services = chttp.Services{
 		Handler: handler,
 		Queries: &projections.Queries{Pool: pool},
-		Runner:  runner,
-		Keys:    keys,
+		Runner:      runner,
+		Keys:        keys,
+		Projections: runner,
 	}
 	for _, f := range configure {
 		f(server)

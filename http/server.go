@@ -32,6 +32,8 @@ type Services struct {
 	Runner Waiter
 	// Keys authenticates callers and makes new keys.
 	Keys KeyService
+	// Projections reports the read models' lag, for /metrics (optional).
+	Projections ProjectionStatus
 	// WaitTimeout bounds how long a read waits for its read model to reach
 	// the position a client asked for (default 5 s).
 	WaitTimeout time.Duration
@@ -43,6 +45,12 @@ type Waiter interface {
 	// WaitFor returns nil once read model name has applied pos, or an
 	// EUNAVAILABLE error when timeout passes first.
 	WaitFor(ctx context.Context, name string, pos domain.Position, timeout time.Duration) error
+}
+
+// ProjectionStatus reports how far each read model lags behind the log
+// (*projections.Runner is one).
+type ProjectionStatus interface {
+	Status(ctx context.Context) ([]projections.Status, error)
 }
 
 // KeyService keeps API keys (*apikeys.Store is one).
@@ -102,6 +110,7 @@ func (s *Server) routes() {
 		anyone   = s.allow(apikeys.Roles...)
 	)
 	s.engine.GET("/openapi.json", s.authenticate, anyone, s.handleOpenAPI)
+	s.engine.GET("/metrics", s.authenticate, operator, s.handleMetrics)
 
 	v1 := s.engine.Group("/v1", s.authenticate)
 	v1.POST("/communities", operator, s.handleCreateCommunity)

@@ -266,3 +266,42 @@ func names(items []projections.ContactView) []string {
 	}
 	return out
 }
+
+// TestStatusShowsLag: a stopped projector is reported behind, with the age
+// of the oldest event it has not applied.
+func TestStatusShowsLag(t *testing.T) {
+	b := setup(t)
+	ctx := t.Context()
+	runner := projections.NewRunner(b.pool, b.store, nil)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { runner.Run(runCtx, projections.ContactsProjector{}); close(done) }()
+	first := b.register(t, map[string]string{"last_name": "Avant"})
+	if err := runner.WaitFor(ctx, projections.ContactsReadModel, first.Position, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	st, err := runner.Status(ctx)
+	if err != nil || len(st) != 1 || st[0].Behind || st[0].LagSeconds != 0 {
+		t.Fatalf("status of an up-to-date projector = %+v, %v", st, err)
+	}
+	cancel()
+	<-done
+	b.register(t, map[string]string{"last_name": "Après"})
+	time.Sleep(20 * time.Millisecond)
+	// The log may hold the event back for a moment (an older transaction on
+	// the shared server): poll until it shows.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err = runner.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st[0].Behind || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !st[0].Behind || st[0].LagSeconds < 0.01 {
+		t.Fatalf("status of a stopped projector with a new event = %+v, want behind with a lag", st)
+	}
+}

@@ -44,10 +44,11 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 	server := chttp.NewServer(cfg.Addr, logger)
 	server.Services = chttp.Services{
-		Handler: handler,
-		Queries: &projections.Queries{Pool: db.Pool},
-		Runner:  runner,
-		Keys:    keys,
+		Handler:     handler,
+		Queries:     &projections.Queries{Pool: db.Pool},
+		Runner:      runner,
+		Keys:        keys,
+		Projections: runner,
 	}
 	if err := server.Open(); err != nil {
 		return err
