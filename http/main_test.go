@@ -63,8 +63,8 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 	keys := apikeys.New(pool)
 	server := chttp.NewServer("127.0.0.1:0", slog.New(slog.NewTextHandler(testWriter{t}, nil)))
 	server.Services = chttp.Services{
-		Handler: handler,
-		Queries: &projections.Queries{Pool: pool},
+		Handler:     handler,
+		Queries:     &projections.Queries{Pool: pool},
 		Runner:      runner,
 		Keys:        keys,
 		Projections: runner,
