@@ -3,8 +3,8 @@ package migrations_test
 import (
 	"context"
 	"crypto/rand"
-	"strings"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
