@@ -305,3 +305,44 @@ func TestStatusShowsLag(t *testing.T) {
 		t.Fatalf("status of a stopped projector with a new event = %+v, want behind with a lag", st)
 	}
 }
+
+// TestOneActiveProjectorPerReadModel: a second runner of the same read model
+// (another node) waits as a standby while the first runs, then takes over.
+func TestOneActiveProjectorPerReadModel(t *testing.T) {
+	b := setup(t)
+	ctx := t.Context()
+	first := projections.NewRunner(b.pool, b.store, nil)
+	firstCtx, stopFirst := context.WithCancel(ctx)
+	firstDone := make(chan struct{})
+	go func() { first.Run(firstCtx, projections.ContactsProjector{}); close(firstDone) }()
+	res := b.register(t, map[string]string{"last_name": "Un"})
+	if err := first.WaitFor(ctx, projections.ContactsReadModel, res.Position, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	standby := projections.NewRunner(b.pool, b.store, nil)
+	b.run(t, projections.ContactsProjector{}) // a third one, also waiting: the lock admits one at a time
+	standbyCtx, stopStandby := context.WithCancel(ctx)
+	defer stopStandby()
+	go standby.Run(standbyCtx, projections.ContactsProjector{})
+	res = b.register(t, map[string]string{"last_name": "Deux"})
+	if err := standby.WaitFor(ctx, projections.ContactsReadModel, res.Position, 300*time.Millisecond); err == nil {
+		t.Fatal("the standby applied events while the first runner held the read model")
+	}
+	stopFirst()
+	<-firstDone
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE last_name = 'Deux'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no standby took over after the first runner stopped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

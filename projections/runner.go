@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -73,7 +74,21 @@ func (r *Runner) Run(ctx context.Context, projectors ...Projector) {
 }
 
 // RunOnce runs one projector from its checkpoint until ctx ends or an error.
+// Across processes only one runs a given read model at a time: it holds a
+// PostgreSQL advisory lock named after the read model, and the others wait
+// on it as standbys.
 func (r *Runner) RunOnce(ctx context.Context, p Projector) error {
+	conn, err := r.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("projector %s: %w", p.Name(), err)
+	}
+	defer conn.Release()
+	key := projectorLockKey(p.Name())
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, projectorLockClass, key); err != nil {
+		return fmt.Errorf("projector %s: wait for the lock: %w", p.Name(), err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, $2)`, projectorLockClass, key) //nolint:errcheck // the session's end frees it anyway
+
 	from, err := Checkpoint(ctx, r.Pool, p.Name())
 	if err != nil {
 		return err
@@ -93,6 +108,17 @@ func (r *Runner) RunOnce(ctx context.Context, p Projector) error {
 		r.advance(p.Name(), last)
 		return nil
 	})
+}
+
+// projectorLockClass is the first key of the projectors' advisory locks
+// (the migrations use 0x636f6e74).
+const projectorLockClass int32 = 0x636f6e75
+
+// projectorLockKey is the second key: a hash of the read model's name.
+func projectorLockKey(name string) int32 {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return int32(h.Sum32())
 }
 
 // advance records that a projector reached pos and wakes waiters.

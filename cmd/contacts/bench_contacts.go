@@ -181,7 +181,7 @@ func runBenchContacts(ctx context.Context, cfg Config, logger *slog.Logger, args
 	defer pool.Close()
 	store := postgres.New(pool, logger)
 	defer store.Close()
-	secret, err := keySecret(cfg)
+	secret, err := keySecret(ctx, pool)
 	if err != nil {
 		return fmt.Errorf("bench contacts: %w", err)
 	}

@@ -16,10 +16,12 @@ import (
 // bootstrapLock serialises first starts of several nodes on one database.
 const bootstrapLock = 0x636f6e74_00000002
 
-// bootstrap runs on every start and acts on the first one only (no API key
-// stored yet): it stores the operator key (CONTACTS_BOOTSTRAP_KEY, or a
-// random one), creates the community "default" with an admin key, prints
-// both once with a ready curl line, and saves them under the data folder.
+// bootstrap runs on every start and acts until a first start completes
+// (marked in settings): it stores the operator key (CONTACTS_BOOTSTRAP_KEY,
+// or a random one), creates the community "default" with an admin key,
+// prints both once with a ready curl line, saves them under the data folder,
+// and only then marks the first start done. A first start that fails half
+// way is done again whole at the next start, so nobody is locked out.
 func bootstrap(ctx context.Context, cfg Config, pool *pgxpool.Pool, keys *apikeys.Store, handler *domain.Handler, out io.Writer) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
@@ -31,13 +33,14 @@ func bootstrap(ctx context.Context, cfg Config, pool *pgxpool.Pool, keys *apikey
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(bootstrapLock)) //nolint:errcheck
 
-	n, err := keys.Count(ctx)
-	if err != nil || n > 0 {
+	var done bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM settings WHERE name = 'bootstrapped')`).Scan(&done); err != nil || done {
 		return err
 	}
 	operatorKey := os.Getenv("CONTACTS_BOOTSTRAP_KEY")
 	if operatorKey != "" {
-		if _, err := keys.Add(ctx, operatorKey, apikeys.RoleOperator, ""); err != nil {
+		// Already stored by a first start that failed later: keep it.
+		if _, err := keys.Add(ctx, operatorKey, apikeys.RoleOperator, ""); err != nil && domain.ErrorCode(err) != domain.ECONFLICT {
 			return fmt.Errorf("CONTACTS_BOOTSTRAP_KEY: %w", err)
 		}
 	} else if operatorKey, _, err = keys.Create(ctx, apikeys.RoleOperator, ""); err != nil {
@@ -66,6 +69,9 @@ Try:
 		if err := os.WriteFile(path, []byte(text), 0o600); err == nil {
 			fmt.Fprintf(out, "(also saved in %s)\n", path)
 		}
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO settings (name, value) VALUES ('bootstrapped', 'true') ON CONFLICT DO NOTHING`); err != nil {
+		return fmt.Errorf("bootstrap: mark done: %w", err)
 	}
 	return nil
 }

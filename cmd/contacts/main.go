@@ -46,6 +46,10 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return fmt.Errorf("no command given")
 	}
 	cfg := ConfigFromEnv()
+	if cfg.EventStoreURL != "" {
+		// Refuse rather than silently keep the log in PostgreSQL.
+		return fmt.Errorf("EVENTSTORE_URL is set, but the EventStoreDB/KurrentDB backend is not built yet: unset it to keep the log in PostgreSQL")
+	}
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, cfg, logger)

@@ -42,7 +42,7 @@ func runSeed(ctx context.Context, cfg Config, logger *slog.Logger, args []string
 		return err
 	}
 	defer db.Close()
-	secret, err := keySecret(cfg)
+	secret, err := keySecret(ctx, db.Pool)
 	if err != nil {
 		return err
 	}

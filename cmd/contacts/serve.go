@@ -23,7 +23,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
-	secret, err := keySecret(cfg)
+	secret, err := keySecret(ctx, db.Pool)
 	if err != nil {
 		return err
 	}
