@@ -102,6 +102,10 @@ func (s *Server) waitAfter(c *gin.Context) bool {
 	return true
 }
 
+// commandWait is how long a command's answer waits for the read model
+// before it is built from the log instead.
+const commandWait = time.Second
+
 // waitFor waits until the contacts read model has applied pos.
 func (s *Server) waitFor(ctx context.Context, pos domain.Position) error {
 	if pos.IsStart() {
@@ -118,7 +122,17 @@ func (s *Server) waitFor(ctx context.Context, pos domain.Position) error {
 // when the read model lags too far behind (the command succeeded and must
 // not look failed).
 func (s *Server) contactAfter(ctx context.Context, communityID string, res domain.Result) (projections.ContactView, error) {
-	err := s.waitFor(ctx, res.Position)
+	// A command waits briefly: its answer must not hang on a stalled read
+	// model (one long transaction anywhere on the server holds the log's
+	// visibility back), and the log answers as well.
+	var err error
+	if !res.Position.IsStart() {
+		if s.Services.Runner == nil {
+			err = domain.Errorf(domain.EUNAVAILABLE, "the read models are not running")
+		} else {
+			err = s.Services.Runner.WaitFor(ctx, projections.ContactsReadModel, res.Position, commandWait)
+		}
+	}
 	if err == nil {
 		view, err := s.Services.Queries.Contact(ctx, communityID, res.ID)
 		if err == nil && view.Version >= res.Version {
