@@ -3,7 +3,7 @@ package main
 // contacts bench store: the PostgreSQL event store beside raw PostgreSQL.
 //
 // Every scenario runs twice with the same concurrency and the same kind of
-// rows: once through the store (eventstore/postgres, i.e. append_events and
+// rows: once through the store (eventstore/postgres, its one-statement Append and
 // ReadAll), once as plain SQL on a scratch table with the same columns and
 // no store logic. The ratio store/raw is what the store's logic costs.
 
