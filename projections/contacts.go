@@ -26,19 +26,76 @@ func (ContactsProjector) Name() string { return ContactsReadModel }
 // transaction).
 func (ContactsProjector) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
 	batch := &pgx.Batch{}
+	var registered registrations
 	for _, r := range events {
+		if !contactsEventTypes[r.Type] {
+			continue // most of the log is key reservations: skip them undecoded
+		}
 		e, meta, err := domain.Decode(r)
 		if err != nil {
 			return err
 		}
+		if e, ok := e.(domain.ContactRegistered); ok {
+			registered.add(e, meta, r)
+			continue
+		}
+		registered.flush(batch) // keep the log's order
 		if err := queueContactEvent(batch, e, meta, r); err != nil {
 			return err
 		}
 	}
+	registered.flush(batch)
 	if batch.Len() == 0 {
 		return nil
 	}
 	return tx.SendBatch(ctx, batch).Close()
+}
+
+// registrations gathers a run of ContactRegistered events, inserted with
+// one statement (a rebuild is mostly registrations).
+type registrations struct {
+	ids, communities, emails, firsts, lasts, externals []string
+	fields                                             []map[string]string
+	versions                                           []int64
+	times                                              []time.Time
+}
+
+func (g *registrations) add(e domain.ContactRegistered, meta domain.Metadata, r domain.RecordedEvent) {
+	builtin, fields := splitValues(e.Values)
+	at := meta.Time
+	if at.IsZero() {
+		at = r.RecordedAt
+	}
+	g.ids = append(g.ids, e.ContactID)
+	g.communities = append(g.communities, e.CommunityID)
+	g.emails = append(g.emails, builtin[domain.KeyEmail])
+	g.firsts = append(g.firsts, builtin[domain.KeyFirstName])
+	g.lasts = append(g.lasts, builtin[domain.KeyLastName])
+	g.externals = append(g.externals, builtin[domain.KeyExternalID])
+	g.fields = append(g.fields, fields)
+	g.versions = append(g.versions, r.Version)
+	g.times = append(g.times, at)
+}
+
+// flush queues the gathered registrations, if any, and empties the run.
+func (g *registrations) flush(b *pgx.Batch) {
+	if len(g.ids) == 0 {
+		return
+	}
+	b.Queue(`INSERT INTO contacts (id, community_id, status, email, first_name, last_name, external_id, fields, version, created_at, updated_at)
+		SELECT u.id, u.community_id, 'active', u.email, u.first_name, u.last_name, u.external_id, u.fields, u.version, u.at, u.at
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::bigint[], $9::timestamptz[])
+			AS u (id, community_id, email, first_name, last_name, external_id, fields, version, at)`,
+		g.ids, g.communities, g.emails, g.firsts, g.lasts, g.externals, g.fields, g.versions, g.times)
+	*g = registrations{}
+}
+
+// contactsEventTypes are the event types this read model applies.
+var contactsEventTypes = map[string]bool{
+	"CommunityCreated": true, "FieldDefined": true, "FieldRemoved": true,
+	"ContactRegistered": true, "ContactUpdated": true, "ContactArchived": true, "ContactRestored": true,
+	"ContactDeleted": true, "ContactMerged": true, "DuplicatesAbsorbed": true, "ContactUnmerged": true,
+	"DuplicateReleased": true,
 }
 
 func queueContactEvent(b *pgx.Batch, e domain.Event, meta domain.Metadata, r domain.RecordedEvent) error {

@@ -85,15 +85,11 @@ func (q *Queries) ListContacts(ctx context.Context, lq ListQuery) (Page, error) 
 		return Page{}, domain.FieldError("sort", "%q is not a sort key (last_name, first_name, email, created, updated, archived; - for descending)", sortName)
 	}
 	args := []any{lq.CommunityID, string(lq.Status)}
-	// Without a search, rows come straight from contacts; with one, from
-	// the matches the trigram index finds first, then sorted (letting the
-	// planner walk a name index and filter every row is slow).
-	source := `contacts c WHERE c.community_id = $1 AND c.status = $2`
+	where := []string{"c.community_id = $1", "c.status = $2"}
 	if s := strings.TrimSpace(lq.Search); s != "" {
 		args = append(args, "%"+escapeLike(s)+"%")
-		source = `matches c WHERE true`
+		where = append(where, fmt.Sprintf("c.search LIKE fold_text($%d)", len(args)))
 	}
-	var where []string
 	if lq.Cursor != "" {
 		var cur cursor
 		raw, err := base64.RawURLEncoding.DecodeString(lq.Cursor)
@@ -111,18 +107,19 @@ func (q *Queries) ListContacts(ctx context.Context, lq ListQuery) (Page, error) 
 		args = append(args, cur.Value, cur.ID)
 		where = append(where, fmt.Sprintf("(c.%s, c.id) %s ($%d::%s, $%d::uuid)", column, op, len(args)-1, cast, len(args)))
 	}
-	order := fmt.Sprintf("c.%s, c.id", column)
+	order := fmt.Sprintf("%s, id", column)
 	if desc {
-		order = fmt.Sprintf("c.%s DESC, c.id DESC", column)
+		order = fmt.Sprintf("%s DESC, id DESC", column)
 	}
 	args = append(args, lq.Limit+1)
-	sql := fmt.Sprintf(`SELECT %s FROM %s%s ORDER BY %s LIMIT $%d`,
-		prefixed(contactColumns), source, andAll(where), order, len(args))
-	if source != "" && strings.HasPrefix(source, "matches") {
-		sql = `WITH matches AS MATERIALIZED (
-			SELECT * FROM contacts WHERE community_id = $1 AND status = $2 AND search LIKE fold_text($3))
-		` + sql
-	}
+	// The page's IDs first, from the sort index alone (it covers the search
+	// column, so filtering a search while walking names reads no table
+	// row), then the whole rows of those few. Collecting every match before
+	// sorting cost ~100 ms for a fragment matching 30,000 contacts.
+	sql := fmt.Sprintf(`WITH page AS (
+			SELECT c.id, c.%s FROM contacts c WHERE %s ORDER BY %s LIMIT $%d)
+		SELECT %s FROM page JOIN contacts c USING (id) ORDER BY %s`,
+		column, strings.Join(where, " AND "), order, len(args), prefixed(contactColumns), "page."+strings.ReplaceAll(order, ", id", ", page.id"))
 	keys, err := q.fieldKeys(ctx, lq.CommunityID)
 	if err != nil {
 		return Page{}, err
@@ -255,11 +252,4 @@ func prefixed(columns string) string {
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-func andAll(conditions []string) string {
-	if len(conditions) == 0 {
-		return ""
-	}
-	return " AND " + strings.Join(conditions, " AND ")
 }

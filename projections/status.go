@@ -21,6 +21,30 @@ type Status struct {
 	LagSeconds float64
 }
 
+// pendingReader is implemented by stores whose ReadAll may hold committed
+// events back (the PostgreSQL store, behind an older open transaction). It
+// returns when the first event after from was recorded, whether ReadAll
+// returns it yet or not, and false when there is none.
+type pendingReader interface {
+	OldestAfter(ctx context.Context, from domain.Position) (time.Time, bool, error)
+}
+
+// oldestAfter returns when the first event after pos was recorded, and
+// whether there is one. It asks the store's pendingReader when it has one:
+// ReadAll alone would report a projector stalled behind a long transaction
+// as up to date, since the events it waits for are the ones ReadAll holds
+// back.
+func (r *Runner) oldestAfter(ctx context.Context, pos domain.Position) (time.Time, bool, error) {
+	if p, ok := r.Store.(pendingReader); ok {
+		return p.OldestAfter(ctx, pos)
+	}
+	next, err := r.Store.ReadAll(ctx, pos, 1)
+	if err != nil || len(next) == 0 {
+		return time.Time{}, false, err
+	}
+	return next[0].RecordedAt, true, nil
+}
+
 // Status reports, for each read model this runner runs, its position and
 // its lag behind the log.
 func (r *Runner) Status(ctx context.Context) ([]Status, error) {
@@ -34,13 +58,13 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 	out := make([]Status, 0, len(names))
 	for _, name := range names {
 		st := Status{Name: name, Position: r.Reached(name)}
-		next, err := r.Store.ReadAll(ctx, st.Position, 1)
+		at, behind, err := r.oldestAfter(ctx, st.Position)
 		if err != nil {
 			return nil, fmt.Errorf("projection status %s: %w", name, err)
 		}
-		if len(next) > 0 {
+		if behind {
 			st.Behind = true
-			st.LagSeconds = max(0, time.Since(next[0].RecordedAt).Seconds())
+			st.LagSeconds = max(0, time.Since(at).Seconds())
 		}
 		out = append(out, st)
 	}
