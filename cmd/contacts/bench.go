@@ -9,7 +9,7 @@ import (
 // runBench dispatches the bench sub-commands.
 func runBench(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: want a target: store")
+		return fmt.Errorf("bench: want a target: store or contacts")
 	}
 	switch args[0] {
 	case "store":
@@ -17,5 +17,5 @@ func runBench(ctx context.Context, cfg Config, logger *slog.Logger, args []strin
 	case "contacts":
 		return runBenchContacts(ctx, cfg, logger, args[1:])
 	}
-	return fmt.Errorf("bench: unknown target %q (want store)", args[0])
+	return fmt.Errorf("bench: unknown target %q (want store or contacts)", args[0])
 }

@@ -22,6 +22,7 @@ commands:
   migrate        apply the database migrations and exit
   seed N         register N contacts through the command path (flags: -community ID, -callers 8)
   bench store    measure event store appends and reads beside raw PostgreSQL inserts
+  bench contacts measure registering, the read model's rebuild, list pages and search at 100,000 contacts
 
 environment:
   DATABASE_URL   PostgreSQL connection string (default: private PostgreSQL)
