@@ -13,9 +13,19 @@
 -- updating (or creating) its stream's row in the same statement that
 -- inserts the events (eventstore/postgres/append.go): only that row is
 -- locked, so appends to different streams commit concurrently.
+--
+-- last_xid is the transaction that last appended to the stream. A
+-- transaction gets its id at its first write, before it waits for the
+-- stream's row lock, so an older transaction could append right after a
+-- younger one and its events would come first in the global order, before
+-- the stream's earlier versions. The claims that could do so require
+-- last_xid <= pg_current_xact_id(); the append that fails it is retried in a
+-- new, younger transaction. So a stream's events follow their versions in
+-- the global order.
 CREATE TABLE streams (
-    stream  text PRIMARY KEY,
-    version bigint NOT NULL          -- number of the stream's last event
+    stream   text PRIMARY KEY,
+    version  bigint NOT NULL,                              -- number of the stream's last event
+    last_xid xid8 NOT NULL DEFAULT pg_current_xact_id()    -- transaction of the last append
 );
 
 CREATE TABLE events (

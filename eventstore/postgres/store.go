@@ -9,10 +9,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/domain"
@@ -143,6 +146,28 @@ func (s *Store) pending(ctx context.Context, from domain.Position) (bool, error)
 		`SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, id) > ($1::xid8, $2))`,
 		from.Commit, int64(from.Prepare)).Scan(&exists)
 	return exists, err
+}
+
+// OldestAfter returns when the first event after from, in log order, was
+// recorded, and false when the log has none. Unlike ReadAll it counts the
+// committed events held back behind an older open transaction, so a reader
+// stalled by such a transaction shows a growing lag rather than none. (The
+// first event in log order is the oldest not yet read, give or take the
+// length of a transaction: positions follow transaction ids, not commit
+// times.)
+func (s *Store) OldestAfter(ctx context.Context, from domain.Position) (time.Time, bool, error) {
+	var at time.Time
+	err := s.pool.QueryRow(ctx, `SELECT recorded_at FROM events
+		WHERE (transaction_id, id) > ($1::xid8, $2)
+		ORDER BY transaction_id, id
+		LIMIT 1`, from.Commit, int64(from.Prepare)).Scan(&at)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return time.Time{}, false, nil
+	case err != nil:
+		return time.Time{}, false, fmt.Errorf("oldest event after %s: %w", from, err)
+	}
+	return at, true, nil
 }
 
 func (s *Store) query(ctx context.Context, sql string, args ...any) ([]domain.RecordedEvent, error) {

@@ -2,10 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/domain"
@@ -90,5 +92,172 @@ func TestReadAllHoldsBackLaterCommits(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("subscriber did not get %s", want)
 		}
+	}
+}
+
+// TestAppendKeepsStreamOrderInTheLog is the xid-before-lock trap: an append's
+// transaction id is assigned at its first write, before it gets its stream's
+// row lock. Writer X takes its id, then writer Y (a younger id) takes the
+// lock and appends version 2; X waits for the lock and, after Y commits,
+// must not append version 3 under its older id, or the log (ordered by
+// transaction id) would list version 3 before version 2. X must retry under
+// a new id instead.
+//
+// A statement trigger makes the interleaving deterministic: it gives X's
+// statement its transaction id, then holds it on an advisory lock until Y
+// has appended.
+func TestAppendKeepsStreamOrderInTheLog(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		expected domain.ExpectedVersion
+	}{
+		{"Any", domain.Any},
+		{"StreamExists", domain.StreamExists},
+		// Exact needs no case: its claim only matches the version its
+		// statement's snapshot saw, committed before X's id was assigned, and
+		// any writer X waits for changes that version.
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testAppendKeepsStreamOrder(t, tc.expected)
+		})
+	}
+}
+
+func testAppendKeepsStreamOrder(t *testing.T, expected domain.ExpectedVersion) {
+	ctx := t.Context()
+	store, pool := newStore(t)
+	const stream = "contact-race"
+	e1, ex, ey := event("First"), event("X"), event("Y")
+	if _, err := store.Append(ctx, stream, domain.NoStream, []domain.EventData{e1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `
+		CREATE FUNCTION hold_append() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF current_setting('test.hold', true) IS DISTINCT FROM 'off' THEN
+				PERFORM pg_current_xact_id();             -- take a transaction id now
+				PERFORM pg_advisory_xact_lock_shared(42); -- and wait for the gate
+			END IF;
+			RETURN NULL;
+		END $$;
+		CREATE TRIGGER hold_append BEFORE INSERT OR UPDATE ON streams
+			FOR EACH STATEMENT EXECUTE FUNCTION hold_append();`); err != nil {
+		t.Fatal(err)
+	}
+	connect := func() *pgx.Conn {
+		conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close(context.Background()) })
+		return conn
+	}
+	pid := func(conn *pgx.Conn) (pid int32) {
+		if err := conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+	// blockedBy waits until a backend is blocked by blocker and returns it.
+	blockedBy := func(blocker int32, waiter int32) int32 {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var found *int32
+			if err := pool.QueryRow(ctx, `SELECT min(pid) FROM pg_stat_activity
+				WHERE $1::int = ANY (pg_blocking_pids(pid)) AND ($2::int = 0 OR pid = $2)`, blocker, waiter).Scan(&found); err != nil {
+				t.Fatal(err)
+			}
+			if found != nil {
+				return *found
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no backend blocked by %d", blocker)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+
+	gate := connect()
+	if _, err := gate.Exec(ctx, `SELECT pg_advisory_lock(42)`); err != nil {
+		t.Fatal(err)
+	}
+	type outcome struct {
+		res domain.AppendResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := store.Append(ctx, stream, expected, []domain.EventData{ex})
+		done <- outcome{res, err}
+	}()
+	x := blockedBy(pid(gate), 0) // X has its transaction id and waits at the gate
+
+	y := connect()
+	txY, err := y.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txY.Rollback(ctx) //nolint:errcheck
+	if _, err := txY.Exec(ctx, `SET LOCAL test.hold = 'off'`); err != nil {
+		t.Fatal(err)
+	}
+	var yVersion int64
+	var yCommit uint64
+	var yPrepare int64
+	if err := txY.QueryRow(ctx, postgres.AppendAny, stream, []string{ey.ID}, []string{ey.Type},
+		[][]byte{ey.Data}, [][]byte{ey.Metadata}).Scan(&yVersion, &yCommit, &yPrepare); err != nil {
+		t.Fatal(err)
+	}
+	if yVersion != 2 {
+		t.Fatalf("Y appended version %d, want 2", yVersion)
+	}
+
+	if _, err := gate.Exec(ctx, `SELECT pg_advisory_unlock(42)`); err != nil {
+		t.Fatal(err)
+	}
+	blockedBy(pid(y), x) // X now waits for Y's row lock
+	if err := txY.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got outcome
+	select {
+	case got = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("X's append did not return")
+	}
+	if got.err != nil {
+		t.Fatalf("X's append (expected %s) after Y's: %v", expected, got.err)
+	}
+	if got.res.Version != 3 {
+		t.Fatalf("X's append returned version %d, want 3", got.res.Version)
+	}
+
+	// The log may hold events back behind other tests' transactions (the
+	// server is shared): wait until all three show.
+	var log []domain.RecordedEvent
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if log, err = store.ReadAll(ctx, domain.Start, 10); err != nil {
+			t.Fatal(err)
+		}
+		if len(log) >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(log) != 3 {
+		t.Fatalf("ReadAll returned %d events, want 3", len(log))
+	}
+	for i, e := range log {
+		if e.Version != int64(i+1) {
+			var order []string
+			for _, e := range log {
+				order = append(order, fmt.Sprintf("%s (version %d at %s)", e.Type, e.Version, e.Position))
+			}
+			t.Fatalf("the log lists stream %s out of version order: %v", stream, order)
+		}
+	}
+	if log[2].ID != ex.ID || log[2].Position != got.res.Position {
+		t.Fatalf("last event in the log is %s at %s; want X's, at %s as its append returned", log[2].Type, log[2].Position, got.res.Position)
 	}
 }
