@@ -5,8 +5,11 @@ import (
 	"fmt"
 )
 
-// schemaVersion is the current payload version of each event type. Decode
-// upcasts older versions to the current shape, so readers see one shape.
+// schemaVersion is the current payload version of each event type, written
+// in every event's metadata. Every type is at version 1 so far, so there is
+// nothing to upcast yet; when a payload changes shape, its version goes up
+// here and Decode is where upcasters from older versions will go, so that
+// readers keep seeing one shape.
 func schemaVersion(eventType string) int {
 	return 1
 }

@@ -119,11 +119,64 @@ func (h *Handler) RestoreContact(ctx context.Context, caller Caller, id string) 
 	})
 }
 
-// DeleteContact deletes an archived contact and frees its keys.
+// DeleteContact deletes an archived contact and frees its keys, and with it
+// every duplicate it absorbed by a merge (they live on in it only): their
+// data and keys go too.
+//
+// The survivor is deleted first, then each duplicate (and, in turn, any
+// contact a duplicate had absorbed). If that stops half-way, deleting the
+// survivor again completes it: a deleted survivor still lists the
+// duplicates it absorbed, and Delete of a deleted contact records nothing
+// and goes on with those not deleted yet. Meanwhile the keys of a duplicate
+// merged into a deleted survivor are free (see Handler.holdsKey).
 func (h *Handler) DeleteContact(ctx context.Context, caller Caller, id string) (Result, error) {
-	return h.runContact(ctx, caller, "DeleteContact", id, 0, func(c *Contact, _ *Community) ([]Event, error) {
+	res, err := h.runContact(ctx, caller, "DeleteContact", id, 0, func(c *Contact, _ *Community) ([]Event, error) {
 		return c.Delete()
 	})
+	if err != nil {
+		return Result{}, err
+	}
+	// The survivor is deleted: its duplicates must follow, even if the
+	// caller has gone away.
+	pos, changed, err := h.deleteAbsorbed(context.WithoutCancel(ctx), caller, id, 0)
+	res.Position = later(res.Position, pos)
+	res.Changed = res.Changed || changed
+	if err != nil {
+		return res, fmt.Errorf("contact %s is deleted, but not every duplicate merged into it (delete it again to finish): %w", id, err)
+	}
+	return res, nil
+}
+
+// deleteAbsorbed deletes the duplicates a deleted survivor absorbed, and
+// the ones they had absorbed, depth merges down. It goes on after a
+// failure, returning the first.
+func (h *Handler) deleteAbsorbed(ctx context.Context, caller Caller, survivorID string, depth int) (Position, bool, error) {
+	survivor, err := LoadContact(ctx, h.Store, caller.CommunityID, survivorID)
+	if err != nil {
+		return Position{}, false, err
+	}
+	if survivor.Status != StatusDeleted || depth >= maxMergeChain {
+		return Position{}, false, nil
+	}
+	var pos Position
+	var changed bool
+	var first error
+	for _, dupID := range survivor.absorbedIDs() {
+		res, err := h.runContact(ctx, caller, "DeleteContact", dupID, 0, func(d *Contact, _ *Community) ([]Event, error) {
+			return d.DeleteWithSurvivor(survivor)
+		})
+		if err == nil {
+			pos, changed = later(pos, res.Position), changed || res.Changed
+			var p Position
+			var ch bool
+			p, ch, err = h.deleteAbsorbed(ctx, caller, dupID, depth+1)
+			pos, changed = later(pos, p), changed || ch
+		}
+		if err != nil && first == nil {
+			first = fmt.Errorf("duplicate %s: %w", dupID, err)
+		}
+	}
+	return pos, changed, first
 }
 
 // MergeContacts merges duplicates into survivor; take picks, per field key,
@@ -134,6 +187,15 @@ func (h *Handler) DeleteContact(ctx context.Context, caller Caller, id string) (
 // the lists; its data stays in its stream), then the survivor records what it
 // takes. Running it again skips the duplicates already merged into the
 // survivor and completes the survivor's side.
+//
+// When a duplicate's append fails (another merge took it meanwhile, it was
+// deleted, the store failed), the duplicates this merge already merged are
+// rolled back (each records ContactUnmerged) rather than absorbed by the
+// survivor on their own: a merge is all or nothing, as the admin asked for
+// it, and the same merge can then simply run again (after a concurrent
+// change it does at once, deciding on the new state). The survivor's side
+// was not written yet, so nothing else needs undoing. Only if the rollback
+// fails too (a crash) is the merge left interrupted, for a re-run to complete.
 func (h *Handler) MergeContacts(ctx context.Context, caller Caller, survivorID string, duplicateIDs []string, take map[string]string) (Result, error) {
 	if len(duplicateIDs) == 0 || len(duplicateIDs) > MaxMergeDuplicates {
 		return Result{}, FieldError("duplicates", "give 1 to %d duplicates", MaxMergeDuplicates)
@@ -159,8 +221,11 @@ func (h *Handler) merge(ctx context.Context, caller Caller, survivorID string, d
 	duplicates := make([]*Contact, len(duplicateIDs))
 	for i, id := range duplicateIDs {
 		d, err := LoadContact(ctx, h.Store, caller.CommunityID, id)
-		if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
 			return Result{}, &Error{Code: ENOTFOUND, Field: "duplicates", Message: fmt.Sprintf("contact %s not found", id)}
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("load duplicate %s: %w", id, err)
 		}
 		duplicates[i] = d
 	}
@@ -181,16 +246,19 @@ func (h *Handler) merge(ctx context.Context, caller Caller, survivorID string, d
 		return Result{}, err
 	}
 	var pos Position
-	for _, d := range duplicates {
+	for i, d := range duplicates {
 		events, err := d.MergeInto(survivorID, mergeID)
-		if err != nil {
-			return Result{}, err
+		if err == nil {
+			var res Result
+			res, err = h.commit(ctx, caller, "MergeContacts", d, events)
+			pos = later(pos, res.Position)
 		}
-		res, err := h.commit(ctx, caller, "MergeContacts", d, events)
 		if err != nil {
-			return Result{}, err
+			if i == 0 {
+				return Result{}, err
+			}
+			return Result{}, h.undoMerge(ctx, caller, survivorID, mergeID, duplicates[:i], d.ID, err)
 		}
-		pos = later(pos, res.Position)
 	}
 	res, err := h.commit(ctx, caller, "MergeContacts", survivor, absorbed)
 	if err != nil {
@@ -199,6 +267,32 @@ func (h *Handler) merge(ctx context.Context, caller Caller, survivorID string, d
 	res.Position = later(pos, res.Position)
 	res.Changed = true
 	return res, nil
+}
+
+// undoMerge rolls back the duplicates merged (merged into survivor by
+// mergeID, not absorbed) when the merge of failedID failed with cause: each
+// records ContactUnmerged. It returns the error to report: cause, wrapped
+// (so that a concurrent change still makes MergeContacts decide again),
+// naming the duplicate that failed and saying whether the rollback did.
+func (h *Handler) undoMerge(ctx context.Context, caller Caller, survivorID, mergeID string, merged []*Contact, failedID string, cause error) error {
+	ctx = context.WithoutCancel(ctx) // a rollback must not stop half-way because the client left
+	var undoErr error
+	for _, d := range merged {
+		_, err := h.runContact(ctx, caller, "MergeContacts", d.ID, 0, func(c *Contact, _ *Community) ([]Event, error) {
+			if c.Status != StatusMerged || c.MergedInto != survivorID || c.MergeID != mergeID {
+				return nil, nil // not merged by this merge: nothing to undo
+			}
+			return c.UnmergeFrom(survivorID, mergeID)
+		})
+		if err != nil && undoErr == nil {
+			undoErr = fmt.Errorf("unmerge %s: %w", d.ID, err)
+		}
+	}
+	if undoErr != nil {
+		return fmt.Errorf("merging contact %s failed, and undoing the merge of the duplicates before it failed too (%v); run the merge again to complete it: %w",
+			failedID, undoErr, cause)
+	}
+	return fmt.Errorf("merging contact %s failed; the duplicates merged before it were unmerged: %w", failedID, cause)
 }
 
 // asUnmerged presents duplicates already merged into survivor by an earlier,
@@ -223,18 +317,38 @@ func asUnmerged(duplicates []*Contact, survivor *Contact) []*Contact {
 // duplicate comes back as it was, with its keys.
 func (h *Handler) UnmergeContact(ctx context.Context, caller Caller, survivorID, duplicateID string) (Result, error) {
 	var mergeID string
-	res, err := h.runContact(ctx, caller, "UnmergeContact", survivorID, 0, func(s *Contact, _ *Community) ([]Event, error) {
+	res, err := h.runContactHanding(ctx, caller, "UnmergeContact", survivorID, 0, func(s *Contact, _ *Community) ([]Event, []keyHandover, error) {
 		events, id, err := s.Unmerge(duplicateID)
-		if ErrorCode(err) == ENOTFOUND {
-			// An interrupted merge: the duplicate points here but the
-			// survivor never absorbed it. Only the duplicate's side is left.
-			if d, derr := LoadContact(ctx, h.Store, caller.CommunityID, duplicateID); derr == nil &&
-				d.Status == StatusMerged && d.MergedInto == survivorID {
-				return nil, nil
+		if err != nil && ErrorCode(err) != ENOTFOUND {
+			return nil, nil, err
+		}
+		d, derr := LoadContact(ctx, h.Store, caller.CommunityID, duplicateID)
+		if derr != nil && ErrorCode(derr) != ENOTFOUND {
+			return nil, nil, derr
+		}
+		if err != nil {
+			// An interrupted merge or unmerge: the duplicate points here
+			// but the survivor does not absorb it. Only the duplicate's
+			// side is left.
+			if derr == nil && d.Status == StatusMerged && d.MergedInto == survivorID {
+				mergeID = d.MergeID
+				return nil, nil, nil
 			}
+			return nil, nil, err
 		}
 		mergeID = id
-		return events, err
+		// A key value the survivor gives back that the duplicate holds
+		// passes straight to the duplicate: released, another contact
+		// could take it before the duplicate claims it back.
+		var handovers []keyHandover
+		if derr == nil {
+			for _, k := range uniqueKeys {
+				if v := d.Values[k]; v != "" {
+					handovers = append(handovers, keyHandover{kind: k, value: v, to: d.ID, version: d.Version})
+				}
+			}
+		}
+		return events, handovers, nil
 	})
 	if err != nil {
 		return Result{}, err
@@ -244,7 +358,9 @@ func (h *Handler) UnmergeContact(ctx context.Context, caller Caller, survivorID,
 		if err != nil {
 			return nil, err
 		}
-		// The duplicate's keys may have passed to the survivor: claim them back.
+		// The duplicate's keys may have passed to the survivor: claim them
+		// back. Those the survivor handed over are already its own, at
+		// this version: reserve finds them so and appends nothing.
 		for _, k := range uniqueKeys {
 			if v := d.Values[k]; v != "" {
 				if _, _, err := h.reserve(ctx, caller, k, v, d.ID, d.Version); err != nil {

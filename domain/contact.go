@@ -79,7 +79,10 @@ func (c *Contact) Apply(e Event, version int64, at time.Time) {
 		c.Status, c.ArchivedAt, c.UpdatedAt = StatusActive, time.Time{}, at
 	case ContactDeleted:
 		c.Status, c.Values, c.UpdatedAt = StatusDeleted, map[string]string{}, at
-		c.Absorbed, c.MergeOf = nil, nil
+		// Absorbed holds values (personal data): gone. MergeOf holds only
+		// IDs and stays, so a delete interrupted before the duplicates it
+		// absorbed were deleted too is completed by deleting it again.
+		c.Absorbed = nil
 	case ContactMerged:
 		c.StatusBeforeMerge, c.Status, c.MergedInto, c.UpdatedAt = c.Status, StatusMerged, e.SurvivorID, at
 		c.MergeID = e.MergeID
@@ -141,7 +144,7 @@ func (c *Contact) absorbs(id string) bool {
 	return false
 }
 
-// hasName reports whether the contact can be told apart: a first or last
+// hasIdentity reports whether the contact can be told apart: a first or last
 // name, or an email.
 func hasIdentity(values map[string]string) bool {
 	return values[KeyFirstName] != "" || values[KeyLastName] != "" || values[KeyEmail] != ""
@@ -149,7 +152,8 @@ func hasIdentity(values map[string]string) bool {
 
 // holdsKey reports whether the contact holds the unique key kind=value: it
 // is active, archived or merged (a merged duplicate's keys stay reserved,
-// passing to its survivor) and has that value.
+// passing to its survivor) and has that value. For a merged contact this is
+// only half the answer: its survivor must still live on (Handler.holdsKey).
 func (c *Contact) holdsKey(kind, normalized string) bool {
 	switch c.Status {
 	case StatusActive, StatusArchived, StatusMerged:

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"maps"
 	"slices"
 )
 
@@ -121,6 +122,34 @@ func (c *Contact) Delete() ([]Event, error) {
 		return nil, err
 	}
 	return []Event{ContactDeleted{ContactID: c.ID}}, nil
+}
+
+// DeleteWithSurvivor decides deleting a merged duplicate together with the
+// survivor it was merged into, which was deleted: the person lives on in
+// the survivor only, so its data and keys must go with it. It is allowed
+// only for a contact merged into survivor and still absorbed by it (Delete
+// keeps refusing merged contacts); deleting a deleted contact records nothing.
+func (c *Contact) DeleteWithSurvivor(survivor *Contact) ([]Event, error) {
+	if c.Status == StatusDeleted {
+		return nil, nil
+	}
+	if c.Status != StatusMerged || c.MergedInto != survivor.ID || !survivor.absorbs(c.ID) {
+		return nil, Errorf(ECONFLICT, "cannot delete contact %s with %s: it is not merged into it", c.ID, survivor.ID)
+	}
+	if survivor.Status != StatusDeleted {
+		return nil, Errorf(ECONFLICT, "cannot delete contact %s with %s: %s is not deleted", c.ID, survivor.ID, survivor.ID)
+	}
+	return []Event{ContactDeleted{ContactID: c.ID}}, nil
+}
+
+// absorbedIDs lists the duplicates the contact absorbed and still holds, in
+// merge order within each merge (merges in ID order).
+func (c *Contact) absorbedIDs() []string {
+	var ids []string
+	for _, m := range slices.Sorted(maps.Keys(c.MergeOf)) {
+		ids = append(ids, c.MergeOf[m]...)
+	}
+	return ids
 }
 
 // mustBe refuses an action on a contact that is not in the wanted status,

@@ -455,6 +455,68 @@ func TestDeleteContact(t *testing.T) {
 	})
 }
 
+func TestDeletedSurvivorKeepsWhomItAbsorbed(t *testing.T) {
+	absorbed := domain.DuplicatesAbsorbed{ContactID: "ann", MergeID: "m1", DuplicateIDs: []string{"d1", "d2"},
+		Changes: []domain.Change{from(change("last_name", "", "Two"), "d2")}}
+	c := given(ann, absorbed, archived, deleted)
+	if c.Status != domain.StatusDeleted || len(c.Values) != 0 || c.Absorbed != nil {
+		t.Errorf("status %q values %v absorbed %v, want deleted with no values nor absorbed values", c.Status, c.Values, c.Absorbed)
+	}
+	if !reflect.DeepEqual(c.MergeOf, map[string][]string{"m1": {"d1", "d2"}}) {
+		t.Errorf("MergeOf %v, want the absorbed duplicates' IDs kept (to finish deleting them)", c.MergeOf)
+	}
+}
+
+func TestDeleteWithSurvivor(t *testing.T) {
+	// "ann" merged into "bob" by m0 (mergedTo); bob absorbed it.
+	bobAbsorbed := domain.DuplicatesAbsorbed{ContactID: "bob", MergeID: "m0", DuplicateIDs: []string{"ann"}}
+	bob := registered("bob", val("first_name", "Bob"))
+	bobArchived := domain.ContactArchived{ContactID: "bob"}
+	bobDeleted := domain.ContactDeleted{ContactID: "bob"}
+	with := func(survivor ...domain.Event) func(*domain.Contact) ([]domain.Event, error) {
+		return func(c *domain.Contact) ([]domain.Event, error) { return c.DeleteWithSurvivor(given(survivor...)) }
+	}
+	runContactCases(t, []contactCase{
+		{name: "duplicate of a deleted survivor is deleted, values gone",
+			given: []domain.Event{ann, mergedTo},
+			when:  with(bob, bobAbsorbed, bobArchived, bobDeleted),
+			then:  []domain.Event{deleted},
+			state: func(t *testing.T, c *domain.Contact) {
+				if c.Status != domain.StatusDeleted || len(c.Values) != 0 {
+					t.Errorf("status %q values %v, want deleted with no values", c.Status, c.Values)
+				}
+			}},
+		{name: "archived before the merge: deleted too",
+			given: []domain.Event{ann, archived, mergedTo},
+			when:  with(bob, bobAbsorbed, bobArchived, bobDeleted),
+			then:  []domain.Event{deleted}},
+		{name: "already deleted records nothing (a retried cascade)",
+			given: []domain.Event{ann, mergedTo, deleted},
+			when:  with(bob, bobAbsorbed, bobArchived, bobDeleted),
+			then:  nil},
+		{name: "survivor only archived refused",
+			given: []domain.Event{ann, mergedTo},
+			when:  with(bob, bobAbsorbed, bobArchived),
+			code:  domain.ECONFLICT, msg: "bob is not deleted"},
+		{name: "survivor that never absorbed it (interrupted merge) refused",
+			given: []domain.Event{ann, mergedTo},
+			when:  with(bob, bobArchived, bobDeleted),
+			code:  domain.ECONFLICT, msg: "not merged into it"},
+		{name: "merged into another survivor refused",
+			given: []domain.Event{ann, domain.ContactMerged{ContactID: "ann", SurvivorID: "zed", MergeID: "m0"}},
+			when:  with(bob, bobAbsorbed, bobArchived, bobDeleted),
+			code:  domain.ECONFLICT, msg: "not merged into it"},
+		{name: "active contact refused",
+			given: []domain.Event{ann},
+			when:  with(bob, bobAbsorbed, bobArchived, bobDeleted),
+			code:  domain.ECONFLICT, msg: "not merged into it"},
+		{name: "archived, not merged, refused",
+			given: []domain.Event{ann, archived},
+			when:  with(bob, bobAbsorbed, bobArchived, bobDeleted),
+			code:  domain.ECONFLICT, msg: "not merged into it"},
+	})
+}
+
 // Merge fixtures: survivor "sam" and duplicates d1..d3.
 var (
 	sam = registered("sam", val("first_name", "Sam"))

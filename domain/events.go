@@ -1,8 +1,8 @@
 package domain
 
 // Event is a fact recorded in the log. Each type has a past-tense name and a
-// schema version (bumped when its payload changes shape; older versions are
-// upcast on read).
+// schema version (see schemaVersion: all are at 1; bumping one will need an
+// upcaster in Decode).
 type Event interface {
 	EventType() string
 }

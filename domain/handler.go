@@ -90,6 +90,16 @@ func later(a, b Position) Position {
 // which then fails with EPRECONDITION.
 func (h *Handler) runContact(ctx context.Context, caller Caller, command, id string, ifVersion int64,
 	decide func(*Contact, *Community) ([]Event, error)) (Result, error) {
+	return h.runContactHanding(ctx, caller, command, id, ifVersion, func(c *Contact, community *Community) ([]Event, []keyHandover, error) {
+		events, err := decide(c, community)
+		return events, nil, err
+	})
+}
+
+// runContactHanding is runContact for a decision that also hands some of
+// the keys the contact gives up straight to another contact (see commitHanding).
+func (h *Handler) runContactHanding(ctx context.Context, caller Caller, command, id string, ifVersion int64,
+	decide func(*Contact, *Community) ([]Event, []keyHandover, error)) (Result, error) {
 	for attempt := 0; ; attempt++ {
 		community, err := h.community(ctx, caller.CommunityID)
 		if err != nil {
@@ -102,11 +112,11 @@ func (h *Handler) runContact(ctx context.Context, caller Caller, command, id str
 		if ifVersion > 0 && c.Version != ifVersion {
 			return Result{}, Errorf(EPRECONDITION, "contact %s is at version %d, not %d: read it again", id, c.Version, ifVersion)
 		}
-		events, err := decide(c, community)
+		events, handovers, err := decide(c, community)
 		if err != nil {
 			return Result{}, err
 		}
-		res, err := h.commit(ctx, caller, command, c, events)
+		res, err := h.commitHanding(ctx, caller, command, c, events, handovers)
 		if IsWrongExpectedVersion(err) {
 			if ifVersion > 0 {
 				return Result{}, Errorf(EPRECONDITION, "contact %s changed meanwhile: read it again", id)
@@ -119,9 +129,28 @@ func (h *Handler) runContact(ctx context.Context, caller Caller, command, id str
 	}
 }
 
+// keyHandover names a contact that holds the same value of a unique key as
+// the committing contact, and takes the key over when the committing
+// contact gives that value up (a survivor giving a duplicate's value back).
+type keyHandover struct {
+	kind    string
+	value   string
+	to      string
+	version int64 // to's current version
+}
+
 // commit appends a contact's events, claiming the unique keys it gains
 // first and releasing the ones it loses afterwards.
 func (h *Handler) commit(ctx context.Context, caller Caller, command string, c *Contact, events []Event) (Result, error) {
+	return h.commitHanding(ctx, caller, command, c, events, nil)
+}
+
+// commitHanding is commit where the keys the contact loses that a handover
+// names pass to that contact instead of being released. The handover is
+// appended before the contact's events, so no third contact can take the
+// key in between (the receiver, a merged duplicate, holds it as long as its
+// survivor lives); if the contact's append fails, the key is given back.
+func (h *Handler) commitHanding(ctx context.Context, caller Caller, command string, c *Contact, events []Event, handovers []keyHandover) (Result, error) {
 	if len(events) == 0 {
 		return Result{ID: c.ID, Version: c.Version}, nil
 	}
@@ -149,19 +178,49 @@ func (h *Handler) commit(ctx context.Context, caller Caller, command string, c *
 		}
 		pos = later(pos, cl.pos)
 	}
+	type handed struct {
+		keyHandover
+		was reservation
+	}
+	var done []handed
+	unhand := func() {
+		for _, hd := range done {
+			h.giveBack(context.WithoutCancel(ctx), caller, hd.kind, hd.value, hd.to, hd.was) //nolint:errcheck // best effort, as unclaim
+		}
+	}
+	for _, ho := range handovers {
+		v, ok := free[ho.kind]
+		if !ok || normalizeKey(ho.kind, v) != normalizeKey(ho.kind, ho.value) {
+			continue
+		}
+		p, was, err := h.handOver(ctx, caller, ho.kind, v, c.ID, ho.to, ho.version)
+		if err != nil {
+			unhand()
+			unclaim()
+			return Result{}, err
+		}
+		if was.holder != "" {
+			done = append(done, handed{ho, was})
+		}
+		delete(free, ho.kind)
+		pos = later(pos, p)
+	}
 	data, err := h.encode(caller, command, events)
 	if err != nil {
+		unhand()
 		unclaim()
 		return Result{}, err
 	}
 	res, err := h.Store.Append(ctx, ContactStream(c.ID), Exact(c.Version), data)
 	if err != nil {
+		unhand()
 		unclaim()
 		return Result{}, err
 	}
 	pos = later(pos, res.Position)
+	// The events are recorded: release even if the caller has gone away.
 	for _, k := range sortedKeys(free) {
-		if p, err := h.release(ctx, caller, k, free[k], c.ID); err == nil {
+		if p, err := h.release(context.WithoutCancel(ctx), caller, k, free[k], c.ID); err == nil {
 			pos = later(pos, p)
 		}
 	}

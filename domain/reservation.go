@@ -67,6 +67,9 @@ func (h *Handler) readReservation(ctx context.Context, stream string) (reservati
 // held by a duplicate merged into contact passes to it, and that
 // duplicate's reservation is returned as taken, so a command that fails
 // after the claim can give the key back (see giveBack) instead of freeing it.
+// A reservation that already names contact counts as claimed only if it was
+// made at version or later; an older one (left by a release that failed) is
+// claimed again at version, so that it is in flight again.
 func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, contact string, version int64) (Position, reservation, error) {
 	normalized := normalizeKey(kind, value)
 	stream := h.keyStream(caller.CommunityID, kind, normalized)
@@ -87,16 +90,29 @@ func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, conta
 		if err != nil {
 			return Position{}, reservation{}, err
 		}
-		if r.holder == contact {
+		if r.holder == contact && r.holderVersion >= version {
+			// Already claimed by this contact at this version (or by a newer
+			// command of it, whose claim must not be rolled back: this
+			// command decided on an older state and its append will fail).
 			return Position{}, reservation{}, nil
 		}
+		// A reservation naming contact at an older version is a stale claim
+		// (a release that failed): it must be claimed again at version, or
+		// a claimant would see the contact past its claim, not holding the
+		// key, and take it while this command is in flight.
 		var taken reservation
-		if r.holder != "" {
+		if r.holder != "" && r.holder != contact {
 			holder, err := LoadContact(ctx, h.Store, caller.CommunityID, r.holder)
 			if err != nil && ErrorCode(err) != ENOTFOUND {
 				return Position{}, reservation{}, err
 			}
-			if err == nil && holder.holdsKey(kind, normalized) {
+			holds := false
+			if err == nil {
+				if holds, err = h.holdsKey(ctx, holder, kind, normalized); err != nil {
+					return Position{}, reservation{}, err
+				}
+			}
+			if holds {
 				if holder.Status != StatusMerged || holder.MergedInto != contact {
 					return Position{}, reservation{}, &Error{Code: ECONFLICT, Field: kind,
 						Message: fmt.Sprintf("%s is already used by contact %s", kind, holder.ID)}
@@ -118,6 +134,70 @@ func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, conta
 			return Position{}, reservation{}, fmt.Errorf("reserve %s: %w", kind, err)
 		}
 		return res.Position, taken, nil
+	}
+	return Position{}, reservation{}, &Error{Code: ECONFLICT, Field: kind, Message: kind + " is contended; try again"}
+}
+
+// maxMergeChain bounds how many survivors holdsKey follows from a merged
+// contact (a survivor may itself have been merged since).
+const maxMergeChain = 16
+
+// holdsKey reports whether contact c holds the unique key kind=normalized:
+// it has that value and is active or archived, or merged into a survivor
+// that still lives on (a merged duplicate's keys pass to its survivor, so
+// they end with it: a deleted or unknown survivor frees them).
+func (h *Handler) holdsKey(ctx context.Context, c *Contact, kind, normalized string) (bool, error) {
+	if !c.holdsKey(kind, normalized) {
+		return false, nil
+	}
+	for i := 0; c.Status == StatusMerged; i++ {
+		if i == maxMergeChain {
+			return true, nil // keep the key rather than free it on a doubt
+		}
+		s, err := LoadContact(ctx, h.Store, c.CommunityID, c.MergedInto)
+		if ErrorCode(err) == ENOTFOUND {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if s.Status == StatusDeleted {
+			return false, nil
+		}
+		c = s
+	}
+	return true, nil
+}
+
+// handOver passes key kind=value, reserved by contact, straight to to (at
+// its version toVersion), which holds the same value: a survivor giving a
+// duplicate's key back on unmerge, so no other contact can take it between
+// the survivor's append and the duplicate's. It returns the reservation as
+// it was, for giveBack to restore if the survivor's command fails. Nothing
+// is appended when the reservation already names to, or names neither.
+func (h *Handler) handOver(ctx context.Context, caller Caller, kind, value, contact, to string, toVersion int64) (Position, reservation, error) {
+	stream := h.keyStream(caller.CommunityID, kind, normalizeKey(kind, value))
+	data, err := Encode(KeyReserved{ContactID: to, HolderVersion: toVersion}, h.meta(caller, "ReserveKey"))
+	if err != nil {
+		return Position{}, reservation{}, err
+	}
+	for attempt := 0; attempt < 5; attempt++ {
+		r, err := h.readReservation(ctx, stream)
+		if err != nil {
+			return Position{}, reservation{}, err
+		}
+		if r.holder != contact {
+			return Position{}, reservation{}, nil
+		}
+		data.ID = NewID()
+		res, err := h.Store.Append(ctx, stream, Exact(r.version), []EventData{data})
+		if IsWrongExpectedVersion(err) {
+			continue
+		}
+		if err != nil {
+			return Position{}, reservation{}, fmt.Errorf("hand %s over: %w", kind, err)
+		}
+		return res.Position, r, nil
 	}
 	return Position{}, reservation{}, &Error{Code: ECONFLICT, Field: kind, Message: kind + " is contended; try again"}
 }
