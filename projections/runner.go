@@ -94,9 +94,20 @@ func (r *Runner) RunOnce(ctx context.Context, p Projector) error {
 		return err
 	}
 	r.advance(p.Name(), from)
+	applied := from
 	return r.Store.Subscribe(ctx, from, func(ctx context.Context, events []domain.RecordedEvent) error {
 		last := events[len(events)-1].Position
 		err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
+			// The checkpoint must still be where this runner left it: a
+			// rebuild swapped in meanwhile moves it, and then this runner
+			// must restart from there rather than apply events twice.
+			current, err := lockCheckpoint(ctx, tx, p.Name())
+			if err != nil {
+				return err
+			}
+			if current != applied {
+				return fmt.Errorf("%w: at %s, not %s", errCheckpointMoved, current, applied)
+			}
 			if err := p.Apply(ctx, tx, events); err != nil {
 				return err
 			}
@@ -105,9 +116,28 @@ func (r *Runner) RunOnce(ctx context.Context, p Projector) error {
 		if err != nil {
 			return fmt.Errorf("projector %s at %s: %w", p.Name(), events[0].Position, err)
 		}
+		applied = last
 		r.advance(p.Name(), last)
 		return nil
 	})
+}
+
+// errCheckpointMoved stops a runner whose read model was swapped under it.
+var errCheckpointMoved = errors.New("the checkpoint moved (a rebuild was swapped in): restarting")
+
+// lockCheckpoint reads a checkpoint and locks its row until the transaction
+// ends (the start of the log when there is none yet).
+func lockCheckpoint(ctx context.Context, tx pgx.Tx, name string) (domain.Position, error) {
+	var commit, prepare int64
+	err := tx.QueryRow(ctx, `SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, name).
+		Scan(&commit, &prepare)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.Start, nil
+	}
+	if err != nil {
+		return domain.Start, fmt.Errorf("lock checkpoint %s: %w", name, err)
+	}
+	return domain.Position{Commit: uint64(commit), Prepare: uint64(prepare)}, nil
 }
 
 // projectorLockClass is the first key of the projectors' advisory locks

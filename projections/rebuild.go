@@ -1,0 +1,207 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/assoc/contacts/domain"
+)
+
+// Rebuildable is a projector whose read model can be rebuilt from the log
+// aside, while the current one keeps serving, then swapped in.
+type Rebuildable interface {
+	Projector
+	// Tables are the tables (in schema public) the projector writes.
+	Tables() []string
+}
+
+// Tables implements Rebuildable.
+func (ContactsProjector) Tables() []string { return []string{"communities", "community_fields", "contacts"} }
+
+// RebuildStats says what a rebuild did.
+type RebuildStats struct {
+	Events   int           // events read from the log
+	Position domain.Position
+	Load     time.Duration // replaying the log into the new tables
+	Indexes  time.Duration // building their secondary indexes
+	Swap     time.Duration // the final catch-up and swap, under lock
+}
+
+// rebuildPage is how many events a rebuild reads and applies at once.
+const rebuildPage = 5000
+
+// Rebuild rebuilds p's read model from the whole log into new tables in a
+// schema of their own, while the current tables keep serving reads and the
+// running projector keeps them current. The new tables get only their
+// primary keys while they load (maintaining every secondary index row by
+// row is most of a replay's cost); their indexes are built at the end. Then,
+// in one transaction holding the checkpoint's row, the new tables catch up
+// with the log, replace the current ones and take over the checkpoint: the
+// running projector sees the checkpoint moved, restarts from it on the new
+// tables, and no event is applied twice or lost.
+func (r *Runner) Rebuild(ctx context.Context, p Rebuildable) (RebuildStats, error) {
+	var stats RebuildStats
+	schema := pgx.Identifier{"rebuild_" + p.Name()}.Sanitize()
+	retired := pgx.Identifier{"retired_" + p.Name()}.Sanitize()
+	if err := r.prepareRebuild(ctx, schema, p.Tables()); err != nil {
+		return stats, err
+	}
+
+	start := time.Now()
+	pos, n, err := r.replay(ctx, p, schema, domain.Start)
+	if err != nil {
+		return stats, err
+	}
+	stats.Load = time.Since(start)
+
+	start = time.Now()
+	if err := r.buildIndexes(ctx, schema, p.Tables()); err != nil {
+		return stats, err
+	}
+	stats.Indexes = time.Since(start)
+
+	// Catch up outside the lock first, so the locked part is short.
+	pos, more, err := r.replay(ctx, p, schema, pos)
+	if err != nil {
+		return stats, err
+	}
+	n += more
+
+	// The swap runs on a connection of its own, outside the pool: while it
+	// holds the checkpoint's row, the running projector holds a pooled
+	// connection waiting on that row, and the final catch-up still needs
+	// one from the pool to read the log; a small pool would deadlock.
+	conn, err := pgx.ConnectConfig(ctx, r.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return stats, fmt.Errorf("rebuild %s: connect: %w", p.Name(), err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	start = time.Now()
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := lockCheckpoint(ctx, tx, p.Name()); err != nil {
+			return err
+		}
+		// Events committed since the catch-up above: apply them too, under
+		// the checkpoint's lock (the running projector waits on it).
+		for {
+			events, err := r.Store.ReadAll(ctx, pos, rebuildPage)
+			if err != nil {
+				return err
+			}
+			if len(events) == 0 {
+				break
+			}
+			if err := applyIn(ctx, tx, p, schema, events); err != nil {
+				return err
+			}
+			pos = events[len(events)-1].Position
+			n += len(events)
+		}
+		statements := []string{`DROP SCHEMA IF EXISTS ` + retired + ` CASCADE`, `CREATE SCHEMA ` + retired}
+		for _, t := range p.Tables() {
+			table := pgx.Identifier{t}.Sanitize()
+			statements = append(statements,
+				`ALTER TABLE public.`+table+` SET SCHEMA `+retired,
+				`ALTER TABLE `+schema+`.`+table+` SET SCHEMA public`)
+		}
+		statements = append(statements, `DROP SCHEMA `+retired+` CASCADE`, `DROP SCHEMA `+schema)
+		for _, sql := range statements {
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return fmt.Errorf("%s: %w", sql, err)
+			}
+		}
+		return saveCheckpoint(ctx, tx, p.Name(), pos)
+	})
+	if err != nil {
+		return stats, fmt.Errorf("rebuild %s: swap: %w", p.Name(), err)
+	}
+	stats.Swap = time.Since(start)
+	stats.Events, stats.Position = n, pos
+	return stats, nil
+}
+
+// prepareRebuild makes empty copies of the tables, with their columns,
+// defaults, generated columns, checks and primary keys, in schema.
+func (r *Runner) prepareRebuild(ctx context.Context, schema string, tables []string) error {
+	statements := []string{`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`, `CREATE SCHEMA ` + schema}
+	for _, t := range tables {
+		table := pgx.Identifier{t}.Sanitize()
+		statements = append(statements, `CREATE TABLE `+schema+`.`+table+` (LIKE public.`+table+
+			` INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS)`)
+		var pk string
+		err := r.Pool.QueryRow(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint
+			WHERE conrelid = ('public.' || quote_ident($1))::regclass AND contype = 'p'`, t).Scan(&pk)
+		if err != nil {
+			return fmt.Errorf("rebuild: primary key of %s: %w", t, err)
+		}
+		statements = append(statements, `ALTER TABLE `+schema+`.`+table+` ADD `+pk)
+	}
+	for _, sql := range statements {
+		if _, err := r.Pool.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("rebuild: %s: %w", sql, err)
+		}
+	}
+	return nil
+}
+
+// buildIndexes gives the new tables the secondary indexes of the current ones.
+func (r *Runner) buildIndexes(ctx context.Context, schema string, tables []string) error {
+	for _, t := range tables {
+		rows, err := r.Pool.Query(ctx, `SELECT i.indexdef FROM pg_indexes i
+			WHERE i.schemaname = 'public' AND i.tablename = $1
+			  AND i.indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = ('public.' || quote_ident($1))::regclass AND contype = 'p')`, t)
+		if err != nil {
+			return fmt.Errorf("rebuild: indexes of %s: %w", t, err)
+		}
+		defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return fmt.Errorf("rebuild: indexes of %s: %w", t, err)
+		}
+		for _, def := range defs {
+			def = strings.Replace(def, " ON public.", " ON "+schema+".", 1)
+			if _, err := r.Pool.Exec(ctx, def); err != nil {
+				return fmt.Errorf("rebuild: %s: %w", def, err)
+			}
+		}
+	}
+	return nil
+}
+
+// replay applies the log after from into the tables of schema, page by
+// page, and returns where it stopped and how many events it read.
+func (r *Runner) replay(ctx context.Context, p Projector, schema string, from domain.Position) (domain.Position, int, error) {
+	n := 0
+	for {
+		events, err := r.Store.ReadAll(ctx, from, rebuildPage)
+		if err != nil {
+			return from, n, fmt.Errorf("rebuild %s: read log: %w", p.Name(), err)
+		}
+		if len(events) == 0 {
+			return from, n, nil
+		}
+		err = pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error { return applyIn(ctx, tx, p, schema, events) })
+		if err != nil {
+			return from, n, fmt.Errorf("rebuild %s: %w", p.Name(), err)
+		}
+		from = events[len(events)-1].Position
+		n += len(events)
+	}
+}
+
+// applyIn applies events with the projector's own code, aimed at the
+// tables of schema: its statements name tables without a schema, and the
+// search path resolves them there first.
+func applyIn(ctx context.Context, tx pgx.Tx, p Projector, schema string, events []domain.RecordedEvent) error {
+	if _, err := tx.Exec(ctx, `SELECT set_config('search_path', $1, true)`, schema+", public"); err != nil {
+		return err
+	}
+	if err := p.Apply(ctx, tx, events); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `SELECT set_config('search_path', 'public', true)`)
+	return err
+}
