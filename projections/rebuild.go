@@ -20,11 +20,13 @@ type Rebuildable interface {
 }
 
 // Tables implements Rebuildable.
-func (ContactsProjector) Tables() []string { return []string{"communities", "community_fields", "contacts"} }
+func (ContactsProjector) Tables() []string {
+	return []string{"communities", "community_fields", "contacts"}
+}
 
 // RebuildStats says what a rebuild did.
 type RebuildStats struct {
-	Events   int           // events read from the log
+	Events   int // events read from the log
 	Position domain.Position
 	Load     time.Duration // replaying the log into the new tables
 	Indexes  time.Duration // building their secondary indexes
