@@ -14,6 +14,10 @@ func schemaVersion(eventType string) int {
 	return 1
 }
 
+// SchemaVersion is the current payload version of an event type: the shape
+// Decode returns, whatever version was stored.
+func SchemaVersion(eventType string) int { return schemaVersion(eventType) }
+
 // newEvent returns a pointer to a zero event of the named type, for decoding.
 func newEvent(eventType string) (Event, bool) {
 	switch eventType {

@@ -80,6 +80,10 @@ type RecordedEvent struct {
 	Metadata   []byte
 	Position   Position // place in the global log
 	RecordedAt time.Time
+	// Erased is set by a store that seals personal data (see package
+	// eventstore/sealed) when this event's personal values could not be
+	// opened because the contact was deleted: they read as empty.
+	Erased bool
 }
 
 // AppendResult is what a successful Append returns.

@@ -70,11 +70,20 @@ func loadContactAsOf(ctx context.Context, store EventStore, communityID, id stri
 
 // LoadCommunity folds a community's stream (ENOTFOUND when it does not exist).
 func LoadCommunity(ctx context.Context, store EventStore, id string) (*Community, error) {
+	return LoadCommunityAsOf(ctx, store, id, time.Time{})
+}
+
+// LoadCommunityAsOf folds a community's events recorded up to and including
+// at (all of them when at is zero).
+func LoadCommunityAsOf(ctx context.Context, store EventStore, id string, at time.Time) (*Community, error) {
 	c := &Community{ID: id}
 	if !ValidID(id) {
 		return nil, Errorf(ENOTFOUND, "community %s not found", id)
 	}
-	err := foldStream(ctx, store, CommunityStream(id), func(e Event, _ Metadata, r RecordedEvent) {
+	err := foldStream(ctx, store, CommunityStream(id), func(e Event, meta Metadata, r RecordedEvent) {
+		if !at.IsZero() && meta.Time.After(at) {
+			return
+		}
 		c.Apply(e, r.Version)
 	})
 	if err != nil {

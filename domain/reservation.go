@@ -35,10 +35,13 @@ type reservation struct {
 	at            time.Time
 }
 
+// KeyStreamPrefix starts the names of the key reservation streams.
+const KeyStreamPrefix = "key-"
+
 func (h *Handler) keyStream(communityID, kind, normalized string) string {
 	mac := hmac.New(sha256.New, h.KeySecret)
 	mac.Write([]byte(communityID + "\x00" + kind + "\x00" + normalized))
-	return "key-" + hex.EncodeToString(mac.Sum(nil)[:20])
+	return KeyStreamPrefix + hex.EncodeToString(mac.Sum(nil)[:20])
 }
 
 func (h *Handler) readReservation(ctx context.Context, stream string) (reservation, error) {

@@ -184,7 +184,7 @@ func (s *Server) handleRegisterContact(c *gin.Context) {
 
 func (s *Server) handleGetContact(c *gin.Context) {
 	if c.Query("as_of") != "" {
-		writeProblem(c, http.StatusNotImplemented, "as_of is not served yet", "as_of", "")
+		s.handleContactAsOf(c)
 		return
 	}
 	if !s.waitAfter(c) {

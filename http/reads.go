@@ -154,12 +154,18 @@ func (s *Server) contactAfter(ctx context.Context, communityID string, res domai
 // contactFromLog folds a contact from its events and shows it as the read
 // model would.
 func (s *Server) contactFromLog(ctx context.Context, communityID, id string) (projections.ContactView, error) {
+	return s.contactFromLogAsOf(ctx, communityID, id, time.Time{})
+}
+
+// contactFromLogAsOf folds a contact, and its community's fields, from
+// their events recorded up to at (all when at is zero).
+func (s *Server) contactFromLogAsOf(ctx context.Context, communityID, id string, at time.Time) (projections.ContactView, error) {
 	store := s.Services.Handler.Store
-	community, err := domain.LoadCommunity(ctx, store, communityID)
+	contact, err := domain.LoadContactAsOf(ctx, store, communityID, id, at)
 	if err != nil {
 		return projections.ContactView{}, err
 	}
-	contact, err := domain.LoadContact(ctx, store, communityID, id)
+	community, err := domain.LoadCommunityAsOf(ctx, store, communityID, at)
 	if err != nil {
 		return projections.ContactView{}, err
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,9 @@ type Services struct {
 	Keys KeyService
 	// Projections reports the read models' lag, for /metrics (optional).
 	Projections ProjectionStatus
+	// Heartbeat is how often a followed event stream with nothing to send
+	// sends a heartbeat line (default 15 s).
+	Heartbeat time.Duration
 	// WaitTimeout bounds how long a read waits for its read model to reach
 	// the position a client asked for (default 5 s).
 	WaitTimeout time.Duration
@@ -75,6 +79,10 @@ type Server struct {
 	server *http.Server
 	ln     net.Listener
 	ready  atomic.Bool
+	// closing is closed when the server shuts down, so that followed
+	// event streams end rather than hold the shutdown up.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // NewServer returns a server for addr with its routes registered. It answers
@@ -85,7 +93,7 @@ func NewServer(addr string, logger *slog.Logger) *Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{Addr: addr, Logger: logger, engine: gin.New()}
+	s := &Server{Addr: addr, Logger: logger, engine: gin.New(), closing: make(chan struct{})}
 	s.engine.HandleMethodNotAllowed = true
 	s.engine.Use(s.requestID, s.logFailures, s.recover, limitBody)
 	s.engine.NoRoute(func(c *gin.Context) {
@@ -107,6 +115,7 @@ func (s *Server) routes() {
 		operator = s.allow(apikeys.RoleOperator)
 		admin    = s.allow(apikeys.RoleAdmin)
 		reader   = s.allow(apikeys.RoleAdmin, apikeys.RoleAuditor)
+		analyst  = s.allow(apikeys.RoleAdmin, apikeys.RoleAnalytics)
 		anyone   = s.allow(apikeys.Roles...)
 	)
 	s.engine.GET("/openapi.json", s.authenticate, anyone, s.handleOpenAPI)
@@ -120,6 +129,7 @@ func (s *Server) routes() {
 	v1.GET("/contacts", reader, s.handleListContacts)
 	v1.GET("/archived-contacts", reader, s.handleListArchivedContacts)
 	v1.GET("/contacts/:id", reader, s.handleGetContact)
+	v1.GET("/contacts/:id/history", reader, s.handleContactHistory)
 	v1.PATCH("/contacts/:id", admin, s.handleUpdateContact)
 	v1.POST("/contacts/archive", admin, s.handleBulk(bulkArchive))
 	v1.POST("/contacts/restore", admin, s.handleBulk(bulkRestore))
@@ -130,6 +140,8 @@ func (s *Server) routes() {
 	v1.GET("/fields", reader, s.handleListFields)
 	v1.POST("/fields", admin, s.handleDefineField)
 	v1.DELETE("/fields/:key", admin, s.handleRemoveField)
+
+	v1.GET("/events", analyst, s.handleEvents)
 }
 
 // Handler returns the server's routes, for tests that run their own listener.
@@ -170,6 +182,7 @@ func (s *Server) URL() string {
 // Close stops accepting requests and waits, up to ctx's deadline, for the
 // ones in flight.
 func (s *Server) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() { close(s.closing) })
 	if s.server == nil {
 		return nil
 	}
