@@ -19,6 +19,7 @@ import (
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/eventstore/postgres"
+	"github.com/assoc/contacts/eventstore/sealed"
 	chttp "github.com/assoc/contacts/http"
 	"github.com/assoc/contacts/pgtest"
 	"github.com/assoc/contacts/projections"
@@ -34,7 +35,7 @@ type stack struct {
 	client   *http.Client
 	server   *chttp.Server
 	pool     *pgxpool.Pool
-	store    *postgres.Store
+	store    *sealed.Store
 	handler  *domain.Handler
 	keys     *apikeys.Store
 	operator string // operator key
@@ -48,8 +49,15 @@ type stack struct {
 func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 	t.Helper()
 	pool := pgtest.NewPool(t)
-	store := postgres.New(pool, nil)
-	t.Cleanup(store.Close)
+	log := postgres.New(pool, nil)
+	t.Cleanup(log.Close)
+	master := make([]byte, sealed.MasterKeySize)
+	rand.Read(master)
+	keyring, err := sealed.NewKeyring(t.Context(), pool, master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := sealed.New(log, keyring)
 	secret := make([]byte, 32)
 	rand.Read(secret)
 	handler := &domain.Handler{Store: store, KeySecret: secret}
@@ -57,7 +65,7 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 	runner := projections.NewRunner(pool, store, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { runner.Run(ctx, projections.ContactsProjector{}) })
+	wg.Go(func() { runner.Run(ctx, projections.ContactsProjector{}, sealed.Erasure{Store: store}) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
 	keys := apikeys.New(pool)

@@ -49,7 +49,14 @@ func Main(m *testing.M) {
 func NewPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	connString := NewDatabase(t)
-	pool, err := pgxpool.New(t.Context(), connString)
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	// As the service's pool (cmd/contacts): pgx's default of 4 is too
+	// few for projectors that hold connections while they run.
+	cfg.MaxConns = 16
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("pgtest: open pool: %v", err)
 	}

@@ -369,7 +369,13 @@ func TestRebuildSwapsWhileServing(t *testing.T) {
 		res := b.register(t, map[string]string{"first_name": fmt.Sprintf("R%02d", i), "email": fmt.Sprintf("r%02d@example.org", i)})
 		ids = append(ids, res.ID)
 	}
-	if _, err := b.handler.ArchiveContact(ctx, b.caller, ids[0]); err != nil {
+	archived, err := b.handler.ArchiveContact(ctx, b.caller, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The log shows events once older transactions (of any database of the
+	// cluster, such as other packages' tests) end: wait until it does.
+	if err := runner.WaitFor(ctx, projections.ContactsReadModel, archived.Position, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	// Writes go on during the rebuild.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -21,6 +22,9 @@ type database struct {
 
 // openDatabase connects to DATABASE_URL or, when it is unset, starts the
 // private PostgreSQL under the data folder; then it applies the migrations.
+// defaultPoolConns is the service's PostgreSQL connection pool size.
+const defaultPoolConns = 16
+
 func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*database, error) {
 	db := &database{}
 	url := cfg.DatabaseURL
@@ -37,7 +41,19 @@ func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*databa
 		db.private = srv
 		url = srv.ConnString("postgres")
 	}
-	pool, err := pgxpool.New(ctx, url)
+	poolCfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	// pgx's default (4 on this machine) is too few for a server: each
+	// projector holds one connection for its advisory lock, the store one
+	// to listen, and a projector's batch may need a second while it holds
+	// its transaction. pool_max_conns in the URL still wins.
+	if !strings.Contains(url, "pool_max_conns") {
+		poolCfg.MaxConns = defaultPoolConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)

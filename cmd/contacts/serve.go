@@ -9,7 +9,7 @@ import (
 
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/eventstore/postgres"
+	"github.com/assoc/contacts/eventstore/sealed"
 	chttp "github.com/assoc/contacts/http"
 	"github.com/assoc/contacts/projections"
 )
@@ -28,8 +28,11 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 
-	store := postgres.New(db.Pool, logger)
-	defer store.Close()
+	store, closeStore, err := openEventStore(ctx, cfg, db.Pool, logger)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
 	handler := &domain.Handler{Store: store, KeySecret: secret}
 	keys := apikeys.New(db.Pool)
 	if err := bootstrap(ctx, cfg, db.Pool, keys, handler, os.Stdout); err != nil {
@@ -39,7 +42,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	runner := projections.NewRunner(db.Pool, store, logger)
 	projectorCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
 	var projectors sync.WaitGroup
-	projectors.Go(func() { runner.Run(projectorCtx, projections.ContactsProjector{}) })
+	projectors.Go(func() { runner.Run(projectorCtx, projections.ContactsProjector{}, sealed.Erasure{Store: store}) })
 	defer func() { stopProjectors(); projectors.Wait() }()
 
 	server := chttp.NewServer(cfg.Addr, logger)

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/assoc/contacts/eventstore/postgres"
+	"github.com/assoc/contacts/eventstore/sealed"
+)
+
+// openEventStore returns the event log: the PostgreSQL store, wrapped so
+// that contacts' personal data is sealed under per-contact keys (deleting a
+// contact destroys them). close releases the store.
+func openEventStore(ctx context.Context, cfg Config, pool *pgxpool.Pool, logger *slog.Logger) (store *sealed.Store, close func(), err error) {
+	master, err := masterKey(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := sealed.NewKeyring(ctx, pool, master)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := postgres.New(pool, logger)
+	return sealed.New(log, keys), log.Close, nil
+}
+
+// masterKey returns the key that wraps the contacts' keys: from
+// CONTACTS_MASTER_KEY (32 bytes, base64 or hex), else from the file
+// <data>/secrets/master.key, made on first use. It is kept out of the
+// database on purpose: a copy of the database alone cannot read anyone.
+func masterKey(cfg Config) ([]byte, error) {
+	if s := strings.TrimSpace(os.Getenv("CONTACTS_MASTER_KEY")); s != "" {
+		return parseMasterKey(s, "CONTACTS_MASTER_KEY")
+	}
+	path := filepath.Join(cfg.DataDir, "secrets", "master.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return parseMasterKey(strings.TrimSpace(string(b)), path)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	key := make([]byte, sealed.MasterKeySize)
+	rand.Read(key) //nolint:errcheck // never fails
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	// O_EXCL: two processes starting together must not both write one.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return masterKey(cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	return key, nil
+}
+
+func parseMasterKey(s, from string) ([]byte, error) {
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == sealed.MasterKeySize {
+		return b, nil
+	}
+	if b, err := hex.DecodeString(s); err == nil && len(b) == sealed.MasterKeySize {
+		return b, nil
+	}
+	return nil, fmt.Errorf("%s: want %d bytes in base64 or hex (e.g. openssl rand -base64 32)", from, sealed.MasterKeySize)
+}

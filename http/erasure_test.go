@@ -1,0 +1,96 @@
+package http_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestDeleteErases deletes a contact and then searches the whole database
+// (the events, the read models, every column of every table) for its email
+// and names: nothing is left in clear. Its history still says it existed
+// and was deleted, by whom and when.
+func TestDeleteErases(t *testing.T) {
+	s := newStack(t)
+	ctx := t.Context()
+	secrets := []string{"Philomène", "Quatremaire", "philo.quatre@example.org", "EXT-PQ-77", "Philippa", "Quinquina", "0612345678"}
+	s.do(t, "POST", "/v1/fields", s.admin, map[string]any{"key": "phone", "label": "Phone", "type": "phone"}).want(t, http.StatusCreated)
+	c := s.register(t, map[string]any{"first_name": "Philomène", "last_name": "Quatremaire", "email": "philo.quatre@example.org", "external_id": "EXT-PQ-77"})
+	s.do(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"first_name": "Philippa", "fields": map[string]any{"phone": "0612345678"}}).want(t, http.StatusOK)
+	dup := s.register(t, map[string]any{"last_name": "Quinquina"})
+	s.do(t, "POST", "/v1/contacts/"+c.ID+"/merge", s.admin, map[string]any{"duplicates": []string{dup.ID}}).want(t, http.StatusOK)
+	beforeDelete := time.Now().UTC()
+	s.bulk(t, "archive", c.ID)
+	b := s.bulk(t, "delete", c.ID)
+	if !b.Results[0].OK {
+		t.Fatalf("delete: %+v", b.Results[0].Error)
+	}
+	s.get(t, c.ID, b.Position) // the read models have applied the delete
+
+	tables, err := s.pool.Query(ctx, `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name)
+		FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(tables, pgx.RowTo[string])
+	if err != nil || len(names) < 5 {
+		t.Fatalf("tables: %v %v", names, err)
+	}
+	for _, table := range names {
+		for _, secret := range secrets {
+			var n int
+			// A row cast to text shows every column; jsonb escapes no
+			// letter of these, and an accent-stripped copy is caught by
+			// the unaccented needle.
+			err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+table+` t WHERE t::text ILIKE '%' || $1 || '%' OR unaccent(t::text) ILIKE '%' || unaccent($1) || '%'`, secret).Scan(&n)
+			if err != nil {
+				t.Fatalf("search %s: %v", table, err)
+			}
+			if n > 0 {
+				t.Errorf("%q is still in table %s (%d rows)", secret, table, n)
+			}
+		}
+	}
+
+	// The history says what happened, by whom and when, not who it was.
+	auditor := s.newKey(t, s.admin, "auditor")
+	r := s.do(t, "GET", "/v1/contacts/"+c.ID+"/history", auditor, nil)
+	r.want(t, http.StatusOK)
+	for _, secret := range secrets {
+		if strings.Contains(string(r.body), secret) {
+			t.Fatalf("history shows %q: %s", secret, r.body)
+		}
+	}
+	var h historyBody
+	r.decode(t, &h)
+	last := h.Items[len(h.Items)-1]
+	if last.Type != "ContactDeleted" || last.Actor == "" || last.Time.IsZero() || !h.Items[0].Erased {
+		t.Fatalf("history after delete: %s", r.body)
+	}
+	if ch := h.Items[0].Changes; len(ch) < 2 || ch[1].New != "[erased]" {
+		t.Fatalf("registration changes after delete: %+v", ch)
+	}
+	// So do as_of and the event stream.
+	r = s.do(t, "GET", "/v1/contacts/"+c.ID+"?as_of="+url.QueryEscape(beforeDelete.Format(time.RFC3339Nano)), s.admin, nil)
+	r.want(t, http.StatusOK)
+	var then contact
+	r.decode(t, &then)
+	if then.Email != "" || then.FirstName != "" || then.Status != "active" {
+		t.Fatalf("as_of before the delete shows %s", r.body)
+	}
+	events := s.do(t, "GET", "/v1/events", s.admin, nil)
+	for _, secret := range secrets {
+		if strings.Contains(string(events.body), secret) {
+			t.Fatalf("the event stream shows %q", secret)
+		}
+	}
+	if !strings.Contains(string(events.body), `"type":"ContactDeleted"`) || !strings.Contains(string(events.body), `"erased":true`) {
+		t.Fatalf("the event stream lacks the deletion or the erased marks: %s", events.body)
+	}
+	// The email is free again.
+	s.register(t, map[string]any{"email": "philo.quatre@example.org"})
+}
