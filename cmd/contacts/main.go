@@ -21,6 +21,9 @@ commands:
   serve          run the HTTP API; with no DATABASE_URL, on a private PostgreSQL under CONTACTS_DATA (default ./data)
   migrate        apply the database migrations and exit
   seed N         register N contacts through the command path (flags: -community ID, -callers 8)
+  history ID     a contact's history, oldest first: who did what, when, why, old → new (-json: one object per event)
+  replay ID      a contact as it was at an instant, replayed from the log (-as-of 2026-01-31T12:00:00Z; default now)
+  rebuild        rebuild the contacts read model from the log aside, while the service serves, and swap it in
   bench store    measure event store appends and reads beside raw PostgreSQL inserts
   bench contacts measure registering, the read model's rebuild, list pages and search at 100,000 contacts
 
@@ -28,6 +31,7 @@ environment:
   DATABASE_URL   PostgreSQL connection string (default: private PostgreSQL)
   CONTACTS_DATA  data folder (default ./data)
   CONTACTS_ADDR  HTTP listen address (default 127.0.0.1:8080)
+  CONTACTS_MASTER_KEY  32 bytes (base64 or hex) wrapping the contacts' keys (default: CONTACTS_DATA/secrets/master.key, made on first use)
 `
 
 func main() {
@@ -58,6 +62,12 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return runMigrate(ctx, cfg, logger)
 	case "seed":
 		return runSeed(ctx, cfg, logger, args[1:])
+	case "history":
+		return runHistory(ctx, cfg, logger, args[1:])
+	case "replay":
+		return runReplay(ctx, cfg, logger, args[1:])
+	case "rebuild":
+		return runRebuild(ctx, cfg, logger, args[1:])
 	case "bench":
 		return runBench(ctx, cfg, logger, args[1:])
 	case "help", "-h", "--help":

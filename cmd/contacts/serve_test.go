@@ -69,6 +69,7 @@ func TestServeOnEmbeddedDefault(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("register with the bootstrap admin key = %d %s", resp.StatusCode, body)
 	}
+	contactID := regexp.MustCompile(`"id":"([0-9a-f-]{36})"`).FindStringSubmatch(string(body))[1]
 	req, _ = http.NewRequest("GET", url+"/v1/contacts?q=helene", nil)
 	req.Header.Set("Authorization", "Bearer "+adminKey)
 	resp, err = http.DefaultClient.Do(req)
@@ -103,6 +104,21 @@ func TestServeOnEmbeddedDefault(t *testing.T) {
 		t.Fatalf("postmaster.pid still there after serve stopped: PostgreSQL was not stopped (err=%v)", err)
 	}
 
+	// The auditors' and operators' verbs, on the same data folder.
+	for _, verb := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"history", contactID}, "ContactRegistered"},
+		{[]string{"replay", "-as-of", time.Now().UTC().Format(time.RFC3339Nano), contactID}, `"Hélène"`},
+		{[]string{"rebuild"}, "rebuilt the contacts read model"},
+	} {
+		out := runVerb(t, dataDir, verb.args...)
+		if !strings.Contains(out, verb.want) {
+			t.Fatalf("contacts %s printed:\n%s\nwant %q in it", strings.Join(verb.args, " "), out, verb.want)
+		}
+	}
+
 	// A second start reuses the data folder.
 	url, cmd, logs = startServe(t, dataDir)
 	if resp, err := http.Get(url + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
@@ -112,6 +128,30 @@ func TestServeOnEmbeddedDefault(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("second serve exited with %v; logs:\n%s", err, logs.String())
 	}
+}
+
+// runVerb runs `contacts args...` on dataDir and returns what it printed.
+func runVerb(t *testing.T, dataDir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(verbEnv(), "CONTACTS_RUN_MAIN=1", "CONTACTS_DATA="+dataDir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("contacts %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// verbEnv is this process's environment without the database settings, so
+// a verb uses the data folder's private PostgreSQL.
+func verbEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DATABASE_URL=") && !strings.HasPrefix(kv, "EVENTSTORE_URL=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // startServe starts `contacts serve` on a free port and returns its URL once
