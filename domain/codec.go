@@ -18,6 +18,10 @@ func schemaVersion(eventType string) int {
 // Decode returns, whatever version was stored.
 func SchemaVersion(eventType string) int { return schemaVersion(eventType) }
 
+// NewEvent returns a pointer to a zero event of the named type (false when
+// there is no such type), for decoders and the schema catalogue's test.
+func NewEvent(eventType string) (Event, bool) { return newEvent(eventType) }
+
 // newEvent returns a pointer to a zero event of the named type, for decoding.
 func newEvent(eventType string) (Event, bool) {
 	switch eventType {
