@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -249,16 +250,23 @@ func eventLine(req eventsRequest, r domain.RecordedEvent) (eventJSON, bool, erro
 	if len(req.types) > 0 && !slices.Contains(req.types, r.Type) {
 		return eventJSON{}, false, nil
 	}
-	e, meta, err := domain.Decode(r)
-	if err != nil {
-		return eventJSON{}, false, err
+	var meta domain.Metadata
+	if err := json.Unmarshal(r.Metadata, &meta); err != nil {
+		return eventJSON{}, false, fmt.Errorf("event %s@%d: metadata: %w", r.Stream, r.Version, err)
 	}
 	if meta.CommunityID != req.communityID {
 		return eventJSON{}, false, nil
 	}
-	data, err := json.Marshal(e)
-	if err != nil {
-		return eventJSON{}, false, err
+	data := json.RawMessage(r.Data)
+	if meta.Schema != domain.SchemaVersion(r.Type) {
+		// An older shape: upcast it (Decode does) and send the current one.
+		e, _, err := domain.Decode(r)
+		if err != nil {
+			return eventJSON{}, false, err
+		}
+		if data, err = json.Marshal(e); err != nil {
+			return eventJSON{}, false, err
+		}
 	}
 	return eventJSON{
 		Position: r.Position.String(), Stream: r.Stream, Version: r.Version, Type: r.Type,

@@ -26,6 +26,7 @@ commands:
   rebuild        rebuild the contacts read model from the log aside, while the service serves, and swap it in
   bench store    measure event store appends and reads beside raw PostgreSQL inserts
   bench contacts measure registering, the read model's rebuild, list pages and search at 100,000 contacts
+  bench audit    measure history and as_of of a 1,000-event contact, the event stream, and the cost of sealing personal data
 
 environment:
   DATABASE_URL   PostgreSQL connection string (default: private PostgreSQL)

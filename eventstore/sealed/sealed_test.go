@@ -26,7 +26,7 @@ type fixture struct {
 	master []byte
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture {
 	t.Helper()
 	pool := pgtest.NewPool(t)
 	inner := postgres.New(pool, nil)
