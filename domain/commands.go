@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 )
 
 // CreateCommunity creates a community named name.
@@ -161,6 +162,9 @@ func (h *Handler) deleteAbsorbed(ctx context.Context, caller Caller, survivorID 
 	var pos Position
 	var changed bool
 	var first error
+	// The survivor's deletion causes each duplicate's: say so, naming
+	// that event by its stream and version.
+	caller.CausationID = ContactStream(survivorID) + "@" + strconv.FormatInt(survivor.Version, 10)
 	for _, dupID := range survivor.absorbedIDs() {
 		res, err := h.runContact(ctx, caller, "DeleteContact", dupID, 0, func(d *Contact, _ *Community) ([]Event, error) {
 			return d.DeleteWithSurvivor(survivor)

@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -71,6 +72,20 @@ func TestContactHistory(t *testing.T) {
 	if last.Type != "ContactMerged" || !reflect.DeepEqual(last.Related, []string{id}) ||
 		!hasChange(last.Changes, domain.Change{Field: "status", Old: "active", New: "merged"}) {
 		t.Fatalf("duplicate's last entry %+v", last)
+	}
+
+	// Deleting the survivor deletes the duplicate too, and its history
+	// names the survivor's deletion as the cause.
+	deleted, err := f.h.DeleteContact(ctx, f.caller, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dupHistory, err = domain.ContactHistory(ctx, f.store, f.caller.CommunityID, dup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := dupHistory[len(dupHistory)-1]; last.Type != "ContactDeleted" || last.CausationID != fmt.Sprintf("contact-%s@%d", id, deleted.Version) {
+		t.Fatalf("the duplicate's deletion: %+v, want caused by contact-%s@%d", last, id, deleted.Version)
 	}
 
 	// Another community sees nothing, as for an unknown ID.

@@ -162,5 +162,9 @@ func callerOf(c *gin.Context) domain.Caller {
 		CommunityID:   k.CommunityID,
 		Actor:         "key:" + k.ID,
 		CorrelationID: c.GetString(ctxRequestID),
+		// The request directly caused the command; a command a command
+		// causes (a merged duplicate deleted with its survivor) names
+		// that instead.
+		CausationID: c.GetString(ctxRequestID),
 	}
 }
