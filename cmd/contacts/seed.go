@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/eventstore/postgres"
 )
 
 // Names with accents, so seeded data exercises the French collation and the
@@ -46,8 +45,11 @@ func runSeed(ctx context.Context, cfg Config, logger *slog.Logger, args []string
 	if err != nil {
 		return err
 	}
-	store := postgres.New(db.Pool, logger)
-	defer store.Close()
+	store, closeStore, err := openEventStore(ctx, cfg, db.Pool, logger)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
 	handler := &domain.Handler{Store: store, KeySecret: secret}
 	caller := domain.Caller{CommunityID: *community, Actor: "seed", CorrelationID: domain.NewID()}
 	if caller.CommunityID == "" {

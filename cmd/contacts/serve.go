@@ -9,7 +9,6 @@ import (
 
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/eventstore/postgres"
 	chttp "github.com/assoc/contacts/http"
 	"github.com/assoc/contacts/projections"
 )
@@ -28,8 +27,11 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 
-	store := postgres.New(db.Pool, logger)
-	defer store.Close()
+	store, closeStore, err := openEventStore(ctx, cfg, db.Pool, logger)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
 	handler := &domain.Handler{Store: store, KeySecret: secret}
 	keys := apikeys.New(db.Pool)
 	if err := bootstrap(ctx, cfg, db.Pool, keys, handler, os.Stdout); err != nil {
