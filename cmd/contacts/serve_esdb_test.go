@@ -56,7 +56,7 @@ func TestServeOnEventStoreDB(t *testing.T) {
 		t.Fatalf("register = %d %s; logs:\n%s", status, body, logs.String())
 	}
 	var created struct{ ID, Position string }
-	if err := json.Unmarshal(body, &created); err != nil || created.ID == "" {
+	if err := json.Unmarshal(body, &created); err != nil || created.ID == "" || created.Position == "" {
 		t.Fatalf("register answered %s (%v)", body, err)
 	}
 	status, body = call("GET", "/v1/contacts/"+created.ID+"?after="+created.Position, "")

@@ -121,9 +121,10 @@ func (s *Store) owns(serverName string) bool {
 	return false
 }
 
-// slogLogging adapts the client's logging to slog. Its error level is
-// also used for subscriptions dropped on purpose, so it is logged as a
-// warning: the store reports real failures itself.
+// slogLogging adapts the client's logging to slog. The client logs at its
+// error level what the store reports itself as errors (a failed call, a
+// dropped subscription), so those are warnings here; and a subscription
+// ended by its context (a projector stopping) is no news at all.
 func slogLogging(logger *slog.Logger) esdb.LoggingFunc {
 	return func(level esdb.LogLevel, format string, args ...any) {
 		l := slog.LevelDebug
@@ -133,8 +134,12 @@ func slogLogging(logger *slog.Logger) esdb.LoggingFunc {
 		case esdb.LogWarn, esdb.LogError:
 			l = slog.LevelWarn
 		}
+		msg := fmt.Sprintf(format, args...)
+		if strings.Contains(msg, "context canceled") {
+			l = slog.LevelDebug
+		}
 		if logger.Enabled(context.Background(), l) {
-			logger.Log(context.Background(), l, "eventstoredb client: "+fmt.Sprintf(format, args...))
+			logger.Log(context.Background(), l, "eventstoredb client: "+msg)
 		}
 	}
 }
