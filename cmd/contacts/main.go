@@ -33,6 +33,8 @@ environment:
   CONTACTS_DATA  data folder (default ./data)
   CONTACTS_ADDR  HTTP listen address (default 127.0.0.1:8080)
   CONTACTS_MASTER_KEY  32 bytes (base64 or hex) wrapping the contacts' keys (default: CONTACTS_DATA/secrets/master.key, made on first use)
+  EVENTSTORE_URL keep the event log in EventStoreDB/KurrentDB (esdb://host:2113?tls=false); read models stay
+                 in PostgreSQL. A database keeps the backend it was first started with. bench always measures PostgreSQL.
 `
 
 func main() {
@@ -52,10 +54,6 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return fmt.Errorf("no command given")
 	}
 	cfg := ConfigFromEnv()
-	if cfg.EventStoreURL != "" {
-		// Refuse rather than silently keep the log in PostgreSQL.
-		return fmt.Errorf("EVENTSTORE_URL is set, but the EventStoreDB/KurrentDB backend is not built yet: unset it to keep the log in PostgreSQL")
-	}
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, cfg, logger)

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/assoc/contacts/pgtest"
 )
 
 // TestMain lets a test re-run this binary as the real command: with
@@ -21,7 +23,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 // TestServeOnEmbeddedDefault runs `contacts serve` as a user would, with no
@@ -128,6 +130,13 @@ func TestServeOnEmbeddedDefault(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("second serve exited with %v; logs:\n%s", err, logs.String())
 	}
+
+	// The log is in PostgreSQL: a start on EventStoreDB is refused before
+	// it connects (nothing listens on port 1).
+	out, err := serveCommand(dataDir, "EVENTSTORE_URL=esdb://127.0.0.1:1?tls=false").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "event log is in PostgreSQL, but EVENTSTORE_URL selects EventStoreDB/KurrentDB") {
+		t.Fatalf("serve with EVENTSTORE_URL on a PostgreSQL database: %v\n%s\nwant a refusal", err, out)
+	}
 }
 
 // runVerb runs `contacts args...` on dataDir and returns what it printed.
@@ -154,18 +163,25 @@ func verbEnv() []string {
 	return env
 }
 
-// startServe starts `contacts serve` on a free port and returns its URL once
-// it logged that it is ready.
-func startServe(t *testing.T, dataDir string) (string, *exec.Cmd, *syncBuffer) {
-	t.Helper()
+// serveCommand is `contacts serve` on the data folder, with the
+// environment's DATABASE_URL and EVENTSTORE_URL replaced by extraEnv.
+func serveCommand(dataDir string, extraEnv ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "serve")
-	env := []string{"CONTACTS_RUN_MAIN=1", "CONTACTS_DATA=" + dataDir, "CONTACTS_ADDR=127.0.0.1:0"}
+	env := append([]string{"CONTACTS_RUN_MAIN=1", "CONTACTS_DATA=" + dataDir, "CONTACTS_ADDR=127.0.0.1:0"}, extraEnv...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "DATABASE_URL=") && !strings.HasPrefix(kv, "EVENTSTORE_URL=") {
 			env = append(env, kv)
 		}
 	}
 	cmd.Env = env
+	return cmd
+}
+
+// startServe starts `contacts serve` on a free port and returns its URL once
+// it logged that it is ready.
+func startServe(t *testing.T, dataDir string, extraEnv ...string) (string, *exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := serveCommand(dataDir, extraEnv...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

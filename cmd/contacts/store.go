@@ -15,13 +15,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/assoc/contacts/eventstore/postgres"
 	"github.com/assoc/contacts/eventstore/sealed"
 )
 
-// openEventStore returns the event log: the PostgreSQL store, wrapped so
-// that contacts' personal data is sealed under per-contact keys (deleting a
-// contact destroys them). close releases the store.
+// openEventStore returns the event log the configuration selects (see
+// openLog), wrapped so that contacts' personal data is sealed under
+// per-contact keys (deleting a contact destroys them). close releases it.
 func openEventStore(ctx context.Context, cfg Config, pool *pgxpool.Pool, logger *slog.Logger) (store *sealed.Store, close func(), err error) {
 	master, err := masterKey(cfg)
 	if err != nil {
@@ -31,8 +30,11 @@ func openEventStore(ctx context.Context, cfg Config, pool *pgxpool.Pool, logger 
 	if err != nil {
 		return nil, nil, err
 	}
-	log := postgres.New(pool, logger)
-	return sealed.New(log, keys), log.Close, nil
+	log, closeLog, err := openLog(ctx, cfg, pool, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sealed.New(log, keys), closeLog, nil
 }
 
 // masterKey returns the key that wraps the contacts' keys: from

@@ -35,9 +35,28 @@ type group struct {
 	cases []testCase
 }
 
+// Option changes how Run runs the suite.
+type Option func(*options)
+
+type options struct {
+	except map[string]string // "Group/Case" -> why it is skipped
+}
+
+// Except skips the case named "Group/Case" (such as
+// "Idempotency/IDsStoredInAnotherStream") with reason, for a backend that
+// cannot keep that part of the contract. The skip shows in the test output,
+// and the backend's docs must say so too.
+func Except(name, reason string) Option {
+	return func(o *options) { o.except[name] = reason }
+}
+
 // Run runs the contract suite against stores made by newStore; each call must
 // return a store over an empty log of its own.
-func Run(t *testing.T, newStore func(t *testing.T) domain.EventStore) {
+func Run(t *testing.T, newStore func(t *testing.T) domain.EventStore, opts ...Option) {
+	o := options{except: map[string]string{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	groups := []group{
 		{"Append", appendCases},
 		{"ExpectedVersion", expectedVersionCases},
@@ -52,6 +71,9 @@ func Run(t *testing.T, newStore func(t *testing.T) domain.EventStore) {
 		t.Run(g.name, func(t *testing.T) {
 			for _, c := range g.cases {
 				t.Run(c.name, func(t *testing.T) {
+					if reason, ok := o.except[g.name+"/"+c.name]; ok {
+						t.Skip(reason)
+					}
 					if !c.serial {
 						t.Parallel()
 					}

@@ -1,0 +1,58 @@
+package esdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"github.com/assoc/contacts/domain"
+)
+
+// clientError translates an error of the client into the port's terms, in
+// one place. The client's errors are *esdb.Error, possibly wrapped, told
+// apart by Code() (esdb.FromError misses wrapped ones).
+func clientError(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", what, ctx.Err())
+	}
+	var e *esdb.Error
+	if !errors.As(err, &e) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	switch e.Code() {
+	case esdb.ErrorCodeResourceNotFound:
+		return domain.ErrStreamNotFound
+	case esdb.ErrorCodeStreamDeleted:
+		return fmt.Errorf("%s: %w", what, domain.ErrStreamNotFound)
+	case esdb.ErrorUnavailable, esdb.ErrorCodeDeadlineExceeded, esdb.ErrorCodeNotLeader,
+		esdb.ErrorCodeConnectionClosed, esdb.ErrorAborted:
+		return domain.Errorf(domain.EUNAVAILABLE, "%s: %v", what, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// currentRevision finds the stream's revision in the client's wrong
+// expected version message, which carries no field for it ("expecting '1'
+// but got '3'", "… but got 'no_stream'").
+var currentRevision = regexp.MustCompile(`but got '([^']*)'`)
+
+// actualVersion returns the stream's version a wrong expected version
+// error reports, and false when the message does not say.
+func actualVersion(err error) (int64, bool) {
+	m := currentRevision.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0, false
+	}
+	if m[1] == "no_stream" {
+		return 0, true
+	}
+	rev, perr := strconv.ParseInt(m[1], 10, 64)
+	if perr != nil || rev < 0 {
+		return 0, false
+	}
+	return rev + 1, true
+}
