@@ -236,7 +236,7 @@ func testAppendKeepsStreamOrder(t *testing.T, expected domain.ExpectedVersion) {
 	// The log may hold events back behind other tests' transactions (the
 	// server is shared): wait until all three show.
 	var log []domain.RecordedEvent
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	for deadline := time.Now().Add(30 * time.Second); ; {
 		if log, err = store.ReadAll(ctx, domain.Start, 10); err != nil {
 			t.Fatal(err)
 		}

@@ -22,7 +22,7 @@ const (
 	// visibleTimeout bounds how long readAllN waits for committed events to
 	// show up in ReadAll (a backend may hold back events behind a transaction
 	// that is still open, possibly another test's).
-	visibleTimeout = 10 * time.Second
+	visibleTimeout = 30 * time.Second
 	// recordedAtSkew is how far RecordedAt may be from the test's clock. It
 	// catches time zone and unit mix-ups, not clock drift.
 	recordedAtSkew = time.Hour
