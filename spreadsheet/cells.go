@@ -51,7 +51,8 @@ func exportValue(f domain.Field, v string) any {
 	}
 	switch f.Type {
 	case domain.FieldDate:
-		if t, err := time.Parse(time.DateOnly, v); err == nil {
+		// Excel has no dates before 1900: those stay text.
+		if t, err := time.Parse(time.DateOnly, v); err == nil && t.Year() >= 1900 {
 			return t
 		}
 	case domain.FieldNumber:

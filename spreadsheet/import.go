@@ -54,9 +54,13 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 		if len(p.errs) > 0 {
 			return nil
 		}
-		if err := s.match(ctx, caller.CommunityID, p); err != nil {
-			return err
-		}
+		return s.match(ctx, caller.CommunityID, p)
+	})
+	if err != nil {
+		return nil, err // nothing written yet
+	}
+	rejectSameContact(plans)
+	err = each(ctx, s.workers(), plans, func(p *rowPlan) error {
 		if len(p.errs) == 0 {
 			p.decide(community, h)
 		}

@@ -127,3 +127,29 @@ func (p *rowPlan) domainReject(err error, h header) {
 	}
 	p.reject(e)
 }
+
+// rejectSameContact rejects every row matched to the same contact as
+// another row (by different keys: one by ID, one by external ID): applying
+// both would let the last one win silently.
+func rejectSameContact(plans []*rowPlan) {
+	byContact := map[string][]*rowPlan{}
+	for _, p := range plans {
+		if len(p.errs) == 0 && p.contact != nil {
+			byContact[p.contact.ID] = append(byContact[p.contact.ID], p)
+		}
+	}
+	for id, same := range byContact {
+		if len(same) < 2 {
+			continue
+		}
+		for _, p := range same {
+			var others []string
+			for _, o := range same {
+				if o != p {
+					others = append(others, fmt.Sprint(o.number))
+				}
+			}
+			p.reject(CellError{Reason: fmt.Sprintf("contact %s is also matched by row %s: each contact once per file", id, strings.Join(others, ", "))})
+		}
+	}
+}
