@@ -22,6 +22,7 @@ import (
 	chttp "github.com/assoc/contacts/http"
 	"github.com/assoc/contacts/pgtest"
 	"github.com/assoc/contacts/projections"
+	"github.com/assoc/contacts/spreadsheet"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -68,6 +69,8 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 		Runner:      runner,
 		Keys:        keys,
 		Projections: runner,
+		Excel: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: pool},
+			Reports: &spreadsheet.PGReports{Pool: pool}},
 	}
 	for _, f := range configure {
 		f(server)

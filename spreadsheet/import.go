@@ -72,6 +72,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 		p.done = true
 		return nil
 	})
+	var last domain.Position
 	for _, p := range plans {
 		if err != nil && !p.done && len(p.errs) == 0 {
 			// The rows after a failure are reported, not silently dropped:
@@ -79,7 +80,11 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 			p.reject(CellError{Reason: "not applied: the import stopped early (" + domain.ErrorMessage(err) + ")"})
 		}
 		rep.Rows = append(rep.Rows, p.result())
+		if p.position.Compare(last) > 0 {
+			last = p.position
+		}
 	}
+	rep.Position = last.String()
 	rep.count()
 	if serr := s.Reports.Save(context.WithoutCancel(ctx), rep); serr != nil {
 		return nil, errors.Join(err, serr)
@@ -244,7 +249,7 @@ func (s *Service) apply(ctx context.Context, caller domain.Caller, importID stri
 		p.domainReject(err, h)
 		return nil
 	}
-	p.version = res.Version
+	p.version, p.position = res.Version, res.Position
 	return nil
 }
 

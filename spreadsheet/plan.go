@@ -21,7 +21,8 @@ type rowPlan struct {
 	outcome   string
 	contactID string
 	version   int64
-	done      bool // decided (and applied, unless a dry run)
+	done      bool            // decided (and applied, unless a dry run)
+	position  domain.Position // of the row's last event
 }
 
 func (p *rowPlan) reject(e CellError) {

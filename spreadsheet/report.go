@@ -28,6 +28,9 @@ type Report struct {
 	UnknownColumns []string     `json:"unknown_columns"`
 	Counts         Counts       `json:"counts"`
 	Rows           []RowOutcome `json:"rows"`
+	// Position is the log position of the import's last event: read with
+	// after= to see every change it made.
+	Position string `json:"position"`
 	// Revert is set once the import has been reverted.
 	Revert *RevertReport `json:"revert,omitempty"`
 }
@@ -77,6 +80,7 @@ type RevertReport struct {
 	Archived   int             `json:"archived"`
 	Skipped    int             `json:"skipped"`
 	Contacts   []RevertOutcome `json:"contacts"`
+	Position   string          `json:"position"`
 }
 
 // RevertOutcome is what a revert did to one contact.

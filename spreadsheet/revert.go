@@ -38,8 +38,12 @@ func (s *Service) Revert(ctx context.Context, caller domain.Caller, importID str
 	if err != nil {
 		return nil, err
 	}
+	var last domain.Position
 	for _, p := range todo {
 		rev.Contacts = append(rev.Contacts, p.out)
+		if p.pos.Compare(last) > 0 {
+			last = p.pos
+		}
 		switch p.out.Outcome {
 		case "reverted":
 			rev.Reverted++
@@ -49,6 +53,7 @@ func (s *Service) Revert(ctx context.Context, caller domain.Caller, importID str
 			rev.Skipped++
 		}
 	}
+	rev.Position = last.String()
 	if err := s.Reports.SaveRevert(context.WithoutCancel(ctx), caller.CommunityID, importID, rev); err != nil {
 		return nil, err
 	}
@@ -59,6 +64,7 @@ func (s *Service) Revert(ctx context.Context, caller domain.Caller, importID str
 type revertPlan struct {
 	row RowOutcome
 	out RevertOutcome
+	pos domain.Position
 }
 
 // revertOne undoes the import's change to one contact, if it is still the
@@ -78,15 +84,16 @@ func (s *Service) revertOne(ctx context.Context, caller domain.Caller, p *revert
 		p.out.Reason = fmt.Sprintf("changed since the import (version %d, the import left %d)", c.Version, o.Version)
 		return nil
 	}
+	var res domain.Result
 	if o.Outcome == Created {
-		_, err = s.Handler.ArchiveContact(ctx, caller, c.ID)
+		res, err = s.Handler.ArchiveContact(ctx, caller, c.ID)
 		p.out.Outcome = "archived"
 	} else {
 		old := map[string]string{}
 		for _, ch := range o.Changes {
 			old[ch.Field] = ch.Old
 		}
-		_, err = s.Handler.UpdateContact(ctx, caller, c.ID, old, c.Version)
+		res, err = s.Handler.UpdateContact(ctx, caller, c.ID, old, c.Version)
 		p.out.Outcome = "reverted"
 	}
 	if code := domain.ErrorCode(err); code == domain.EINTERNAL || code == domain.EUNAVAILABLE {
@@ -95,5 +102,6 @@ func (s *Service) revertOne(ctx context.Context, caller domain.Caller, p *revert
 	if err != nil {
 		p.out.Outcome, p.out.Reason = "skipped", domain.ErrorMessage(err)
 	}
+	p.pos = res.Position
 	return nil
 }
