@@ -3,6 +3,8 @@
 //	contacts serve            run the HTTP API (starts a private PostgreSQL when DATABASE_URL is unset)
 //	contacts migrate          apply database migrations and exit
 //	contacts seed N           register N contacts through the real command path
+//	contacts export FILE      write the contacts to an Excel workbook
+//	contacts import FILE      apply an Excel workbook (-dry-run to preview)
 //	contacts bench store      measure the event store against raw PostgreSQL inserts
 package main
 
@@ -21,8 +23,11 @@ commands:
   serve          run the HTTP API; with no DATABASE_URL, on a private PostgreSQL under CONTACTS_DATA (default ./data)
   migrate        apply the database migrations and exit
   seed N         register N contacts through the command path (flags: -community ID, -callers 8)
+  export FILE    write a community's contacts to an .xlsx workbook (flags: -community ID, -archived, -q TEXT)
+  import FILE    import an .xlsx workbook, print the report as JSON (flags: -community ID, -dry-run)
   bench store    measure event store appends and reads beside raw PostgreSQL inserts
   bench contacts measure registering, the read model's rebuild, list pages and search at 100,000 contacts
+  bench excel    measure Excel export, dry run and import at 10,000 and 100,000 contacts
 
 environment:
   DATABASE_URL   PostgreSQL connection string (default: private PostgreSQL)
@@ -58,6 +63,10 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return runMigrate(ctx, cfg, logger)
 	case "seed":
 		return runSeed(ctx, cfg, logger, args[1:])
+	case "export":
+		return runExport(ctx, cfg, logger, args[1:])
+	case "import":
+		return runImport(ctx, cfg, logger, args[1:])
 	case "bench":
 		return runBench(ctx, cfg, logger, args[1:])
 	case "help", "-h", "--help":

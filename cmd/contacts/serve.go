@@ -12,6 +12,7 @@ import (
 	"github.com/assoc/contacts/eventstore/postgres"
 	chttp "github.com/assoc/contacts/http"
 	"github.com/assoc/contacts/projections"
+	"github.com/assoc/contacts/spreadsheet"
 )
 
 // runServe runs the service until ctx ends (SIGINT or SIGTERM), then stops it
@@ -49,6 +50,8 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Runner:      runner,
 		Keys:        keys,
 		Projections: runner,
+		Excel: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: db.Pool},
+			Reports: &spreadsheet.PGReports{Pool: db.Pool}},
 	}
 	if err := server.Open(); err != nil {
 		return err

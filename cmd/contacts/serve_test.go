@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/assoc/contacts/pgtest"
 )
 
 // TestMain lets a test re-run this binary as the real command: with
@@ -21,7 +23,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 // TestServeOnEmbeddedDefault runs `contacts serve` as a user would, with no
