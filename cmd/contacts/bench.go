@@ -9,13 +9,15 @@ import (
 // runBench dispatches the bench sub-commands.
 func runBench(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: want a target: store or contacts")
+		return fmt.Errorf("bench: want a target: store, contacts or excel")
 	}
 	switch args[0] {
 	case "store":
 		return runBenchStore(ctx, cfg, logger, args[1:])
 	case "contacts":
 		return runBenchContacts(ctx, cfg, logger, args[1:])
+	case "excel":
+		return runBenchExcel(ctx, cfg, logger, args[1:])
 	}
-	return fmt.Errorf("bench: unknown target %q (want store or contacts)", args[0])
+	return fmt.Errorf("bench: unknown target %q (want store, contacts or excel)", args[0])
 }
