@@ -49,9 +49,13 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 	caller := req.Caller
 	caller.CorrelationID = rep.ID
 	plans := parseRows(sheet, h)
+	sheet = nil // the rows live on in plans: let the cells go
 	rejectDuplicates(plans, h)
+	if err := s.markUnchanged(ctx, caller.CommunityID, plans); err != nil {
+		return nil, err
+	}
 	err = each(ctx, s.workers(), plans, func(p *rowPlan) error {
-		if len(p.errs) > 0 {
+		if len(p.errs) > 0 || p.done {
 			return nil
 		}
 		return s.match(ctx, caller.CommunityID, p)
@@ -61,6 +65,9 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 	}
 	rejectSameContact(plans)
 	err = each(ctx, s.workers(), plans, func(p *rowPlan) error {
+		if p.done {
+			return nil // found unchanged in the read model
+		}
 		if len(p.errs) == 0 {
 			p.decide(community, h)
 		}
@@ -224,6 +231,8 @@ func (p *rowPlan) decide(community *domain.Community, h header) {
 	}
 	if len(p.changes) > 0 {
 		p.outcome = Updated
+	} else {
+		p.contact = nil // nothing to apply: let the state go
 	}
 }
 

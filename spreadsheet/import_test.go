@@ -135,11 +135,15 @@ func TestDryRunChangesNothing(t *testing.T) {
 	b := setup(t)
 	ada := b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
 	data := book(t, [][]any{header, {"ada@example.org", "Augusta"}, {"new@example.org", "New"}, {"x", "Bad"}})
+	b.settle(t) // the log's reader sees every event written so far
 	before, _ := b.store.ReadAll(t.Context(), domain.Start, 10000)
 	dry := b.importFile(t, data, true)
 	after, _ := b.store.ReadAll(t.Context(), domain.Start, 10000)
 	if len(after) != len(before) {
 		t.Fatalf("a dry run appended %d events", len(after)-len(before))
+	}
+	if c := b.contact(t, ada); c.Version != 1 || c.FirstName() != "Ada" {
+		t.Fatalf("a dry run changed Ada: %+v", c)
 	}
 	if !dry.DryRun || dry.Counts != (spreadsheet.Counts{Created: 1, Updated: 1, Rejected: 1}) {
 		t.Fatalf("dry run report %+v", dry)

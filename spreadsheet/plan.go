@@ -135,8 +135,12 @@ func (p *rowPlan) domainReject(err error, h header) {
 func rejectSameContact(plans []*rowPlan) {
 	byContact := map[string][]*rowPlan{}
 	for _, p := range plans {
-		if len(p.errs) == 0 && p.contact != nil {
-			byContact[p.contact.ID] = append(byContact[p.contact.ID], p)
+		id := p.contactID // settled unchanged from the read model
+		if p.contact != nil {
+			id = p.contact.ID
+		}
+		if len(p.errs) == 0 && id != "" {
+			byContact[id] = append(byContact[id], p)
 		}
 	}
 	for id, same := range byContact {

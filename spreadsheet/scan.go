@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"path"
-	"regexp"
 	"strings"
 )
 
@@ -73,9 +72,27 @@ func firstSheetPath(zr *zip.Reader) (string, error) {
 	return "", fileError("is damaged: sheet %q has no part", wb.Sheets[0].Name)
 }
 
-// suspect finds what may be a formula or a merged cell in sheet XML; only
-// then is the sheet decoded as XML (a few times slower than this scan).
-var suspect = regexp.MustCompile(`<([A-Za-z0-9_]+:)?(f|mergeCell)[\s/>]`)
+// suspect reports whether sheet XML may hold a formula (an <f> element,
+// with or without a namespace prefix) or a merged cell; only then is the
+// sheet decoded as XML, a few times slower than this byte scan.
+func suspect(data []byte) bool {
+	if bytes.Contains(data, []byte("mergeCell")) {
+		return true
+	}
+	for i := 0; ; {
+		j := bytes.IndexByte(data[i:], 'f')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+		if i < 2 || i >= len(data) {
+			continue
+		}
+		if before, after := data[i-2], data[i]; (before == '<' || before == ':') && (after == '>' || after == ' ' || after == '/' || after == '\t' || after == '\n' || after == '\r') {
+			return true
+		}
+	}
+}
 
 // scanChunk is how much of the sheet the quick scan reads at a time.
 const scanChunk = 1 << 20
@@ -119,7 +136,7 @@ func quickScan(r io.Reader) (bool, error) {
 	for {
 		n, err := io.ReadFull(r, buf[keep:])
 		data := buf[:keep+n]
-		if suspect.Match(data) {
+		if suspect(data) {
 			return true, nil
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {

@@ -15,6 +15,10 @@ type Service struct {
 	Queries *projections.Queries
 	// Reports keeps import reports.
 	Reports ReportStore
+	// Fresh, when set, lets an import trust the contacts read model while
+	// it has applied the whole log (see fastpath.go). Without it every row
+	// is loaded from the log.
+	Fresh Freshness
 	// Workers bounds how many rows an import applies at once (default 8):
 	// each row is a few round trips to the store, and rows are independent.
 	Workers int

@@ -45,6 +45,7 @@ func setup(t *testing.T) *bundle {
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	b := &bundle{store: store, handler: handler, runner: runner, service: &spreadsheet.Service{
 		Handler: handler, Queries: &projections.Queries{Pool: pool}, Reports: &spreadsheet.PGReports{Pool: pool},
+		Fresh: spreadsheet.CaughtUp(pool, store, time.Second),
 	}}
 	res, err := handler.CreateCommunity(t.Context(), domain.Caller{Actor: "test"}, "Test community")
 	if err != nil {

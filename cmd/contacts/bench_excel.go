@@ -17,6 +17,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,6 +58,8 @@ func runBenchExcel(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	fs := flag.NewFlagSet("bench excel", flag.ContinueOnError)
 	sizes := fs.String("sizes", "10000,100000", "community sizes to measure, comma-separated")
 	workers := fs.Int("workers", 8, "import workers")
+	reuse := fs.Bool("reuse", false, "reuse the last community a previous run seeded at each size")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the dry runs to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,15 +75,27 @@ func runBenchExcel(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		if err != nil || n <= 0 {
 			return fmt.Errorf("bench excel: %q is not a size", s)
 		}
-		if err := benchExcelSize(ctx, env, n); err != nil {
+		if err := benchExcelSize(ctx, env, n, *reuse, *cpuProfile); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func benchExcelSize(ctx context.Context, env *excelEnv, n int) error {
+func benchExcelSize(ctx context.Context, env *excelEnv, n int, reuse bool, cpuProfile string) error {
 	caller := domain.Caller{Actor: "bench"}
+	if reuse {
+		if err := env.caughtUp(ctx, 5*time.Minute); err != nil {
+			return err
+		}
+		err := env.db.Pool.QueryRow(ctx, `SELECT id::text FROM communities WHERE name LIKE $1 ORDER BY created_at DESC LIMIT 1`,
+			fmt.Sprintf("bench excel %d %%", n)).Scan(&caller.CommunityID)
+		if err != nil {
+			return fmt.Errorf("bench excel: no community of %d to reuse: %w", n, err)
+		}
+		fmt.Printf("\n%d contacts: reusing community %s\n", n, caller.CommunityID)
+		return benchExcelRun(ctx, env, caller, cpuProfile)
+	}
 	res, err := env.handler.CreateCommunity(ctx, caller, fmt.Sprintf("bench excel %d %s", n, time.Now().Format(time.DateTime)))
 	if err != nil {
 		return err
@@ -111,10 +126,13 @@ func benchExcelSize(ctx context.Context, env *excelEnv, n int) error {
 		return firstErr
 	}
 	fmt.Printf("\n%d contacts: seeded in %s (%.0f/s)\n", n, time.Since(start).Round(time.Millisecond), float64(n)/time.Since(start).Seconds())
+	return benchExcelRun(ctx, env, caller, cpuProfile)
+}
+
+func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, cpuProfile string) error {
 	if err := env.caughtUp(ctx, 5*time.Minute); err != nil {
 		return err
 	}
-
 	var exported bytes.Buffer
 	m, err := excelMeasure(func() error {
 		return env.service.Export(ctx, &exported, spreadsheet.ExportQuery{CommunityID: caller.CommunityID})
@@ -130,11 +148,21 @@ func benchExcelSize(ctx context.Context, env *excelEnv, n int) error {
 	}
 	for _, dry := range []bool{true, false} {
 		var rep *spreadsheet.Report
+		if dry && cpuProfile != "" {
+			out, err := os.Create(cpuProfile)
+			if err != nil {
+				return err
+			}
+			pprof.StartCPUProfile(out) //nolint:errcheck // a bench aid
+		}
 		m, err := excelMeasure(func() error {
 			var err error
 			rep, err = env.service.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: "bench.xlsx", Data: edited, DryRun: dry})
 			return err
 		})
+		if dry && cpuProfile != "" {
+			pprof.StopCPUProfile()
+		}
 		if err != nil {
 			return err
 		}

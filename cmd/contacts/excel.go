@@ -52,7 +52,8 @@ func openExcel(ctx context.Context, cfg Config, logger *slog.Logger) (*excelEnv,
 	var wg sync.WaitGroup
 	wg.Go(func() { runner.Run(runCtx, projections.ContactsProjector{}) })
 	env := &excelEnv{db: db, store: store, handler: handler, runner: runner,
-		service: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: db.Pool}, Reports: &spreadsheet.PGReports{Pool: db.Pool}}}
+		service: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: db.Pool}, Reports: &spreadsheet.PGReports{Pool: db.Pool},
+			Fresh: spreadsheet.CaughtUp(db.Pool, store, time.Second)}}
 	env.stop = func() { cancel(); wg.Wait(); store.Close(); db.Close() }
 	return env, nil
 }

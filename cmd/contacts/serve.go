@@ -51,7 +51,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Keys:        keys,
 		Projections: runner,
 		Excel: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: db.Pool},
-			Reports: &spreadsheet.PGReports{Pool: db.Pool}},
+			Reports: &spreadsheet.PGReports{Pool: db.Pool}, Fresh: spreadsheet.CaughtUp(db.Pool, store, time.Second)},
 	}
 	if err := server.Open(); err != nil {
 		return err
