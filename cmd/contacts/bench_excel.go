@@ -57,7 +57,7 @@ func beValues(i int) map[string]string {
 func runBenchExcel(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench excel", flag.ContinueOnError)
 	sizes := fs.String("sizes", "10000,100000", "community sizes to measure, comma-separated")
-	workers := fs.Int("workers", 8, "import workers")
+	workers := fs.Int("workers", 0, "import workers (default: the service's)")
 	reuse := fs.Bool("reuse", false, "reuse the last community a previous run seeded at each size")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the dry runs to this file")
 	if err := fs.Parse(args); err != nil {
@@ -69,7 +69,8 @@ func runBenchExcel(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	}
 	defer env.stop()
 	env.service.Workers = *workers
-	fmt.Printf("bench excel: %d CPUs, GOMAXPROCS %d, %s, %d import workers\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), *workers)
+	fmt.Printf("bench excel: %d CPUs, GOMAXPROCS %d, %s, %d import workers (0: the default), pool of %d connections\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), *workers, env.db.Pool.Config().MaxConns)
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 {
