@@ -141,6 +141,12 @@ func each[T any](ctx context.Context, workers int, items []T, fn func(T) error) 
 // matched contact already has needs no lookup: re-importing an export
 // costs one read per row.
 func (s *Service) match(ctx context.Context, communityID string, p *rowPlan) error {
+	if p.id == "" && p.values[domain.KeyEmail] == "" && p.values[domain.KeyExternalID] == "" {
+		// Registered, it could never be matched again: importing the same
+		// file twice would register it twice.
+		p.reject(CellError{Reason: "no contact ID, email or external ID: the row cannot be matched (a second import would register it again)"})
+		return nil
+	}
 	if p.id != "" {
 		c, err := domain.LoadContact(ctx, s.Handler.Store, communityID, p.id)
 		if domain.ErrorCode(err) == domain.ENOTFOUND {

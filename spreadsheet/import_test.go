@@ -54,6 +54,7 @@ func TestImportRows(t *testing.T) {
 		{nil, nil, nil, "D-1", nil, "-0", nil, nil},                              // 14: Dan again, by external ID
 		{nil, "cy@example.org", "Cy", nil, "1815-12-10", nil, nil, nil},          // 15: a date before 1900, as text
 		{nil, "ADA@example.org", "Ada", nil, 33000, "1,5", "or", "bleu"},         // 16: matched by email (any case): update
+		{nil, nil, "Nobody", nil, nil, nil, nil, nil},                            // 17: no key: could never be matched again
 	})
 	rep := b.importFile(t, data, false)
 	if strings.Join(rep.UnknownColumns, ",") != "Couleur" {
@@ -84,10 +85,11 @@ func TestImportRows(t *testing.T) {
 	if o[15].Outcome != spreadsheet.Created || b.value(t, o[15].ContactID, "birthday") != "1815-12-10" {
 		t.Errorf("row 15: %+v", o[15])
 	}
+	wantRejected(t, o[17], "", "cannot be matched")
 	if b.value(t, bob, "first_name") != "Bob" {
 		t.Errorf("bob changed: %v", b.contact(t, bob).Values)
 	}
-	if rep.Counts != (spreadsheet.Counts{Created: 2, Updated: 1, Rejected: 12}) {
+	if rep.Counts != (spreadsheet.Counts{Created: 2, Updated: 1, Rejected: 13}) {
 		t.Errorf("counts %+v", rep.Counts)
 	}
 	if c := b.contact(t, eve); c.Status != domain.StatusArchived || c.FirstName() != "Eve" {
