@@ -217,3 +217,27 @@ func TestRevert(t *testing.T) {
 }
 
 var _ = excelize.TotalRows
+
+// TestImportLibreOfficeFile imports a workbook saved by LibreOffice Calc
+// (shared strings, its own styles, a date cell): testdata/libreoffice.xlsx,
+// made by `soffice --headless --convert-to xlsx` from an excelize file.
+func TestImportLibreOfficeFile(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rep := b.importFile(t, readFixture(t, "libreoffice.xlsx"), false)
+	if rep.Counts != (spreadsheet.Counts{Created: 2}) {
+		t.Fatalf("report %+v", rep)
+	}
+	o := outcomes(rep)
+	lea, zoe := o[2].ContactID, o[3].ContactID
+	if b.value(t, lea, "first_name") != "Léa" || b.value(t, lea, "last_name") != "Noël" || b.value(t, lea, "birthday") != "1990-05-17" ||
+		b.value(t, lea, "score") != "12.5" || b.value(t, lea, "level") != "Or" {
+		t.Errorf("Léa: %v", b.contact(t, lea).Values)
+	}
+	if b.value(t, zoe, "last_name") != "Éluard" || b.value(t, zoe, "score") != "3" || b.value(t, zoe, "birthday") != "" {
+		t.Errorf("Zoé: %v", b.contact(t, zoe).Values)
+	}
+	if again := b.importFile(t, readFixture(t, "libreoffice.xlsx"), false); again.Counts != (spreadsheet.Counts{Unchanged: 2}) {
+		t.Errorf("again: %+v", again.Counts)
+	}
+}
