@@ -59,7 +59,7 @@ func runBenchExcel(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	sizes := fs.String("sizes", "10000,100000", "community sizes to measure, comma-separated")
 	workers := fs.Int("workers", 0, "import workers (default: the service's)")
 	reuse := fs.Bool("reuse", false, "reuse the last community a previous run seeded at each size")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the dry runs to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write CPU profiles of the exports and dry runs to this file, .export and .dryrun appended")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -135,9 +135,14 @@ func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, cpu
 		return err
 	}
 	var exported bytes.Buffer
+	stop, err := startProfile(cpuProfile, ".export")
+	if err != nil {
+		return err
+	}
 	m, err := excelMeasure(func() error {
 		return env.service.Export(ctx, &exported, spreadsheet.ExportQuery{CommunityID: caller.CommunityID})
 	})
+	stop()
 	if err != nil {
 		return err
 	}
@@ -149,21 +154,18 @@ func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, cpu
 	}
 	for _, dry := range []bool{true, false} {
 		var rep *spreadsheet.Report
-		if dry && cpuProfile != "" {
-			out, err := os.Create(cpuProfile)
-			if err != nil {
+		stop := func() {}
+		if dry {
+			if stop, err = startProfile(cpuProfile, ".dryrun"); err != nil {
 				return err
 			}
-			pprof.StartCPUProfile(out) //nolint:errcheck // a bench aid
 		}
 		m, err := excelMeasure(func() error {
 			var err error
 			rep, err = env.service.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: "bench.xlsx", Data: edited, DryRun: dry})
 			return err
 		})
-		if dry && cpuProfile != "" {
-			pprof.StopCPUProfile()
-		}
+		stop()
 		if err != nil {
 			return err
 		}
@@ -260,4 +262,21 @@ func procStatusKB(name string) int64 {
 		}
 	}
 	return 0
+}
+
+// startProfile starts a CPU profile into file+suffix (nothing when file is
+// empty) and returns what stops it.
+func startProfile(file, suffix string) (func(), error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	out, err := os.Create(file + suffix)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); out.Close() }, nil
 }
