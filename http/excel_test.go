@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -153,4 +155,34 @@ func TestImportRefusesBadUploads(t *testing.T) {
 	}
 	s.do(t, "GET", "/v1/exports/contacts.xlsx?archived=maybe", s.admin, nil).wantProblem(t, http.StatusBadRequest, "archived")
 	s.do(t, "GET", "/v1/imports/not-an-id", s.admin, nil).wantProblem(t, http.StatusNotFound, "")
+}
+
+// Every broken workbook of spreadsheet/testdata is refused whole with a
+// problem naming the file and the reason, and changes nothing.
+func TestImportRefusesBrokenWorkbooks(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	for file, reason := range map[string]string{
+		"not-xlsx.xlsx":      "not an .xlsx",
+		"empty-sheet.xlsx":   "is empty",
+		"merged.xlsx":        "merged cells",
+		"no-sheet.xlsx":      "has no sheet",
+		"too-many-rows.xlsx": "more than 1048576 rows",
+		"zip-bomb.xlsx":      "over the 256 MB limit",
+		"password.xlsx":      "password-protected",
+	} {
+		data, err := os.ReadFile(filepath.Join("..", "spreadsheet", "testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/v1/imports", "/v1/imports?dry_run=true"} {
+			p := s.upload(t, path, s.admin, data).wantProblem(t, http.StatusBadRequest, "file")
+			if !strings.Contains(p.Detail, reason) {
+				t.Errorf("%s: %q, want %q", file, p.Detail, reason)
+			}
+		}
+	}
+	if l := s.list(t, "/v1/contacts"); len(l.Items) != 0 {
+		t.Errorf("broken workbooks registered %d contacts", len(l.Items))
+	}
 }
