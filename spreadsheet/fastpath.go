@@ -60,45 +60,29 @@ func CaughtUp(pool *pgxpool.Pool, store logTail, wait time.Duration) Freshness {
 // fastBatch is how many contacts one read-model query fetches.
 const fastBatch = 1000
 
-// markUnchanged settles the rows found unchanged in a fresh read model.
-func (s *Service) markUnchanged(ctx context.Context, communityID string, plans []*rowPlan) error {
+// fresh reports whether the read model may settle unchanged rows.
+func (s *Service) fresh(ctx context.Context) (bool, error) {
 	if s.Fresh == nil || s.Queries == nil {
-		return nil
+		return false, nil
 	}
-	fresh, err := s.Fresh(ctx)
-	if err != nil || !fresh {
+	return s.Fresh(ctx)
+}
+
+// settleUnchanged settles the rows of batch (each naming a contact ID)
+// that change nothing of their contact in the read model, checked fresh.
+func (s *Service) settleUnchanged(ctx context.Context, communityID string, batch []*rowPlan) error {
+	ids := make([]string, len(batch))
+	for i, p := range batch {
+		ids[i] = p.id
+	}
+	views, err := s.Queries.ContactsByID(ctx, communityID, ids)
+	if err != nil {
 		return err
 	}
-	var batch []*rowPlan
-	flush := func() error {
-		ids := make([]string, len(batch))
-		for i, p := range batch {
-			ids[i] = p.id
+	for _, p := range batch {
+		if v, ok := views[p.id]; ok && v.Status == string(domain.StatusActive) && sameValues(v, p.values) {
+			p.outcome, p.contactID, p.version, p.done = Unchanged, v.ID, v.Version, true
 		}
-		views, err := s.Queries.ContactsByID(ctx, communityID, ids)
-		if err != nil {
-			return err
-		}
-		for _, p := range batch {
-			if v, ok := views[p.id]; ok && v.Status == string(domain.StatusActive) && sameValues(v, p.values) {
-				p.outcome, p.contactID, p.version, p.done = Unchanged, v.ID, v.Version, true
-			}
-		}
-		batch = batch[:0]
-		return nil
-	}
-	for _, p := range plans {
-		if p.id == "" || len(p.errs) > 0 {
-			continue
-		}
-		if batch = append(batch, p); len(batch) == fastBatch {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if len(batch) > 0 {
-		return flush()
 	}
 	return nil
 }

@@ -26,43 +26,29 @@ type ImportRequest struct {
 // the report. A file refused whole returns an EINVALID error naming "file"
 // and changes nothing; a bad row is reported and the others go on.
 func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error) {
-	sheet, err := ReadWorkbook(req.Data)
-	if err != nil {
-		return nil, err
-	}
 	community, err := domain.LoadCommunity(ctx, s.Handler.Store, req.Caller.CommunityID)
 	if err != nil {
 		return nil, err
 	}
-	h, err := matchHeader(sheet.Header, community.Fields())
+	fresh, err := s.fresh(ctx)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{
 		ID: domain.NewID(), CommunityID: req.Caller.CommunityID, DryRun: req.DryRun, FileName: req.FileName,
-		Sheet: sheet.Name, Actor: req.Caller.Actor, CreatedAt: s.now(), Columns: map[string]string{},
-		UnknownColumns: h.unknown, Rows: []RowOutcome{},
-	}
-	for _, c := range h.columns {
-		rep.Columns[c.header] = c.field.Key
+		Actor: req.Caller.Actor, CreatedAt: s.now(), Columns: map[string]string{}, Rows: []RowOutcome{},
 	}
 	caller := req.Caller
 	caller.CorrelationID = rep.ID
-	plans := parseRows(sheet, h)
-	sheet = nil // the rows live on in plans: let the cells go
-	rejectDuplicates(plans, h)
-	if err := s.markUnchanged(ctx, caller.CommunityID, plans); err != nil {
-		return nil, err
-	}
-	err = each(ctx, s.workers(), plans, func(p *rowPlan) error {
-		if len(p.errs) > 0 || p.done {
-			return nil
-		}
-		return s.match(ctx, caller.CommunityID, p)
-	})
+	plans, h, err := s.readAndMatch(ctx, req.Data, community, fresh, rep)
 	if err != nil {
 		return nil, err // nothing written yet
 	}
+	rep.UnknownColumns = h.unknown
+	for _, c := range h.columns {
+		rep.Columns[c.header] = c.field.Key
+	}
+	rejectDuplicates(plans, h)
 	rejectSameContact(plans)
 	err = each(ctx, s.workers(), plans, func(p *rowPlan) error {
 		if p.done {
@@ -100,6 +86,91 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 		return rep, fmt.Errorf("import %s stopped early: %w", rep.ID, err)
 	}
 	return rep, nil
+}
+
+// readAndMatch reads the workbook and matches its rows as they come: the
+// sheet's XML is read on one core while the rows read so far are matched
+// against the store and the read model on the others (in turn, the two
+// took ~3 s and ~5 s for 100,000 rows). The rows' own errors are on them;
+// an error returned refuses the file (or the store failed) and nothing was
+// written.
+func (s *Service) readAndMatch(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *Report) ([]*rowPlan, header, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var h header // set by the reader before it sends any row
+	rows := make(chan *rowPlan, 1024)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(rows)
+		readErr <- StreamWorkbook(data, func(name string, cells []string) error {
+			var err error
+			h, err = matchHeader(cells, community.Fields())
+			rep.Sheet = name
+			return err
+		}, func(r Row, formulas []string) error {
+			select {
+			case rows <- parseRow(r, formulas, h):
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+
+	var once sync.Once
+	var matchErr error
+	fail := func(err error) { once.Do(func() { matchErr = err; cancel() }) }
+	work := make(chan *rowPlan, 256)
+	var wg sync.WaitGroup
+	for range s.workers() {
+		wg.Go(func() {
+			for p := range work {
+				if ctx.Err() == nil {
+					if err := s.match(ctx, community.ID, p); err != nil {
+						fail(err)
+					}
+				}
+			}
+		})
+	}
+	var plans, batch []*rowPlan
+	flush := func() {
+		if ctx.Err() == nil {
+			if err := s.settleUnchanged(ctx, community.ID, batch); err != nil {
+				fail(err)
+			}
+		}
+		for _, p := range batch {
+			if !p.done {
+				work <- p
+			}
+		}
+		batch = batch[:0]
+	}
+	for p := range rows {
+		plans = append(plans, p)
+		switch {
+		case len(p.errs) > 0:
+		case fresh && p.id != "":
+			if batch = append(batch, p); len(batch) == fastBatch {
+				flush()
+			}
+		default:
+			work <- p
+		}
+	}
+	if len(batch) > 0 {
+		flush()
+	}
+	close(work)
+	wg.Wait()
+	if matchErr != nil {
+		return nil, h, matchErr
+	}
+	if err := <-readErr; err != nil {
+		return nil, h, err
+	}
+	return plans, h, nil
 }
 
 // each runs fn on every item with at most workers at once. fn records an

@@ -29,52 +29,48 @@ func (p *rowPlan) reject(e CellError) {
 	p.errs = append(p.errs, e)
 }
 
-// parseRows turns the sheet's rows into plans, validating each cell by its
-// field's type (the domain's own rules).
-func parseRows(sheet *Sheet, h header) []*rowPlan {
-	plans := make([]*rowPlan, len(sheet.Rows))
-	for i, r := range sheet.Rows {
-		p := &rowPlan{number: r.Number, values: map[string]string{}}
-		for _, ref := range sheet.Formulas[r.Number] {
-			p.reject(CellError{Cell: ref, Reason: "holds a formula: import reads values only (paste values instead)"})
+// parseRow turns a sheet's row into a plan, validating each cell by its
+// field's type (the domain's own rules). formulas are its formula cells.
+func parseRow(r Row, formulas []string, h header) *rowPlan {
+	p := &rowPlan{number: r.Number, values: map[string]string{}}
+	for _, ref := range formulas {
+		p.reject(CellError{Cell: ref, Reason: "holds a formula: import reads values only (paste values instead)"})
+	}
+	for _, col := range h.columns {
+		if col.index >= len(r.Cells) {
+			continue
 		}
-		for _, col := range h.columns {
-			if col.index >= len(r.Cells) {
-				continue
-			}
-			raw := strings.TrimSpace(r.Cells[col.index])
-			if raw == "" {
-				continue // an empty cell changes nothing
-			}
-			where := CellError{Cell: cellName(col.index, r.Number), Column: col.header, Field: col.field.Key}
-			if strings.EqualFold(raw, ClearMarker) {
-				if col.field.Key == idColumn {
-					where.Reason = "the contact ID cannot be cleared"
-					p.reject(where)
-					continue
-				}
-				p.values[col.field.Key] = ""
-				continue
-			}
+		raw := strings.TrimSpace(r.Cells[col.index])
+		if raw == "" {
+			continue // an empty cell changes nothing
+		}
+		where := CellError{Cell: cellName(col.index, r.Number), Column: col.header, Field: col.field.Key}
+		if strings.EqualFold(raw, ClearMarker) {
 			if col.field.Key == idColumn {
-				if !domain.ValidID(raw) {
-					where.Reason = fmt.Sprintf("%q is not a contact ID", raw)
-					p.reject(where)
-				}
-				p.id = strings.ToLower(raw)
-				continue
-			}
-			v, err := col.field.Normalize(cellValue(col.field, raw))
-			if err != nil {
-				where.Reason = domain.ErrorMessage(err)
+				where.Reason = "the contact ID cannot be cleared"
 				p.reject(where)
 				continue
 			}
-			p.values[col.field.Key] = v
+			p.values[col.field.Key] = ""
+			continue
 		}
-		plans[i] = p
+		if col.field.Key == idColumn {
+			if !domain.ValidID(raw) {
+				where.Reason = fmt.Sprintf("%q is not a contact ID", raw)
+				p.reject(where)
+			}
+			p.id = strings.ToLower(raw)
+			continue
+		}
+		v, err := col.field.Normalize(cellValue(col.field, raw))
+		if err != nil {
+			where.Reason = domain.ErrorMessage(err)
+			p.reject(where)
+			continue
+		}
+		p.values[col.field.Key] = v
 	}
-	return plans
+	return p
 }
 
 // rejectDuplicates rejects every row that claims the same contact ID, email

@@ -51,70 +51,87 @@ func fileError(format string, args ...any) error {
 	return domain.FieldError("file", format, args...)
 }
 
-// ReadWorkbook reads the first sheet of an .xlsx workbook. A file that is
-// not one, or that cannot be imported safely (zip bomb, password, merged
-// cells, too many rows, no sheet, no header), is refused whole with an
-// EINVALID error naming "file" and the reason. Formulas are not refused
+// ReadWorkbook reads the first sheet of an .xlsx workbook whole. A file
+// that is not one, or that cannot be imported safely (zip bomb, password,
+// merged cells, too many rows, no sheet, no header), is refused whole with
+// an EINVALID error naming "file" and the reason. Formulas are not refused
 // here: their rows are (see Sheet.Formulas).
 func ReadWorkbook(data []byte) (*Sheet, error) {
+	sheet := &Sheet{Formulas: map[int][]string{}}
+	err := StreamWorkbook(data, func(name string, cells []string) error {
+		sheet.Name, sheet.Header = name, cells
+		return nil
+	}, func(r Row, formulas []string) error {
+		sheet.Rows = append(sheet.Rows, r)
+		if len(formulas) > 0 {
+			sheet.Formulas[r.Number] = formulas
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sheet, nil
+}
+
+// StreamWorkbook reads the first sheet of an .xlsx workbook row by row,
+// with the same checks as ReadWorkbook: header gets the sheet's name and
+// row 1, then row gets each row below it that holds anything, with the
+// cells of it that hold a formula. An error from either stops the reading
+// and is returned.
+func StreamWorkbook(data []byte, header func(name string, cells []string) error, row func(r Row, formulas []string) error) error {
 	if len(data) == 0 {
-		return nil, fileError("is empty: send an .xlsx workbook")
+		return fileError("is empty: send an .xlsx workbook")
 	}
 	if bytes.HasPrefix(data, oleHeader) {
-		return nil, fileError("is password-protected or an old .xls workbook: save it as .xlsx without a password")
+		return fileError("is password-protected or an old .xls workbook: save it as .xlsx without a password")
 	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return nil, fileError("is not an .xlsx workbook (not a zip archive)")
+		return fileError("is not an .xlsx workbook (not a zip archive)")
 	}
 	if len(zr.File) > maxEntries {
-		return nil, fileError("has %d parts: not a workbook this service reads", len(zr.File))
+		return fileError("has %d parts: not a workbook this service reads", len(zr.File))
 	}
 	var unzipped uint64
 	for _, zf := range zr.File {
 		unzipped += zf.UncompressedSize64
 	}
 	if unzipped > MaxUnzipped {
-		return nil, fileError("unpacks to %d MB, over the %d MB limit", unzipped>>20, MaxUnzipped>>20)
+		return fileError("unpacks to %d MB, over the %d MB limit", unzipped>>20, MaxUnzipped>>20)
 	}
 	path, err := firstSheetPath(zr)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	formulas, err := scanSheet(zr, path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
 		RawCellValue: true, UnzipSizeLimit: MaxUnzipped, UnzipXMLSizeLimit: 16 << 20,
 	})
 	if err != nil {
-		return nil, fileError("is not a readable .xlsx workbook: %s", readError(err))
+		return fileError("is not a readable .xlsx workbook: %s", readError(err))
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		return nil, fileError("has no sheet")
+		return fileError("has no sheet")
 	}
-	sheet := &Sheet{Name: sheets[0], Formulas: formulas}
-	if err := readRows(f, sheet); err != nil {
-		return nil, err
-	}
-	if len(sheet.Header) == 0 {
-		return nil, fileError("sheet %q is empty: row 1 must hold the column headers", sheet.Name)
-	}
-	return sheet, nil
+	return readRows(f, sheets[0], formulas, header, row)
 }
 
-// readRows fills sheet from the workbook's row iterator (a streaming XML
-// reader: the sheet itself is never held whole).
-func readRows(f *excelize.File, sheet *Sheet) error {
-	rows, err := f.Rows(sheet.Name)
+// readRows walks the sheet with the workbook's row iterator (a streaming
+// XML reader: the sheet itself is never held whole).
+func readRows(f *excelize.File, name string, formulas map[int][]string, header func(string, []string) error, row func(Row, []string) error) error {
+	rows, err := f.Rows(name)
 	if err != nil {
-		return fileError("sheet %q cannot be read: %s", sheet.Name, readError(err))
+		return fileError("sheet %q cannot be read: %s", name, readError(err))
 	}
 	defer rows.Close()
-	for n := 1; rows.Next(); n++ {
+	n := 1
+	for ; rows.Next(); n++ {
 		if n > MaxRows {
 			return fileError("has more than %d rows", MaxRows)
 		}
@@ -123,18 +140,26 @@ func readRows(f *excelize.File, sheet *Sheet) error {
 			return fileError("row %d cannot be read: %s", n, readError(err))
 		}
 		if n == 1 {
-			if !blank(cells) {
-				sheet.Header = cells
+			if blank(cells) {
+				break
+			}
+			if err := header(name, cells); err != nil {
+				return err
 			}
 			continue
 		}
 		if blank(cells) {
 			continue
 		}
-		sheet.Rows = append(sheet.Rows, Row{Number: n, Cells: cells})
+		if err := row(Row{Number: n, Cells: cells}, formulas[n]); err != nil {
+			return err
+		}
 	}
 	if err := rows.Error(); err != nil {
 		return fileError("cannot be read: %s", readError(err))
+	}
+	if n == 1 {
+		return fileError("sheet %q is empty: row 1 must hold the column headers", name)
 	}
 	return nil
 }
