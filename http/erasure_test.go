@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +9,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/assoc/contacts/domain"
 )
 
 // TestDeleteErases deletes a contact and then searches the whole database
@@ -17,10 +21,23 @@ import (
 func TestDeleteErases(t *testing.T) {
 	s := newStack(t)
 	ctx := t.Context()
-	secrets := []string{"Philomène", "Quatremaire", "philo.quatre@example.org", "EXT-PQ-77", "Philippa", "Quinquina", "0612345678"}
+	secrets := []string{"Philomène", "Quatremaire", "philo.quatre@example.org", "EXT-PQ-77", "Philippa", "Quinquina", "0612345678", "Philibert"}
 	s.do(t, "POST", "/v1/fields", s.admin, map[string]any{"key": "phone", "label": "Phone", "type": "phone"}).want(t, http.StatusCreated)
 	c := s.register(t, map[string]any{"first_name": "Philomène", "last_name": "Quatremaire", "email": "philo.quatre@example.org", "external_id": "EXT-PQ-77"})
 	s.do(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"first_name": "Philippa", "fields": map[string]any{"phone": "0612345678"}}).want(t, http.StatusOK)
+	// An import changes it too: its report holds old → new values.
+	book := excelize.NewFile()
+	book.SetSheetRow("Sheet1", "A1", &[]any{"Contact ID", "first_name"})
+	book.SetSheetRow("Sheet1", "A2", &[]any{c.ID, "Philibert"})
+	var file bytes.Buffer
+	if err := book.Write(&file); err != nil {
+		t.Fatal(err)
+	}
+	imp := s.upload(t, "/v1/imports", s.admin, file.Bytes())
+	imp.want(t, http.StatusCreated)
+	if !strings.Contains(string(imp.body), "Philibert") {
+		t.Fatalf("the import did not change the contact: %s", imp.body)
+	}
 	dup := s.register(t, map[string]any{"last_name": "Quinquina"})
 	s.do(t, "POST", "/v1/contacts/"+c.ID+"/merge", s.admin, map[string]any{"duplicates": []string{dup.ID}}).want(t, http.StatusOK)
 	beforeDelete := time.Now().UTC()
@@ -30,6 +47,10 @@ func TestDeleteErases(t *testing.T) {
 		t.Fatalf("delete: %+v", b.Results[0].Error)
 	}
 	s.get(t, c.ID, b.Position) // the read models have applied the delete
+	pos, _ := domain.ParsePosition(b.Position)
+	if err := s.server.Services.Runner.WaitFor(ctx, "erasure", pos, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
 
 	tables, err := s.pool.Query(ctx, `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name)
 		FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'`)

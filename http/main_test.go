@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/apikeys"
@@ -23,6 +24,7 @@ import (
 	chttp "github.com/assoc/contacts/http"
 	"github.com/assoc/contacts/pgtest"
 	"github.com/assoc/contacts/projections"
+	"github.com/assoc/contacts/spreadsheet"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -65,7 +67,9 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 	runner := projections.NewRunner(pool, store, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { runner.Run(ctx, projections.ContactsProjector{}, sealed.Erasure{Store: store}) })
+	wg.Go(func() {
+		runner.Run(ctx, projections.ContactsProjector{}, sealed.Erasure{Store: store, Also: []func(context.Context, pgx.Tx, string) error{spreadsheet.EraseContact}})
+	})
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
 	keys := apikeys.New(pool)
@@ -76,6 +80,8 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 		Runner:      runner,
 		Keys:        keys,
 		Projections: runner,
+		Excel: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: pool},
+			Reports: &spreadsheet.PGReports{Pool: pool}, Fresh: spreadsheet.CaughtUp(pool, store, time.Second)},
 	}
 	for _, f := range configure {
 		f(server)

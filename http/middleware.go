@@ -99,10 +99,15 @@ func (s *Server) recover(c *gin.Context) {
 }
 
 // limitBody caps the request body; reading past the cap fails with
-// *http.MaxBytesError, which decodeJSON answers with 413.
+// *http.MaxBytesError, which decodeJSON (and the upload) answer with 413.
+// Workbook uploads get a larger cap than JSON bodies.
 func limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+		limit := int64(maxBodyBytes)
+		if c.FullPath() == "/v1/imports" {
+			limit = maxImportBytes + 64<<10 // the multipart framing around the file
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}
 	c.Next()
 }

@@ -79,6 +79,7 @@ func openAPIDocument() obj {
 		operator  = []string{"operator"}
 		everyone  = []string{"operator", "admin", "auditor", "analytics"}
 		contactID = paramRef("ContactID")
+		importID  = obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "string", "format": "uuid"}}
 		after     = paramRef("After")
 	)
 	nullable := func(t, format string) obj {
@@ -280,6 +281,40 @@ func openAPIDocument() obj {
 				"admin_key": str("The community's first admin key. It is shown this once."),
 			},
 		},
+		"ImportReport": obj{
+			"type": "object", "required": []string{"id", "dry_run", "counts", "rows", "unknown_columns", "columns", "position"},
+			"properties": obj{
+				"id":              obj{"type": "string", "format": "uuid", "description": "The import's ID, the correlation ID of its events."},
+				"dry_run":         obj{"type": "boolean"},
+				"file_name":       obj{"type": "string"},
+				"sheet":           obj{"type": "string"},
+				"actor":           obj{"type": "string"},
+				"created_at":      obj{"type": "string", "format": "date-time"},
+				"columns":         obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Header -> the field key it fills (id for the contact ID)."},
+				"unknown_columns": obj{"type": []string{"array", "null"}, "items": obj{"type": "string"}, "description": "Headers that name no field: ignored."},
+				"counts": obj{"type": "object", "properties": obj{
+					"created": obj{"type": "integer"}, "updated": obj{"type": "integer"}, "unchanged": obj{"type": "integer"}, "rejected": obj{"type": "integer"}}},
+				"rows": obj{"type": "array", "items": obj{"type": "object", "required": []string{"row", "outcome"}, "properties": obj{
+					"row":        obj{"type": "integer", "description": "The sheet's row number."},
+					"outcome":    obj{"type": "string", "enum": []string{"created", "updated", "unchanged", "rejected"}},
+					"contact_id": obj{"type": "string", "format": "uuid"},
+					"version":    obj{"type": "integer"},
+					"changes": obj{"type": "array", "items": obj{"type": "object", "properties": obj{
+						"field": obj{"type": "string"}, "old": obj{"type": "string"}, "new": obj{"type": "string"}}}},
+					"errors": obj{"type": "array", "items": obj{"type": "object", "required": []string{"reason"}, "properties": obj{
+						"cell": str("e.g. C5"), "column": str("The header."), "field": str("The field key."), "reason": obj{"type": "string"}}}},
+				}}},
+				"position": schemaRef("Position"),
+				"revert": obj{"type": "object", "description": "Set once reverted.", "properties": obj{
+					"id": obj{"type": "string", "format": "uuid"}, "reverted_at": obj{"type": "string", "format": "date-time"},
+					"reverted": obj{"type": "integer"}, "archived": obj{"type": "integer"}, "skipped": obj{"type": "integer"},
+					"contacts": obj{"type": "array", "items": obj{"type": "object", "properties": obj{
+						"row": obj{"type": "integer"}, "contact_id": obj{"type": "string"},
+						"outcome": obj{"type": "string", "enum": []string{"reverted", "archived", "skipped"}}, "reason": obj{"type": "string"}}}},
+					"position": schemaRef("Position"),
+				}},
+			},
+		},
 		"KeyInput": obj{
 			"type": "object", "additionalProperties": false, "required": []string{"role"},
 			"properties": obj{"role": obj{"type": "string", "enum": []string{"admin", "auditor", "analytics"}}},
@@ -409,6 +444,29 @@ func openAPIDocument() obj {
 			"Its values are no longer shown; defining the key again starts every contact empty.", admin,
 			[]obj{paramRef("FieldKey")}, nil,
 			problems(obj{"204": obj{"description": "Removed."}}, "400", "404"))},
+		"/v1/exports/contacts.xlsx": obj{"get": operation("exportContacts", "Export contacts to Excel",
+			"An .xlsx workbook: one sheet, a frozen header row (Contact ID, then every field of the community by label), one row per contact; "+
+				"dates are date cells, numbers number cells. Streamed as it is written.", readers,
+			[]obj{{"name": "archived", "in": "query", "schema": obj{"type": "boolean", "default": false}, "description": "Export the archived contacts instead of the active ones."},
+				paramRef("Q"), after}, nil,
+			problems(obj{"200": obj{"description": "The workbook.", "content": obj{xlsxType: obj{"schema": obj{"type": "string", "format": "binary"}}}}}, "400", "503"))},
+		"/v1/imports": obj{"post": operation("importContacts", "Import contacts from Excel",
+			"Row 1 holds headers (field labels or keys, case- and accent-blind; \"Contact ID\" for the ID). Rows match on contact ID, then email, then external ID: "+
+				"matched rows update, others register. An empty cell changes nothing; a cell holding only #CLEAR empties the field. "+
+				"A bad row is rejected (row, cell, reason) and the others go on; a file that cannot be read, or has no identifying column, is refused whole (400, field file). "+
+				"Every event carries the import's ID as correlation ID. The report is kept: GET /v1/imports/{id}.", admin,
+			[]obj{{"name": "dry_run", "in": "query", "schema": obj{"type": "boolean", "default": false}, "description": "Decide and report every row, change nothing."}},
+			obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": obj{
+				"type": "object", "required": []string{"file"},
+				"properties": obj{"file": obj{"type": "string", "format": "binary", "description": "The .xlsx workbook, at most 20 MB."}},
+			}}}},
+			problems(obj{"201": jsonResponse("The report.", schemaRef("ImportReport"), "Location")}, "400", "413", "503"))},
+		"/v1/imports/{id}": obj{"get": operation("getImport", "Read an import's report", "An import of another community answers 404.", readers,
+			[]obj{importID}, nil, problems(obj{"200": jsonResponse("The report.", schemaRef("ImportReport"))}, "404", "503"))},
+		"/v1/imports/{id}/revert": obj{"post": operation("revertImport", "Revert an import",
+			"New events give each contact the import updated its previous values, and archive each contact it created (delete them from the archived list if wanted). "+
+				"A contact changed since the import is skipped and reported. A dry run, or an import reverted already, answers 409.", admin,
+			[]obj{importID}, nil, problems(obj{"200": jsonResponse("The report, with its revert.", schemaRef("ImportReport"))}, "404", "409", "503"))},
 	}
 
 	return obj{
@@ -430,7 +488,7 @@ func openAPIDocument() obj {
 			"responses":       responses,
 			"headers": obj{
 				"ETag":     obj{"schema": obj{"type": "string"}, "description": "The contact's version, \"<version>\"; send it back as If-Match."},
-				"Location": obj{"schema": obj{"type": "string"}, "description": "/v1/contacts/{id}"},
+				"Location": obj{"schema": obj{"type": "string"}, "description": "/v1/contacts/{id} (/v1/imports/{id} for an import)"},
 			},
 		},
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/projections"
+	"github.com/assoc/contacts/spreadsheet"
 )
 
 // Services are what the API's routes call. Set Server.Services before the
@@ -38,6 +39,9 @@ type Services struct {
 	// Heartbeat is how often a followed event stream with nothing to send
 	// sends a heartbeat line (default 15 s).
 	Heartbeat time.Duration
+	// Excel imports and exports workbooks (optional: its routes answer 503
+	// without it).
+	Excel *spreadsheet.Service
 	// WaitTimeout bounds how long a read waits for its read model to reach
 	// the position a client asked for (default 5 s).
 	WaitTimeout time.Duration
@@ -142,6 +146,10 @@ func (s *Server) routes() {
 	v1.DELETE("/fields/:key", admin, s.handleRemoveField)
 
 	v1.GET("/events", analyst, s.handleEvents)
+	v1.GET("/exports/contacts.xlsx", reader, s.handleExportContacts)
+	v1.POST("/imports", admin, s.handleImport)
+	v1.GET("/imports/:id", reader, s.handleGetImport)
+	v1.POST("/imports/:id/revert", admin, s.handleRevertImport)
 }
 
 // Handler returns the server's routes, for tests that run their own listener.

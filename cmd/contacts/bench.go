@@ -9,7 +9,7 @@ import (
 // runBench dispatches the bench sub-commands.
 func runBench(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: want a target: store, contacts or audit")
+		return fmt.Errorf("bench: want a target: store, contacts, audit or excel")
 	}
 	switch args[0] {
 	case "store":
@@ -18,6 +18,8 @@ func runBench(ctx context.Context, cfg Config, logger *slog.Logger, args []strin
 		return runBenchContacts(ctx, cfg, logger, args[1:])
 	case "audit":
 		return runBenchAudit(ctx, cfg, logger, args[1:])
+	case "excel":
+		return runBenchExcel(ctx, cfg, logger, args[1:])
 	}
-	return fmt.Errorf("bench: unknown target %q (want store, contacts or audit)", args[0])
+	return fmt.Errorf("bench: unknown target %q (want store, contacts, audit or excel)", args[0])
 }

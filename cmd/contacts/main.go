@@ -3,6 +3,8 @@
 //	contacts serve            run the HTTP API (starts a private PostgreSQL when DATABASE_URL is unset)
 //	contacts migrate          apply database migrations and exit
 //	contacts seed N           register N contacts through the real command path
+//	contacts export FILE      write the contacts to an Excel workbook
+//	contacts import FILE      apply an Excel workbook (-dry-run to preview)
 //	contacts bench store      measure the event store against raw PostgreSQL inserts
 package main
 
@@ -27,6 +29,9 @@ commands:
   bench store    measure event store appends and reads beside raw PostgreSQL inserts
   bench contacts measure registering, the read model's rebuild, list pages and search at 100,000 contacts
   bench audit    measure history and as_of of a 1,000-event contact, the event stream, and the cost of sealing personal data
+  export FILE    write a community's contacts to an .xlsx workbook (flags: -community ID, -archived, -q TEXT)
+  import FILE    import an .xlsx workbook, print the report as JSON (flags: -community ID, -dry-run)
+  bench excel    measure Excel export, dry run and import at 10,000 and 100,000 contacts
 
 environment:
   DATABASE_URL   PostgreSQL connection string (default: private PostgreSQL)
@@ -67,6 +72,10 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return runReplay(ctx, cfg, logger, args[1:])
 	case "rebuild":
 		return runRebuild(ctx, cfg, logger, args[1:])
+	case "export":
+		return runExport(ctx, cfg, logger, args[1:])
+	case "import":
+		return runImport(ctx, cfg, logger, args[1:])
 	case "bench":
 		return runBench(ctx, cfg, logger, args[1:])
 	case "help", "-h", "--help":

@@ -12,6 +12,7 @@ import (
 	"github.com/assoc/contacts/eventstore/sealed"
 	chttp "github.com/assoc/contacts/http"
 	"github.com/assoc/contacts/projections"
+	"github.com/assoc/contacts/spreadsheet"
 )
 
 // runServe runs the service until ctx ends (SIGINT or SIGTERM), then stops it
@@ -42,7 +43,9 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	runner := projections.NewRunner(db.Pool, store, logger)
 	projectorCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
 	var projectors sync.WaitGroup
-	projectors.Go(func() { runner.Run(projectorCtx, projections.ContactsProjector{}, sealed.Erasure{Store: store}) })
+	projectors.Go(func() {
+		runner.Run(projectorCtx, projections.ContactsProjector{}, sealed.Erasure{Store: store, Also: eraseElsewhere})
+	})
 	defer func() { stopProjectors(); projectors.Wait() }()
 
 	server := chttp.NewServer(cfg.Addr, logger)
@@ -52,6 +55,8 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Runner:      runner,
 		Keys:        keys,
 		Projections: runner,
+		Excel: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: db.Pool},
+			Reports: &spreadsheet.PGReports{Pool: db.Pool}, Fresh: spreadsheet.CaughtUp(db.Pool, store, time.Second)},
 	}
 	if err := server.Open(); err != nil {
 		return err

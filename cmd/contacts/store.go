@@ -13,9 +13,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/eventstore/sealed"
+	"github.com/assoc/contacts/spreadsheet"
 )
 
 // openEventStore returns the event log the configuration selects (see
@@ -82,3 +84,7 @@ func parseMasterKey(s, from string) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("%s: want %d bytes in base64 or hex (e.g. openssl rand -base64 32)", from, sealed.MasterKeySize)
 }
+
+// eraseElsewhere erases a deleted contact from the tables beyond the log
+// and the read models that hold its data (see sealed.Erasure).
+var eraseElsewhere = []func(context.Context, pgx.Tx, string) error{spreadsheet.EraseContact}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -178,8 +179,13 @@ func (s *Store) open(ctx context.Context, events []domain.RecordedEvent) ([]doma
 
 // Erasure is a projector that destroys the keys of each deleted contact,
 // with its checkpoint: it finishes an erasure that the deleting process
-// could not (it died between the event and the keys' destruction).
-type Erasure struct{ Store *Store }
+// could not (it died between the event and the keys' destruction). Also
+// erases the contact from other tables that hold its data (import
+// reports), in the same transaction.
+type Erasure struct {
+	Store *Store
+	Also  []func(ctx context.Context, tx pgx.Tx, contactID string) error
+}
 
 // Name implements projections.Projector.
 func (Erasure) Name() string { return "erasure" }
@@ -197,6 +203,28 @@ func (e Erasure) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedE
 		if err := e.Store.Erase(ctx, tx, contactID); err != nil {
 			return err
 		}
+		for _, erase := range e.Also {
+			if err := erase(ctx, tx, contactID); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// OldestAfter returns when the first event after from was recorded, and
+// whether there is one, for lag metrics and freshness checks. It asks the
+// inner store when it can tell events ReadAll still holds back (the
+// PostgreSQL one can); otherwise ReadAll shows every committed event.
+func (s *Store) OldestAfter(ctx context.Context, from domain.Position) (time.Time, bool, error) {
+	if p, ok := s.inner.(interface {
+		OldestAfter(context.Context, domain.Position) (time.Time, bool, error)
+	}); ok {
+		return p.OldestAfter(ctx, from)
+	}
+	next, err := s.inner.ReadAll(ctx, from, 1)
+	if err != nil || len(next) == 0 {
+		return time.Time{}, false, err
+	}
+	return next[0].RecordedAt, true, nil
 }

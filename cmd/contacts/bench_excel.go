@@ -1,0 +1,282 @@
+package main
+
+// contacts bench excel: the Excel service at two sizes (default 10,000 and
+// 100,000 contacts, 12 columns): export time and peak RSS growth, the dry
+// run of a re-import with 10% of the rows edited, and the real import.
+//
+// Each size gets a community of its own, seeded through the real command
+// path (8 callers). The edited workbook is made from the export by the
+// bench itself (not measured).
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/spreadsheet"
+)
+
+// beFields are the community's own fields: with the contact ID and the 4
+// built-ins, 12 columns.
+var beFields = []domain.Field{
+	{Key: "phone", Label: "Téléphone", Type: domain.FieldPhone},
+	{Key: "birthday", Label: "Date de naissance", Type: domain.FieldDate},
+	{Key: "dues", Label: "Cotisation", Type: domain.FieldNumber},
+	{Key: "level", Label: "Niveau", Type: domain.FieldChoice, Choices: []string{"Bronze", "Argent", "Or"}},
+	{Key: "city", Label: "Ville", Type: domain.FieldText},
+	{Key: "street", Label: "Adresse", Type: domain.FieldText},
+	{Key: "note", Label: "Note", Type: domain.FieldText},
+}
+
+func beValues(i int) map[string]string {
+	v := bcContactValues(i)
+	v["phone"] = fmt.Sprintf("+33 6 %02d %02d %02d %02d", i%100, (i/100)%100, (i/10000)%100, i%97)
+	v["birthday"] = time.Date(1950+i%50, time.Month(1+i%12), 1+i%28, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	v["dues"] = strconv.FormatFloat(float64(i%200)+0.5, 'f', -1, 64)
+	v["level"] = beFields[3].Choices[i%3]
+	v["city"] = []string{"Lyon", "Nantes", "Lille", "Rennes", "Grenoble"}[i%5]
+	v["street"] = fmt.Sprintf("%d rue de la République", 1+i%300)
+	v["note"] = "membre depuis " + strconv.Itoa(2000+i%25)
+	return v
+}
+
+func runBenchExcel(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("bench excel", flag.ContinueOnError)
+	sizes := fs.String("sizes", "10000,100000", "community sizes to measure, comma-separated")
+	workers := fs.Int("workers", 0, "import workers (default: the service's)")
+	reuse := fs.Bool("reuse", false, "reuse the last community a previous run seeded at each size")
+	cpuProfile := fs.String("cpuprofile", "", "write CPU profiles of the exports and dry runs to this file, .export and .dryrun appended")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	env, err := openExcel(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer env.stop()
+	env.service.Workers = *workers
+	fmt.Printf("bench excel: %d CPUs, GOMAXPROCS %d, %s, %d import workers (0: the default), pool of %d connections\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), *workers, env.db.Pool.Config().MaxConns)
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("bench excel: %q is not a size", s)
+		}
+		if err := benchExcelSize(ctx, env, n, *reuse, *cpuProfile); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func benchExcelSize(ctx context.Context, env *excelEnv, n int, reuse bool, cpuProfile string) error {
+	caller := domain.Caller{Actor: "bench"}
+	if reuse {
+		if err := env.caughtUp(ctx, 5*time.Minute); err != nil {
+			return err
+		}
+		err := env.db.Pool.QueryRow(ctx, `SELECT id::text FROM communities WHERE name LIKE $1 ORDER BY created_at DESC LIMIT 1`,
+			fmt.Sprintf("bench excel %d %%", n)).Scan(&caller.CommunityID)
+		if err != nil {
+			return fmt.Errorf("bench excel: no community of %d to reuse: %w", n, err)
+		}
+		fmt.Printf("\n%d contacts: reusing community %s\n", n, caller.CommunityID)
+		return benchExcelRun(ctx, env, caller, cpuProfile)
+	}
+	res, err := env.handler.CreateCommunity(ctx, caller, fmt.Sprintf("bench excel %d %s", n, time.Now().Format(time.DateTime)))
+	if err != nil {
+		return err
+	}
+	caller.CommunityID = res.ID
+	for _, f := range beFields {
+		if _, _, err := env.handler.DefineField(ctx, caller, f); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr error
+	var once sync.Once
+	for range 8 {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+				if _, err := env.handler.RegisterContact(ctx, caller, beValues(i)); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	fmt.Printf("\n%d contacts: seeded in %s (%.0f/s)\n", n, time.Since(start).Round(time.Millisecond), float64(n)/time.Since(start).Seconds())
+	return benchExcelRun(ctx, env, caller, cpuProfile)
+}
+
+func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, cpuProfile string) error {
+	if err := env.caughtUp(ctx, 5*time.Minute); err != nil {
+		return err
+	}
+	var exported bytes.Buffer
+	stop, err := startProfile(cpuProfile, ".export")
+	if err != nil {
+		return err
+	}
+	m, err := excelMeasure(func() error {
+		return env.service.Export(ctx, &exported, spreadsheet.ExportQuery{CommunityID: caller.CommunityID})
+	})
+	stop()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  export            %8s  RSS +%4d MB  (%d KB file)\n", m.took.Round(time.Millisecond), m.rssMB, exported.Len()>>10)
+
+	edited, changed, err := editEvery(exported.Bytes(), 10)
+	if err != nil {
+		return err
+	}
+	for _, dry := range []bool{true, false} {
+		var rep *spreadsheet.Report
+		stop := func() {}
+		if dry {
+			if stop, err = startProfile(cpuProfile, ".dryrun"); err != nil {
+				return err
+			}
+		}
+		m, err := excelMeasure(func() error {
+			var err error
+			rep, err = env.service.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: "bench.xlsx", Data: edited, DryRun: dry})
+			return err
+		})
+		stop()
+		if err != nil {
+			return err
+		}
+		name := "import (real)"
+		if dry {
+			name = "import (dry run)"
+		}
+		c := rep.Counts
+		fmt.Printf("  %-17s %8s  RSS +%4d MB  (%d updated, %d unchanged, %d rejected; %d rows edited)\n",
+			name, m.took.Round(time.Millisecond), m.rssMB, c.Updated, c.Unchanged, c.Rejected, changed)
+		if c.Updated != changed || c.Rejected != 0 {
+			return fmt.Errorf("bench excel: the import updated %d and rejected %d, want %d and 0", c.Updated, c.Rejected, changed)
+		}
+	}
+	return nil
+}
+
+// editEvery copies a workbook, changing the first name of every k-th
+// contact, and returns it with the number of rows changed.
+func editEvery(data []byte, k int) ([]byte, int, error) {
+	in, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer in.Close()
+	rows, err := in.Rows(in.GetSheetList()[0])
+	if err != nil {
+		return nil, 0, err
+	}
+	out := excelize.NewFile()
+	defer out.Close()
+	sw, err := out.NewStreamWriter("Sheet1")
+	if err != nil {
+		return nil, 0, err
+	}
+	changed := 0
+	for r := 1; rows.Next(); r++ {
+		cells, err := rows.Columns()
+		if err != nil {
+			return nil, 0, err
+		}
+		if r > 1 && r%k == 0 {
+			cells[2] += " édité"
+			changed++
+		}
+		values := make([]any, len(cells))
+		for i, c := range cells {
+			values[i] = c
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, r)
+		if err := sw.SetRow(cell, values); err != nil {
+			return nil, 0, err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return nil, 0, err
+	}
+	var buf bytes.Buffer
+	if err := out.Write(&buf); err != nil {
+		return nil, 0, err
+	}
+	return buf.Bytes(), changed, nil
+}
+
+type measured struct {
+	took  time.Duration
+	rssMB int64
+}
+
+// excelMeasure times fn and the growth of the process's peak RSS while it ran
+// (Linux: the peak is reset through /proc/self/clear_refs first).
+func excelMeasure(fn func() error) (measured, error) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) //nolint:errcheck // not on every kernel: the growth is then over the process's life
+	before := procStatusKB("VmRSS")
+	start := time.Now()
+	err := fn()
+	m := measured{took: time.Since(start)}
+	m.rssMB = (procStatusKB("VmHWM") - before) >> 10
+	return m, err
+}
+
+// procStatusKB reads a kB figure from /proc/self/status (0 if absent).
+func procStatusKB(name string) int64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, name+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// startProfile starts a CPU profile into file+suffix (nothing when file is
+// empty) and returns what stops it.
+func startProfile(file, suffix string) (func(), error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	out, err := os.Create(file + suffix)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); out.Close() }, nil
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/eventstore/postgres"
+	"github.com/assoc/contacts/pgtest"
+)
+
+// captureStdout runs fn with os.Stdout going to a buffer.
+func captureStdout(t *testing.T, fn func() error) (string, error) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan string)
+	go func() { b, _ := io.ReadAll(r); done <- string(b) }()
+	err = fn()
+	w.Close()
+	os.Stdout = old
+	return <-done, err
+}
+
+// TestExportImportVerbs runs `contacts export` and `contacts import` on a
+// database with one community: the export holds its contacts, and an
+// edited file imports (dry run first, then for real).
+func TestExportImportVerbs(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	t.Setenv("DATABASE_URL", url)
+	ctx := t.Context()
+	logger := slog.New(slog.DiscardHandler)
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	secret, err := keySecret(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := postgres.New(pool, nil)
+	defer store.Close()
+	h := &domain.Handler{Store: store, KeySecret: secret}
+	res, err := h.CreateCommunity(ctx, domain.Caller{Actor: "test"}, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := domain.Caller{CommunityID: res.ID, Actor: "test"}
+	ada, err := h.RegisterContact(ctx, caller, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	file := filepath.Join(t.TempDir(), "out.xlsx")
+	if err := run(ctx, []string{"export", file}, logger); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet := f.GetSheetList()[0]
+	if id, _ := f.GetCellValue(sheet, "A2"); id != ada.ID {
+		t.Fatalf("A2 = %q, want %s", id, ada.ID)
+	}
+	f.SetCellValue(sheet, "C2", "Augusta")
+	var edited bytes.Buffer
+	f.Write(&edited)
+	os.WriteFile(file, edited.Bytes(), 0o644)
+
+	out, err := captureStdout(t, func() error { return run(ctx, []string{"import", "-dry-run", file}, logger) })
+	if err != nil || !strings.Contains(out, `"dry_run": true`) || !strings.Contains(out, `"updated": 1`) {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	out, err = captureStdout(t, func() error { return run(ctx, []string{"import", file}, logger) })
+	if err != nil || !strings.Contains(out, `"updated": 1`) {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	c, err := domain.LoadContact(context.Background(), store, res.ID, ada.ID)
+	if err != nil || c.FirstName() != "Augusta" {
+		t.Errorf("after the import: %+v, %v", c, err)
+	}
+}

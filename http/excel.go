@@ -1,0 +1,173 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/spreadsheet"
+)
+
+// The Excel routes: HTTP receives the file or streams the workbook; the
+// spreadsheet service does the rest.
+
+// maxImportBytes bounds an uploaded workbook (413 above): 100,000 contacts
+// with a dozen columns make ~6 MB.
+const maxImportBytes = 20 << 20
+
+// xlsxType is the media type of an .xlsx workbook.
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// excel returns the spreadsheet service, or answers 503 without one.
+func (s *Server) excel(c *gin.Context) *spreadsheet.Service {
+	if s.Services.Excel == nil {
+		writeProblem(c, http.StatusServiceUnavailable, "Excel import and export are not configured", "", domain.EUNAVAILABLE)
+		return nil
+	}
+	return s.Services.Excel
+}
+
+// lazyHeaders sets the workbook's headers when its first byte is written,
+// so that a failure before that can still answer with a problem.
+type lazyHeaders struct {
+	c       *gin.Context
+	started bool
+}
+
+func (w *lazyHeaders) Write(p []byte) (int, error) {
+	if !w.started {
+		w.started = true
+		w.c.Header("Content-Type", xlsxType)
+		w.c.Header("Content-Disposition", `attachment; filename="contacts.xlsx"`)
+		w.c.Status(http.StatusOK)
+	}
+	return w.c.Writer.Write(p)
+}
+
+func (s *Server) handleExportContacts(c *gin.Context) {
+	svc := s.excel(c)
+	if svc == nil {
+		return
+	}
+	archived, err := boolQuery(c, "archived")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !s.waitAfter(c) {
+		return
+	}
+	w := &lazyHeaders{c: c}
+	err = svc.Export(c.Request.Context(), w, spreadsheet.ExportQuery{
+		CommunityID: keyOf(c).CommunityID, Archived: archived, Search: c.Query("q"),
+	})
+	if err != nil && !w.started {
+		s.fail(c, err)
+		return
+	}
+	if err != nil {
+		// The answer is under way: all that is left is to cut it short, so
+		// the client sees a broken download rather than a short workbook.
+		c.Error(err) //nolint:errcheck // returns its argument
+		panic(http.ErrAbortHandler)
+	}
+}
+
+func (s *Server) handleImport(c *gin.Context) {
+	svc := s.excel(c)
+	if svc == nil {
+		return
+	}
+	dryRun, err := boolQuery(c, "dry_run")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	name, data, ok := s.readUpload(c)
+	if !ok {
+		return
+	}
+	// An import goes to its end even if the client leaves: a half-applied
+	// file would only be found by reading the report.
+	rep, err := svc.Import(context.WithoutCancel(c.Request.Context()), spreadsheet.ImportRequest{
+		Caller: callerOf(c), FileName: name, Data: data, DryRun: dryRun,
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/v1/imports/"+rep.ID)
+	c.JSON(http.StatusCreated, rep)
+}
+
+// readUpload reads the multipart part "file", whole (the zip format needs
+// random access). On failure it answers and returns false.
+func (s *Server) readUpload(c *gin.Context) (string, []byte, bool) {
+	fh, err := c.FormFile("file")
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeProblem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is over %d MB", maxImportBytes>>20), "file", domain.EINVALID)
+		return "", nil, false
+	}
+	if err != nil {
+		s.fail(c, domain.FieldError("file", "is required: send the workbook as the multipart/form-data part \"file\""))
+		return "", nil, false
+	}
+	f, err := fh.Open()
+	if err != nil {
+		s.fail(c, fmt.Errorf("open upload: %w", err))
+		return "", nil, false
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxImportBytes+1))
+	if err != nil {
+		s.fail(c, fmt.Errorf("read upload: %w", err))
+		return "", nil, false
+	}
+	return fh.Filename, data, true
+}
+
+func (s *Server) handleGetImport(c *gin.Context) {
+	svc := s.excel(c)
+	if svc == nil {
+		return
+	}
+	rep, err := svc.Reports.Report(c.Request.Context(), keyOf(c).CommunityID, c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, rep)
+}
+
+func (s *Server) handleRevertImport(c *gin.Context) {
+	svc := s.excel(c)
+	if svc == nil {
+		return
+	}
+	rep, err := svc.Revert(context.WithoutCancel(c.Request.Context()), callerOf(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, rep)
+}
+
+// boolQuery reads an optional true/false query parameter.
+func boolQuery(c *gin.Context, name string) (bool, error) {
+	raw := c.Query(name)
+	if raw == "" {
+		return false, nil
+	}
+	v, err := strconv.ParseBool(raw)
+	if err != nil {
+		return false, domain.FieldError(name, "%q is not true or false", raw)
+	}
+	return v, nil
+}

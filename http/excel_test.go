@@ -1,0 +1,188 @@
+package http_test
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// upload sends data as the multipart part "file" to path.
+func (s *stack) upload(t *testing.T, path, key string, data []byte) response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, err := mw.CreateFormFile("file", "contacts.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	part.Write(data)
+	mw.Close()
+	return s.do(t, "POST", path, key, body.Bytes(), "Content-Type", mw.FormDataContentType())
+}
+
+// importReport is the part of an import report the tests read.
+type importReport struct {
+	ID     string `json:"id"`
+	DryRun bool   `json:"dry_run"`
+	Counts struct {
+		Created, Updated, Unchanged, Rejected int
+	} `json:"counts"`
+	Rows []struct {
+		Row       int    `json:"row"`
+		Outcome   string `json:"outcome"`
+		ContactID string `json:"contact_id"`
+		Changes   []struct{ Field, Old, New string }
+	} `json:"rows"`
+	Position string `json:"position"`
+	Revert   *struct {
+		Reverted, Archived, Skipped int
+		Position                    string
+	} `json:"revert"`
+}
+
+func TestExcelExportImportRevert(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ada := s.register(t, map[string]any{"email": "ada@example.org", "first_name": "Ada", "last_name": "Lovelace"})
+	bob := s.register(t, map[string]any{"email": "bob@example.org", "first_name": "Bob", "last_name": "Martin"})
+	pos := laterPosition(t, ada.Position, bob.Position)
+
+	// Export, as an auditor may too.
+	auditor := s.newKey(t, s.admin, "auditor")
+	r := s.do(t, "GET", "/v1/exports/contacts.xlsx?after="+pos, auditor, nil)
+	r.want(t, http.StatusOK)
+	if ct := r.header.Get("Content-Type"); ct != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if cd := r.header.Get("Content-Disposition"); !strings.Contains(cd, "contacts.xlsx") {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet := f.GetSheetList()[0]
+	rows, _ := f.GetRows(sheet)
+	if len(rows) != 3 || rows[0][0] != "Contact ID" || rows[1][0] != ada.ID || rows[2][0] != bob.ID {
+		t.Fatalf("exported rows %q", rows)
+	}
+
+	// Edit it, preview it, import it.
+	f.SetCellValue(sheet, "C2", "Augusta")
+	f.SetSheetRow(sheet, "A4", &[]any{nil, "new@example.org", "Nina"})
+	var edited bytes.Buffer
+	f.Write(&edited)
+
+	r = s.upload(t, "/v1/imports?dry_run=true", s.admin, edited.Bytes())
+	r.want(t, http.StatusCreated)
+	var dry importReport
+	r.decode(t, &dry)
+	if !dry.DryRun || dry.Counts.Created != 1 || dry.Counts.Updated != 1 || dry.Counts.Unchanged != 1 {
+		t.Fatalf("dry run %s", r.body)
+	}
+	if got := s.get(t, ada.ID, pos); got.FirstName != "Ada" {
+		t.Errorf("a dry run changed Ada: %+v", got)
+	}
+
+	r = s.upload(t, "/v1/imports", s.admin, edited.Bytes())
+	r.want(t, http.StatusCreated)
+	var rep importReport
+	r.decode(t, &rep)
+	if r.header.Get("Location") != "/v1/imports/"+rep.ID || rep.DryRun || rep.Counts.Updated != 1 || rep.Counts.Created != 1 {
+		t.Fatalf("import %s", r.body)
+	}
+	if got := s.get(t, ada.ID, rep.Position); got.FirstName != "Augusta" {
+		t.Errorf("after the import, Ada is %+v", got)
+	}
+
+	// The report is kept, for the community only.
+	r = s.do(t, "GET", "/v1/imports/"+rep.ID, auditor, nil)
+	r.want(t, http.StatusOK)
+	var stored importReport
+	r.decode(t, &stored)
+	if stored.ID != rep.ID || len(stored.Rows) != 3 {
+		t.Errorf("stored report %s", r.body)
+	}
+	_, otherAdmin := s.createCommunity(t, "Community B")
+	s.do(t, "GET", "/v1/imports/"+rep.ID, otherAdmin, nil).wantProblem(t, http.StatusNotFound, "")
+	s.do(t, "POST", "/v1/imports/"+rep.ID+"/revert", otherAdmin, nil).wantProblem(t, http.StatusNotFound, "")
+
+	// Revert it.
+	r = s.do(t, "POST", "/v1/imports/"+rep.ID+"/revert", s.admin, nil)
+	r.want(t, http.StatusOK)
+	var reverted importReport
+	r.decode(t, &reverted)
+	if reverted.Revert == nil || reverted.Revert.Reverted != 1 || reverted.Revert.Archived != 1 {
+		t.Fatalf("revert %s", r.body)
+	}
+	if got := s.get(t, ada.ID, reverted.Revert.Position); got.FirstName != "Ada" {
+		t.Errorf("after the revert, Ada is %+v", got)
+	}
+	s.do(t, "POST", "/v1/imports/"+rep.ID+"/revert", s.admin, nil).wantProblem(t, http.StatusConflict, "")
+	s.do(t, "POST", "/v1/imports/"+dry.ID+"/revert", s.admin, nil).wantProblem(t, http.StatusConflict, "")
+}
+
+func TestImportRefusesBadUploads(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	p := s.upload(t, "/v1/imports", s.admin, []byte("name,email\nAda,ada@example.org\n")).wantProblem(t, http.StatusBadRequest, "file")
+	if !strings.Contains(p.Detail, "not an .xlsx") {
+		t.Errorf("not a workbook: %q", p.Detail)
+	}
+	s.do(t, "POST", "/v1/imports", s.admin, map[string]any{}).wantProblem(t, http.StatusBadRequest, "file")
+	s.upload(t, "/v1/imports?dry_run=perhaps", s.admin, nil).wantProblem(t, http.StatusBadRequest, "dry_run")
+	p = s.upload(t, "/v1/imports", s.admin, bytes.Repeat([]byte{'x'}, 50<<20)).wantProblem(t, http.StatusRequestEntityTooLarge, "file")
+	if !strings.Contains(p.Detail, "20 MB") {
+		t.Errorf("50 MB upload: %q", p.Detail)
+	}
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"First name"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"Ada"})
+	var noKey bytes.Buffer
+	f.Write(&noKey)
+	p = s.upload(t, "/v1/imports", s.admin, noKey.Bytes()).wantProblem(t, http.StatusBadRequest, "file")
+	if !strings.Contains(p.Detail, "no identifying column") {
+		t.Errorf("no key column: %q", p.Detail)
+	}
+	if l := s.list(t, "/v1/contacts"); len(l.Items) != 0 {
+		t.Errorf("refused uploads registered %d contacts", len(l.Items))
+	}
+	s.do(t, "GET", "/v1/exports/contacts.xlsx?archived=maybe", s.admin, nil).wantProblem(t, http.StatusBadRequest, "archived")
+	s.do(t, "GET", "/v1/imports/not-an-id", s.admin, nil).wantProblem(t, http.StatusNotFound, "")
+}
+
+// Every broken workbook of spreadsheet/testdata is refused whole with a
+// problem naming the file and the reason, and changes nothing.
+func TestImportRefusesBrokenWorkbooks(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	for file, reason := range map[string]string{
+		"not-xlsx.xlsx":      "not an .xlsx",
+		"empty-sheet.xlsx":   "is empty",
+		"merged.xlsx":        "merged cells",
+		"no-sheet.xlsx":      "has no sheet",
+		"too-many-rows.xlsx": "more than 1048576 rows",
+		"zip-bomb.xlsx":      "over the 256 MB limit",
+		"password.xlsx":      "password-protected",
+	} {
+		data, err := os.ReadFile(filepath.Join("..", "spreadsheet", "testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/v1/imports", "/v1/imports?dry_run=true"} {
+			p := s.upload(t, path, s.admin, data).wantProblem(t, http.StatusBadRequest, "file")
+			if !strings.Contains(p.Detail, reason) {
+				t.Errorf("%s: %q, want %q", file, p.Detail, reason)
+			}
+		}
+	}
+	if l := s.list(t, "/v1/contacts"); len(l.Items) != 0 {
+		t.Errorf("broken workbooks registered %d contacts", len(l.Items))
+	}
+}

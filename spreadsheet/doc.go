@@ -1,0 +1,21 @@
+// Package spreadsheet is the Excel (.xlsx) import and export service: it
+// writes a community's contacts to a workbook, and turns the rows of an
+// edited workbook into the domain's commands (register, update), keeping a
+// report of what each row did. It knows Excel; the domain does not.
+//
+// Import rules (see the README, "Excel import/export"):
+//   - Row 1 holds the headers: field labels or keys, compared without case
+//     or accents; "Contact ID" (or "id") names the contact ID column.
+//     Unknown headers are reported and their columns ignored. A file with
+//     no identifying column (contact ID, email, external ID) is refused.
+//   - A row is matched on its contact ID, then its email, then its external
+//     ID (key reservations decide who holds a key). Matched: update;
+//     unmatched: register.
+//   - An empty cell changes nothing. A cell holding only ClearMarker
+//     (#CLEAR) empties the field.
+//   - A row that cannot be applied whole is rejected with its row number,
+//     column and reason; the other rows go on.
+package spreadsheet
+
+// ClearMarker, alone in a cell, empties the field (an empty cell leaves it).
+const ClearMarker = "#CLEAR"

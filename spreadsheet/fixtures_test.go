@@ -1,0 +1,146 @@
+package spreadsheet_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// update rewrites the fixtures in testdata: go test ./spreadsheet -run TestFixtures -update
+var update = flag.Bool("update", false, "rewrite the testdata fixtures")
+
+// book returns an .xlsx whose first sheet holds rows (row 1 first), written
+// by excelize; edit, if given, changes the file before it is saved.
+func book(t testing.TB, rows [][]any, edit ...func(*excelize.File)) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range edit {
+		e(f)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// rezip copies an archive, replacing the parts in replace.
+func rezip(t testing.TB, data []byte, replace map[string]string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body, ok := replace[f.Name]; ok {
+			io.WriteString(w, body)
+			continue
+		}
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(w, r)
+		r.Close()
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func part(t testing.TB, data []byte, name string) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := zr.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	raw, _ := io.ReadAll(r)
+	return string(raw)
+}
+
+var header = []any{"Email", "First name", "Last name"}
+
+// fixtures are the bad (and one good) workbooks kept in testdata, each
+// made here so it can be made again.
+func fixtures(t testing.TB) map[string][]byte {
+	good := book(t, [][]any{header, {"ada@example.org", "Ada", "Lovelace"}})
+	sheet := part(t, good, "xl/worksheets/sheet1.xml")
+	out := map[string][]byte{
+		"good.xlsx":        good,
+		"not-xlsx.xlsx":    []byte("Email,First name\nada@example.org,Ada\n"),
+		"empty-sheet.xlsx": book(t, nil),
+		"merged.xlsx": book(t, [][]any{header, {"ada@example.org", "Ada", "Lovelace"}}, func(f *excelize.File) {
+			f.MergeCell("Sheet1", "B2", "C2")
+		}),
+		"formula.xlsx": book(t, [][]any{header, {"ada@example.org", "Ada", "Lovelace"}, {"bob@example.org", "Bob", nil}}, func(f *excelize.File) {
+			f.SetCellFormula("Sheet1", "C3", `UPPER("smith")`)
+		}),
+		"no-sheet.xlsx": rezip(t, good, map[string]string{"xl/workbook.xml": strings.Replace(part(t, good, "xl/workbook.xml"),
+			part(t, good, "xl/workbook.xml")[strings.Index(part(t, good, "xl/workbook.xml"), "<sheets>"):strings.Index(part(t, good, "xl/workbook.xml"), "</sheets>")+9], "<sheets></sheets>", 1)}),
+		"too-many-rows.xlsx": rezip(t, good, map[string]string{"xl/worksheets/sheet1.xml": strings.Replace(sheet, "</sheetData>",
+			`<row r="1048577"><c r="A1048577" t="inlineStr"><is><t>x@example.org</t></is></c></row></sheetData>`, 1)}),
+		"zip-bomb.xlsx": zipBomb(t, good),
+	}
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &header)
+	var buf bytes.Buffer
+	if err := f.Write(&buf, excelize.Options{Password: "secret"}); err != nil {
+		t.Fatal(err)
+	}
+	out["password.xlsx"] = buf.Bytes()
+	return out
+}
+
+// zipBomb is good with a 300 MB part of zeros added (~300 KB packed).
+func zipBomb(t testing.TB, good []byte) []byte {
+	zr, _ := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		zw.Copy(f)
+	}
+	w, _ := zw.Create("xl/media/zeros.bin")
+	zeros := make([]byte, 1<<20)
+	for range 300 {
+		w.Write(zeros)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestFixtures(t *testing.T) {
+	if !*update {
+		t.Skip("run with -update to rewrite testdata")
+	}
+	for name, data := range fixtures(t) {
+		if err := os.WriteFile(filepath.Join("testdata", name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

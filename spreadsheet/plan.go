@@ -1,0 +1,156 @@
+package spreadsheet
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/assoc/contacts/domain"
+)
+
+// rowPlan is one data row, parsed: its values by field key, normalised
+// ("" for a #CLEAR cell), and what is wrong with it.
+type rowPlan struct {
+	number    int
+	id        string            // the contact ID cell
+	values    map[string]string // field key → normalised value ("" clears)
+	errs      []CellError
+	contact   *domain.Contact // the matched contact, nil for a new one
+	newID     string          // the ID a registered contact gets
+	changes   []FieldChange
+	outcome   string
+	contactID string
+	version   int64
+	done      bool            // decided (and applied, unless a dry run)
+	position  domain.Position // of the row's last event
+}
+
+func (p *rowPlan) reject(e CellError) {
+	p.errs = append(p.errs, e)
+}
+
+// parseRow turns a sheet's row into a plan, validating each cell by its
+// field's type (the domain's own rules). formulas are its formula cells.
+func parseRow(r Row, formulas []string, h header) *rowPlan {
+	p := &rowPlan{number: r.Number, values: map[string]string{}}
+	for _, ref := range formulas {
+		p.reject(CellError{Cell: ref, Reason: "holds a formula: import reads values only (paste values instead)"})
+	}
+	for _, col := range h.columns {
+		if col.index >= len(r.Cells) {
+			continue
+		}
+		raw := strings.TrimSpace(r.Cells[col.index])
+		if raw == "" {
+			continue // an empty cell changes nothing
+		}
+		where := CellError{Cell: cellName(col.index, r.Number), Column: col.header, Field: col.field.Key}
+		if strings.EqualFold(raw, ClearMarker) {
+			if col.field.Key == idColumn {
+				where.Reason = "the contact ID cannot be cleared"
+				p.reject(where)
+				continue
+			}
+			p.values[col.field.Key] = ""
+			continue
+		}
+		if col.field.Key == idColumn {
+			if !domain.ValidID(raw) {
+				where.Reason = fmt.Sprintf("%q is not a contact ID", raw)
+				p.reject(where)
+			}
+			p.id = strings.ToLower(raw)
+			continue
+		}
+		v, err := col.field.Normalize(cellValue(col.field, raw))
+		if err != nil {
+			where.Reason = domain.ErrorMessage(err)
+			p.reject(where)
+			continue
+		}
+		p.values[col.field.Key] = v
+	}
+	return p
+}
+
+// rejectDuplicates rejects every row that claims the same contact ID, email
+// or external ID as another row of the file: which one should win is a
+// guess, so neither does.
+func rejectDuplicates(plans []*rowPlan, h header) {
+	for _, key := range []string{idColumn, domain.KeyEmail, domain.KeyExternalID} {
+		seen := map[string][]*rowPlan{}
+		for _, p := range plans {
+			v := p.id
+			if key != idColumn {
+				v = p.values[key]
+			}
+			if key == domain.KeyEmail {
+				v = strings.ToLower(v)
+			}
+			if v != "" {
+				seen[v] = append(seen[v], p)
+			}
+		}
+		for v, same := range seen {
+			if len(same) < 2 {
+				continue
+			}
+			for _, p := range same {
+				var others []string
+				for _, o := range same {
+					if o != p {
+						others = append(others, fmt.Sprint(o.number))
+					}
+				}
+				col := h.columns[h.byKey[key]]
+				p.reject(CellError{Cell: cellName(col.index, p.number), Column: col.header, Field: key,
+					Reason: fmt.Sprintf("%q is also in row %s: each contact once per file", v, strings.Join(others, ", "))})
+			}
+		}
+	}
+}
+
+// domainReject records a domain decision's refusal as the row's error,
+// naming the column of the field at fault.
+func (p *rowPlan) domainReject(err error, h header) {
+	e := CellError{Reason: domain.ErrorMessage(err)}
+	var de *domain.Error
+	if errors.As(err, &de) && de.Field != "" {
+		e.Field = de.Field
+		if i, ok := h.byKey[de.Field]; ok {
+			col := h.columns[i]
+			e.Column, e.Cell = col.header, cellName(col.index, p.number)
+		}
+	}
+	p.reject(e)
+}
+
+// rejectSameContact rejects every row matched to the same contact as
+// another row (by different keys: one by ID, one by external ID): applying
+// both would let the last one win silently.
+func rejectSameContact(plans []*rowPlan) {
+	byContact := map[string][]*rowPlan{}
+	for _, p := range plans {
+		id := p.contactID // settled unchanged from the read model
+		if p.contact != nil {
+			id = p.contact.ID
+		}
+		if len(p.errs) == 0 && id != "" {
+			byContact[id] = append(byContact[id], p)
+		}
+	}
+	for id, same := range byContact {
+		if len(same) < 2 {
+			continue
+		}
+		for _, p := range same {
+			var others []string
+			for _, o := range same {
+				if o != p {
+					others = append(others, fmt.Sprint(o.number))
+				}
+			}
+			p.reject(CellError{Reason: fmt.Sprintf("contact %s is also matched by row %s: each contact once per file", id, strings.Join(others, ", "))})
+		}
+	}
+}

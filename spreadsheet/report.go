@@ -1,0 +1,124 @@
+package spreadsheet
+
+import (
+	"context"
+	"time"
+)
+
+// Row outcomes.
+const (
+	Created   = "created"
+	Updated   = "updated"
+	Unchanged = "unchanged"
+	Rejected  = "rejected"
+)
+
+// Report is what an import did (or, for a dry run, would do), row by row.
+type Report struct {
+	ID          string    `json:"id"`
+	CommunityID string    `json:"-"`
+	DryRun      bool      `json:"dry_run"`
+	FileName    string    `json:"file_name"`
+	Sheet       string    `json:"sheet"`
+	Actor       string    `json:"actor"`
+	CreatedAt   time.Time `json:"created_at"`
+	// Columns maps each used header to the field key it fills.
+	Columns map[string]string `json:"columns"`
+	// UnknownColumns are headers that name no field: ignored.
+	UnknownColumns []string     `json:"unknown_columns"`
+	Counts         Counts       `json:"counts"`
+	Rows           []RowOutcome `json:"rows"`
+	// Position is the log position of the import's last event: read with
+	// after= to see every change it made.
+	Position string `json:"position"`
+	// Revert is set once the import has been reverted.
+	Revert *RevertReport `json:"revert,omitempty"`
+}
+
+// Counts sums the outcomes of the rows.
+type Counts struct {
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Rejected  int `json:"rejected"`
+}
+
+// RowOutcome is what became of one row.
+type RowOutcome struct {
+	Row       int    `json:"row"`
+	Outcome   string `json:"outcome"`
+	ContactID string `json:"contact_id,omitempty"`
+	// Version is the contact's version after the import's change: a revert
+	// undoes the change only if the contact is still at it.
+	Version int64         `json:"version,omitempty"`
+	Changes []FieldChange `json:"changes,omitempty"`
+	Errors  []CellError   `json:"errors,omitempty"`
+	// Erased is set once the contact was deleted: its changes and errors,
+	// which held its values, are gone (see EraseContact).
+	Erased bool `json:"erased,omitempty"`
+}
+
+// FieldChange is one field an update changed, from Old to New ("" = empty).
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}
+
+// CellError says why a row was rejected: the cell (or just the column, or
+// nothing for a rule about the whole row) and the reason.
+type CellError struct {
+	Cell   string `json:"cell,omitempty"`
+	Column string `json:"column,omitempty"`
+	Field  string `json:"field,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// RevertReport is what a revert did, contact by contact.
+type RevertReport struct {
+	ID         string          `json:"id"`
+	RevertedAt time.Time       `json:"reverted_at"`
+	Actor      string          `json:"actor"`
+	Reverted   int             `json:"reverted"`
+	Archived   int             `json:"archived"`
+	Skipped    int             `json:"skipped"`
+	Contacts   []RevertOutcome `json:"contacts"`
+	Position   string          `json:"position"`
+}
+
+// RevertOutcome is what a revert did to one contact.
+type RevertOutcome struct {
+	Row       int    `json:"row"`
+	ContactID string `json:"contact_id"`
+	// Outcome is "reverted" (values restored), "archived" (a contact the
+	// import created) or "skipped" (Reason says why).
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// ReportStore keeps import reports.
+type ReportStore interface {
+	// Save stores a new report.
+	Save(ctx context.Context, r *Report) error
+	// Report returns a community's report by ID (ENOTFOUND when it has none).
+	Report(ctx context.Context, communityID, id string) (*Report, error)
+	// SaveRevert records the revert of a report; ECONFLICT when the import
+	// was reverted already.
+	SaveRevert(ctx context.Context, communityID, id string, revert *RevertReport) error
+}
+
+func (r *Report) count() {
+	r.Counts = Counts{}
+	for _, o := range r.Rows {
+		switch o.Outcome {
+		case Created:
+			r.Counts.Created++
+		case Updated:
+			r.Counts.Updated++
+		case Unchanged:
+			r.Counts.Unchanged++
+		case Rejected:
+			r.Counts.Rejected++
+		}
+	}
+}
