@@ -212,6 +212,7 @@ func (s *Server) heartbeat() time.Duration {
 type ndjsonWriter struct {
 	c    *gin.Context
 	enc  *json.Encoder
+	buf  []byte // the line being written
 	sent int
 }
 
@@ -226,7 +227,8 @@ func (w *ndjsonWriter) send(req eventsRequest, page []domain.RecordedEvent) erro
 		if !ok {
 			continue
 		}
-		if err := w.write(line); err != nil {
+		w.buf = appendEventLine(w.buf[:0], line)
+		if _, err := w.c.Writer.Write(w.buf); err != nil {
 			return err
 		}
 		w.sent++

@@ -189,8 +189,26 @@ func runBenchAudit(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		return err
 	}
 
-	// 3. One consumer pages through the community's events.
-	streamed, elapsed, err := readStream(ctx, client, server.URL(), key)
+	// 3. One consumer pages through a community's events, from where its
+	// log begins (as a consumer resumes from its last position): a
+	// community registered at once, so the stretch of log read holds its
+	// events and their key reservations, which the stream skips.
+	streamStart, err := lastPosition(ctx, sealedStore)
+	if err != nil {
+		return err
+	}
+	streamCaller, err := benchCommunity(ctx, sealed, "bench audit stream")
+	if err != nil {
+		return err
+	}
+	if _, err := registerMany(ctx, sealed, streamCaller, *n, *callers, fmt.Sprintf("%d-stream", stamp)); err != nil {
+		return err
+	}
+	streamKey, _, err := keys.Create(ctx, apikeys.RoleAnalytics, streamCaller.CommunityID)
+	if err != nil {
+		return err
+	}
+	streamed, elapsed, err := readStream(ctx, client, server.URL(), streamKey, streamStart.String(), *n+1)
 	if err != nil {
 		return err
 	}
@@ -207,13 +225,25 @@ func runBenchAudit(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s\n", fmt.Sprintf("register, sealed vs plain (contacts/s, %d callers)", *callers),
 		thousands(sealedRate), thousands(plainRate), fmt.Sprintf("<= %.0f%%", baTargetOverhead*100),
 		fmt.Sprintf("overhead %.1f%% %s", overhead*100, verdict(overhead <= baTargetOverhead)))
-	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s\n", "history, 1,000 events (p50 / p99)", ms(history.pct(50)), ms(history.pct(99)),
-		"p99 <= 20", verdict(history.pct(99) <= baTargetHistory))
-	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s\n", "as_of, replaying 1,000 events (p50 / p99)", ms(asOf.pct(50)), ms(asOf.pct(99)),
-		"p99 <= 20", verdict(asOf.pct(99) <= baTargetAsOf))
+	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s (p50 %s)\n", "history, 1,000 events (p99)", ms(history.pct(99)), "",
+		"<= 20 ms", verdict(history.pct(99) <= baTargetHistory), ms(history.pct(50)))
+	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s (p50 %s)\n", "as_of, replaying 1,000 events (p99)", ms(asOf.pct(99)), "",
+		"<= 20 ms", verdict(asOf.pct(99) <= baTargetAsOf), ms(asOf.pct(50)))
 	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s\n", fmt.Sprintf("event stream, one consumer (%s events)", thousands(float64(streamed))),
 		thousands(streamRate), "", ">= 50,000", verdict(streamRate >= baTargetStream))
 	return nil
+}
+
+// lastPosition is the position of the last event of the log.
+func lastPosition(ctx context.Context, store domain.EventStore) (domain.Position, error) {
+	var last domain.Position
+	for {
+		page, err := store.ReadAll(ctx, last, 5000)
+		if err != nil || len(page) == 0 {
+			return last, err
+		}
+		last = page[len(page)-1].Position
+	}
 }
 
 // benchCommunity creates a community for one side of the bench.
@@ -258,8 +288,8 @@ func registerMany(ctx context.Context, h *domain.Handler, caller domain.Caller, 
 
 // readStream pages through GET /v1/events from the start, 10,000 at a
 // time, resuming from the last position, and counts the events.
-func readStream(ctx context.Context, client *http.Client, base, key string) (int, time.Duration, error) {
-	count, from := 0, ""
+func readStream(ctx context.Context, client *http.Client, base, key, from string, want int) (int, time.Duration, error) {
+	count := 0
 	start := time.Now()
 	for {
 		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/events?limit=10000&from="+from, nil)
@@ -287,6 +317,9 @@ func readStream(ctx context.Context, client *http.Client, base, key string) (int
 		}
 		count += page
 		if page < 10000 {
+			if count < want {
+				return 0, 0, fmt.Errorf("the stream gave %d events, want %d", count, want)
+			}
 			return count, time.Since(start), nil
 		}
 	}
