@@ -19,6 +19,8 @@ import (
 
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/eventstore/esdb"
+	"github.com/assoc/contacts/eventstore/esdb/esdbtest"
 	"github.com/assoc/contacts/eventstore/postgres"
 	"github.com/assoc/contacts/eventstore/sealed"
 	chttp "github.com/assoc/contacts/http"
@@ -51,8 +53,7 @@ type stack struct {
 func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 	t.Helper()
 	pool := pgtest.NewPool(t)
-	log := postgres.New(pool, nil)
-	t.Cleanup(log.Close)
+	log := newLog(t, pool)
 	master := make([]byte, sealed.MasterKeySize)
 	rand.Read(master)
 	keyring, err := sealed.NewKeyring(t.Context(), pool, master)
@@ -98,6 +99,50 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 	s.operator = op
 	s.community, s.admin = s.createCommunity(t, "Community A")
 	return s
+}
+
+// newLog returns the event log of a stack: PostgreSQL, or, for the tests
+// TestOnEventStoreDB runs, the EventStoreDB backend on an in-process fake
+// server (read models stay in PostgreSQL either way).
+func newLog(t *testing.T, pool *pgxpool.Pool) domain.EventStore {
+	t.Helper()
+	if !strings.HasPrefix(t.Name(), "TestOnEventStoreDB/") {
+		log := postgres.New(pool, nil)
+		t.Cleanup(log.Close)
+		return log
+	}
+	log, err := esdb.Open(t.Context(), esdbtest.New(t).URL(), esdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() }) //nolint:errcheck // closing a client only releases it
+	t.Cleanup(func() {
+		// Proof the test ran on EventStoreDB: PostgreSQL's log stayed empty.
+		var n int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("PostgreSQL's events table holds %d events (%v): the test did not run on EventStoreDB", n, err)
+		}
+	})
+	return log
+}
+
+// TestOnEventStoreDB runs the end-to-end tests of the API's paths once more
+// with the log in EventStoreDB (the fake server of esdbtest, through the
+// real client and gRPC): everything works unchanged on that backend. Tests
+// that stall PostgreSQL's log on purpose, or only look at HTTP plumbing,
+// are not repeated.
+func TestOnEventStoreDB(t *testing.T) {
+	for name, test := range map[string]func(*testing.T){
+		"RegisterContact": TestRegisterContact, "RegisterRefusals": TestRegisterRefusals, "GetContact": TestGetContact,
+		"ForeignCommunityIsNotFound": TestForeignCommunityIsNotFound, "UpdateContact": TestUpdateContact,
+		"ConcurrentUpdatesWithETag": TestConcurrentUpdatesWithETag, "ListAndSearch": TestListAndSearch,
+		"ArchiveRestoreDelete": TestArchiveRestoreDelete, "BulkRefusals": TestBulkRefusals, "MergeAndUnmerge": TestMergeAndUnmerge,
+		"ReadYourWrites": TestReadYourWrites, "Fields": TestFields, "ContactHistory": TestContactHistory, "ContactAsOf": TestContactAsOf,
+		"EventsReadAndFilter": TestEventsReadAndFilter, "EventsFollowResume": TestEventsFollowResume, "DeleteErases": TestDeleteErases,
+		"ExcelExportImportRevert": TestExcelExportImportRevert, "Keys": TestKeys, "CreateCommunity": TestCreateCommunity,
+	} {
+		t.Run(name, test)
+	}
 }
 
 // createCommunity makes a community through the API and returns its ID
