@@ -54,7 +54,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 		if p.done {
 			return nil // found unchanged in the read model
 		}
-		if len(p.errs) == 0 {
+		if len(p.errs) == 0 && p.outcome == "" {
 			p.decide(community, h)
 		}
 		if len(p.errs) == 0 && !req.DryRun {
@@ -128,6 +128,13 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 				if ctx.Err() == nil {
 					if err := s.match(ctx, community.ID, p); err != nil {
 						fail(err)
+					}
+					// Decide now, while the contact is at hand, and keep
+					// only what the rest of the import needs: memory then
+					// grows with the rows that change, not the file.
+					if len(p.errs) == 0 {
+						p.decide(community, h)
+						p.shed()
 					}
 				}
 			}

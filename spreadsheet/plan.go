@@ -25,6 +25,23 @@ type rowPlan struct {
 	position  domain.Position // of the row's last event
 }
 
+// shed drops what an unchanged row no longer needs once decided: the
+// contact's state and the values other than its keys (which the checks
+// across rows still compare).
+func (p *rowPlan) shed() {
+	if p.outcome != Unchanged {
+		return
+	}
+	p.contact = nil
+	keys := map[string]string{}
+	for _, k := range []string{domain.KeyEmail, domain.KeyExternalID} {
+		if v := p.values[k]; v != "" {
+			keys[k] = v
+		}
+	}
+	p.values = keys
+}
+
 func (p *rowPlan) reject(e CellError) {
 	p.errs = append(p.errs, e)
 }
