@@ -54,7 +54,7 @@ func loadContactAsOf(ctx context.Context, store EventStore, communityID, id stri
 	}
 	c := &Contact{ID: id}
 	err := foldStream(ctx, store, ContactStream(id), func(e Event, meta Metadata, r RecordedEvent) {
-		if !at.IsZero() && meta.Time.After(at) {
+		if !at.IsZero() && recordedAfter(meta.Time, at) {
 			return
 		}
 		c.Apply(e, r.Version, meta.Time)
@@ -66,6 +66,13 @@ func loadContactAsOf(ctx context.Context, store EventStore, communityID, id stri
 		return nil, Errorf(ENOTFOUND, "contact %s not found", id)
 	}
 	return c, nil
+}
+
+// recordedAfter says whether an event recorded at t comes after the instant
+// at. Times are compared to the microsecond, the precision the API shows
+// them with: as_of=<a contact's updated_at> includes that update.
+func recordedAfter(t, at time.Time) bool {
+	return t.Truncate(time.Microsecond).After(at)
 }
 
 // LoadCommunity folds a community's stream (ENOTFOUND when it does not exist).
@@ -81,7 +88,7 @@ func LoadCommunityAsOf(ctx context.Context, store EventStore, id string, at time
 		return nil, Errorf(ENOTFOUND, "community %s not found", id)
 	}
 	err := foldStream(ctx, store, CommunityStream(id), func(e Event, meta Metadata, r RecordedEvent) {
-		if !at.IsZero() && meta.Time.After(at) {
+		if !at.IsZero() && recordedAfter(meta.Time, at) {
 			return
 		}
 		c.Apply(e, r.Version)

@@ -118,6 +118,9 @@ func (s *Server) handleEvents(c *gin.Context) {
 	c.Header("X-Accel-Buffering", "no")
 	c.Status(http.StatusOK)
 	w := &ndjsonWriter{c: c, enc: json.NewEncoder(c.Writer)}
+	// The write deadlines set while streaming stay on the connection:
+	// clear them, or the next request on it would fail once they pass.
+	defer http.NewResponseController(c.Writer).SetWriteDeadline(time.Time{}) //nolint:errcheck // see deadline
 	if req.follow {
 		err = s.followEvents(c.Request.Context(), req, w)
 	} else {
@@ -228,6 +231,7 @@ func (w *ndjsonWriter) send(req eventsRequest, page []domain.RecordedEvent) erro
 			continue
 		}
 		w.buf = appendEventLine(w.buf[:0], line)
+		w.deadline()
 		if _, err := w.c.Writer.Write(w.buf); err != nil {
 			return err
 		}
@@ -277,8 +281,20 @@ func eventLine(req eventsRequest, r domain.RecordedEvent) (eventJSON, bool, erro
 	}, true, nil
 }
 
-func (w *ndjsonWriter) write(v any) error { return w.enc.Encode(v) }
+func (w *ndjsonWriter) write(v any) error {
+	w.deadline()
+	return w.enc.Encode(v)
+}
+
+// writeTimeout bounds one write of a stream: a client that stops reading
+// is let go, rather than hold the handler (and a shutdown) for ever.
+const writeTimeout = 30 * time.Second
+
+func (w *ndjsonWriter) deadline() {
+	http.NewResponseController(w.c.Writer).SetWriteDeadline(time.Now().Add(writeTimeout)) //nolint:errcheck // unsupported in tests' recorders: no deadline then
+}
 
 func (w *ndjsonWriter) flush() error {
+	w.deadline()
 	return http.NewResponseController(w.c.Writer).Flush()
 }

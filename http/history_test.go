@@ -74,11 +74,20 @@ func TestContactAsOf(t *testing.T) {
 	time.Sleep(10 * time.Millisecond)
 	between := time.Now().UTC()
 	time.Sleep(10 * time.Millisecond)
-	s.do(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"first_name": "Grace"}).want(t, http.StatusOK)
+	r := s.do(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"first_name": "Grace"})
+	r.want(t, http.StatusOK)
+	var updated contact
+	r.decode(t, &updated)
+	// as_of the updated_at the API showed includes that update.
+	var atUpdate contact
+	s.do(t, "GET", "/v1/contacts/"+c.ID+"?as_of="+url.QueryEscape(updated.UpdatedAt.Format(time.RFC3339Nano)), s.admin, nil).decode(t, &atUpdate)
+	if atUpdate.FirstName != "Grace" || atUpdate.Version != updated.Version {
+		t.Fatalf("as_of its updated_at (%s): %+v, want the update", updated.UpdatedAt.Format(time.RFC3339Nano), atUpdate)
+	}
 	s.bulk(t, "archive", c.ID)
 
 	var then contact
-	r := s.do(t, "GET", "/v1/contacts/"+c.ID+"?as_of="+url.QueryEscape(between.Format(time.RFC3339Nano)), s.admin, nil)
+	r = s.do(t, "GET", "/v1/contacts/"+c.ID+"?as_of="+url.QueryEscape(between.Format(time.RFC3339Nano)), s.admin, nil)
 	r.want(t, http.StatusOK)
 	r.decode(t, &then)
 	if then.FirstName != "Ada" || then.Status != "active" || then.Version != 1 || then.Email != "ada@example.org" || r.header.Get("ETag") != `"1"` {

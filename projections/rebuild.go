@@ -33,6 +33,9 @@ type RebuildStats struct {
 	Swap     time.Duration // the final catch-up and swap, under lock
 }
 
+// rebuildLockClass is the first key of the rebuilds' advisory locks.
+const rebuildLockClass = projectorLockClass + 1
+
 // rebuildPage is how many events a rebuild reads and applies at once.
 const rebuildPage = 5000
 
@@ -49,6 +52,26 @@ func (r *Runner) Rebuild(ctx context.Context, p Rebuildable) (RebuildStats, erro
 	var stats RebuildStats
 	schema := pgx.Identifier{"rebuild_" + p.Name()}.Sanitize()
 	retired := pgx.Identifier{"retired_" + p.Name()}.Sanitize()
+
+	// The rebuild holds a connection of its own, outside the pool: while
+	// the swap holds the checkpoint's row, the running projector holds a
+	// pooled connection waiting on that row, and the final catch-up still
+	// needs one from the pool to read the log; a small pool would
+	// deadlock. On it, a lock keeps two rebuilds of one read model (which
+	// share the schema's name) from running at once.
+	conn, err := pgx.ConnectConfig(ctx, r.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return stats, fmt.Errorf("rebuild %s: connect: %w", p.Name(), err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var locked bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, rebuildLockClass, projectorLockKey(p.Name())).Scan(&locked); err != nil {
+		return stats, fmt.Errorf("rebuild %s: %w", p.Name(), err)
+	}
+	if !locked {
+		return stats, fmt.Errorf("rebuild %s: another rebuild of this read model is running", p.Name())
+	}
+
 	if err := r.prepareRebuild(ctx, schema, p.Tables()); err != nil {
 		return stats, err
 	}
@@ -73,15 +96,6 @@ func (r *Runner) Rebuild(ctx context.Context, p Rebuildable) (RebuildStats, erro
 	}
 	n += more
 
-	// The swap runs on a connection of its own, outside the pool: while it
-	// holds the checkpoint's row, the running projector holds a pooled
-	// connection waiting on that row, and the final catch-up still needs
-	// one from the pool to read the log; a small pool would deadlock.
-	conn, err := pgx.ConnectConfig(ctx, r.Pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return stats, fmt.Errorf("rebuild %s: connect: %w", p.Name(), err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
 	start = time.Now()
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if _, err := lockCheckpoint(ctx, tx, p.Name()); err != nil {

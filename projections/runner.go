@@ -57,7 +57,11 @@ func (r *Runner) Run(ctx context.Context, projectors ...Projector) {
 		wg.Go(func() {
 			backoff := 100 * time.Millisecond
 			for ctx.Err() == nil {
+				started := time.Now()
 				err := r.RunOnce(ctx, p)
+				if time.Since(started) > time.Minute {
+					backoff = 100 * time.Millisecond // it ran well for a while: a new failure starts over
+				}
 				if ctx.Err() != nil {
 					return
 				}

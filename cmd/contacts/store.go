@@ -60,16 +60,22 @@ func masterKey(cfg Config) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
-	// O_EXCL: two processes starting together must not both write one.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return masterKey(cfg)
-	}
+	// Written whole to a temporary file, then linked into place: a process
+	// starting at the same moment never reads a half-written key, a crash
+	// never leaves an empty one, and only one of two racing starts wins
+	// (the other reads the winner's).
+	tmp, err := os.CreateTemp(filepath.Dir(path), "master.key.*")
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
-	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
-	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+	defer os.Remove(tmp.Name()) //nolint:errcheck // gone once linked, or a leftover to clean
+	_, werr := tmp.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	if err := errors.Join(werr, tmp.Chmod(0o600), tmp.Sync(), tmp.Close()); err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		return masterKey(cfg)
+	} else if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
 	return key, nil

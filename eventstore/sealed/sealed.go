@@ -15,6 +15,7 @@ import (
 	"crypto/cipher"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -22,6 +23,9 @@ import (
 
 	"github.com/assoc/contacts/domain"
 )
+
+// eraseTimeout bounds the erasure that follows a deletion's append.
+const eraseTimeout = 10 * time.Second
 
 // contactStreamPrefix starts the streams whose events carry personal data.
 const contactStreamPrefix = "contact-"
@@ -70,9 +74,15 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 	}
 	for _, e := range events {
 		if e.Type == "ContactDeleted" {
-			if err := s.Erase(ctx, nil, contactID); err != nil {
-				return res, fmt.Errorf("contact %s is deleted but its data is not erased yet (it will be): %w", contactID, err)
+			// The event is stored: the append succeeded, whatever happens
+			// next (the command goes on, e.g. deleting the duplicates the
+			// contact absorbed). Erase even if the caller has gone; should
+			// it fail, the Erasure projector erases it shortly.
+			eraseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), eraseTimeout)
+			if err := s.Erase(eraseCtx, nil, contactID); err != nil {
+				slog.Default().Warn("contact deleted; its keys are left to the erasure projector", "contact", contactID, "err", err)
 			}
+			cancel()
 			break
 		}
 	}
