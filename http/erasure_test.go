@@ -115,3 +115,41 @@ func TestDeleteErases(t *testing.T) {
 	// The email is free again.
 	s.register(t, map[string]any{"email": "philo.quatre@example.org"})
 }
+
+// TestDeleteErasesWhatASurvivorGaveBack merges a duplicate into a survivor
+// that takes its values, undoes the merge, then deletes the duplicate: its
+// values are gone from the survivor's history and the event stream too,
+// while the survivor keeps its own.
+func TestDeleteErasesWhatASurvivorGaveBack(t *testing.T) {
+	s := newStack(t)
+	survivor := s.register(t, map[string]any{"first_name": "Sam", "last_name": "Survivor", "email": "sam@example.org"})
+	dup := s.register(t, map[string]any{"last_name": "Dupliqua", "external_id": "EXT-DUP-9", "email": "dupliqua@example.org"})
+	s.do(t, "POST", "/v1/contacts/"+survivor.ID+"/merge", s.admin,
+		map[string]any{"duplicates": []string{dup.ID}, "take": map[string]string{"last_name": dup.ID}}).want(t, http.StatusOK)
+	r := s.do(t, "POST", "/v1/contacts/"+survivor.ID+"/unmerge", s.admin, map[string]any{"duplicate": dup.ID})
+	r.want(t, http.StatusOK)
+	s.bulk(t, "archive", dup.ID)
+	b := s.bulk(t, "delete", dup.ID)
+	if !b.Results[0].OK {
+		t.Fatalf("delete: %+v", b.Results[0].Error)
+	}
+	got := s.get(t, survivor.ID, b.Position)
+	if got.LastName != "Survivor" || got.Email != "sam@example.org" || got.ExternalID != "" {
+		t.Fatalf("the survivor after unmerge and the duplicate's deletion: %+v", got)
+	}
+	r = s.do(t, "GET", "/v1/contacts/"+survivor.ID+"/history", s.admin, nil)
+	r.want(t, http.StatusOK)
+	events := s.do(t, "GET", "/v1/events", s.admin, nil)
+	for _, secret := range []string{"Dupliqua", "EXT-DUP-9", "dupliqua@"} {
+		if strings.Contains(string(r.body), secret) {
+			t.Errorf("the survivor's history still shows %q: %s", secret, r.body)
+		}
+		if strings.Contains(string(events.body), secret) {
+			t.Errorf("the event stream still shows %q", secret)
+		}
+	}
+	// The survivor's own values are intact in its history.
+	if !strings.Contains(string(r.body), "Survivor") || !strings.Contains(string(r.body), "sam@example.org") {
+		t.Fatalf("the survivor's own values are gone from its history: %s", r.body)
+	}
+}

@@ -119,6 +119,24 @@ func (k *Keyring) forContact(ctx context.Context, contactID string) (contactKey,
 	return key, nil
 }
 
+// owned returns a new key recorded as contactID's, for its values in
+// another contact's stream (see duplicateSide): destroy finds it by its
+// owner. Merges are rare: one insert each is no burden.
+func (k *Keyring) owned(ctx context.Context, contactID string) (contactKey, error) {
+	raw := make([]byte, 32)
+	rand.Read(raw) //nolint:errcheck // never fails
+	aead, err := newAEAD(raw)
+	if err != nil {
+		return contactKey{}, err
+	}
+	id := domain.NewID()
+	if _, err := k.pool.Exec(ctx, `INSERT INTO contact_keys (key_id, wrapped, contact_id) VALUES ($1, $2, $3)`,
+		id, k.wrap(id, raw), contactID); err != nil {
+		return contactKey{}, fmt.Errorf("make a key of contact %s: %w", contactID, err)
+	}
+	return contactKey{id: id, aead: aead}, nil
+}
+
 // makeKeys makes n random keys and stores them wrapped, in one insert.
 func (k *Keyring) makeKeys(ctx context.Context, n int) ([]contactKey, error) {
 	keys := make([]contactKey, n)
@@ -194,14 +212,14 @@ func (k *Keyring) destroy(ctx context.Context, tx pgx.Tx, contactID string, ids 
 	k.mu.Lock()
 	delete(k.assigned, contactID)
 	k.mu.Unlock()
-	if len(ids) == 0 {
-		return nil
-	}
+	// The keys that sealed its stream, and those of its values in other
+	// contacts' streams (which name their owner).
+	const sql = `DELETE FROM contact_keys WHERE key_id = ANY($1::uuid[]) OR contact_id = $2`
 	var err error
 	if tx != nil {
-		_, err = tx.Exec(ctx, `DELETE FROM contact_keys WHERE key_id = ANY($1::uuid[])`, ids)
+		_, err = tx.Exec(ctx, sql, ids, contactID)
 	} else {
-		_, err = k.pool.Exec(ctx, `DELETE FROM contact_keys WHERE key_id = ANY($1::uuid[])`, ids)
+		_, err = k.pool.Exec(ctx, sql, ids, contactID)
 	}
 	if err != nil {
 		return fmt.Errorf("destroy contact keys: %w", err)

@@ -12,7 +12,6 @@ package sealed
 
 import (
 	"context"
-	"crypto/cipher"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,7 +58,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 		}
 		sealed := make([]domain.EventData, len(events))
 		for i, e := range events {
-			data, err := sealPayload(e.Data, stream, key)
+			data, err := sealPayload(e.Data, stream, e.Type, key, func(owner string) (contactKey, error) {
+				return s.keys.owned(ctx, owner)
+			})
 			if err != nil {
 				return domain.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
 			}
@@ -153,8 +154,10 @@ func (s *Store) open(ctx context.Context, events []domain.RecordedEvent) ([]doma
 		if !strings.HasPrefix(r.Stream, contactStreamPrefix) {
 			continue
 		}
-		if id := sealedKey(r.Data); id != "" {
-			keyOf[i] = id
+		for j, id := range sealedKeys(r.Data) {
+			if j == 0 {
+				keyOf[i] = id
+			}
 			if !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
@@ -174,15 +177,11 @@ func (s *Store) open(ctx context.Context, events []domain.RecordedEvent) ([]doma
 		if keyOf[i] == "" {
 			continue
 		}
-		var aead cipher.AEAD
-		if k, ok := keys[keyOf[i]]; ok {
-			aead = k
-		}
-		data, err := openPayload(out[i].Data, out[i].Stream, keyOf[i], aead)
+		data, erased, err := openPayload(out[i].Data, out[i].Stream, keyOf[i], keys)
 		if err != nil {
 			return nil, err
 		}
-		out[i].Data, out[i].Erased = data, aead == nil
+		out[i].Data, out[i].Erased = data, erased
 	}
 	return out, nil
 }
