@@ -113,15 +113,9 @@ func rejectDuplicates(plans []*rowPlan, h header) {
 				continue
 			}
 			for _, p := range same {
-				var others []string
-				for _, o := range same {
-					if o != p {
-						others = append(others, fmt.Sprint(o.number))
-					}
-				}
 				col := h.columns[h.byKey[key]]
 				p.reject(CellError{Cell: cellName(col.index, p.number), Column: col.header, Field: key,
-					Reason: fmt.Sprintf("%q is also in row %s: each contact once per file", v, strings.Join(others, ", "))})
+					Reason: fmt.Sprintf("%q is also in row %s: each contact once per file", v, otherRows(same, p))})
 			}
 		}
 	}
@@ -161,13 +155,18 @@ func rejectSameContact(plans []*rowPlan) {
 			continue
 		}
 		for _, p := range same {
-			var others []string
-			for _, o := range same {
-				if o != p {
-					others = append(others, fmt.Sprint(o.number))
-				}
-			}
-			p.reject(CellError{Reason: fmt.Sprintf("contact %s is also matched by row %s: each contact once per file", id, strings.Join(others, ", "))})
+			p.reject(CellError{Reason: fmt.Sprintf("contact %s is also matched by row %s: each contact once per file", id, otherRows(same, p))})
 		}
 	}
+}
+
+// otherRows lists the numbers of the rows of same other than p.
+func otherRows(same []*rowPlan, p *rowPlan) string {
+	var others []string
+	for _, o := range same {
+		if o != p {
+			others = append(others, fmt.Sprint(o.number))
+		}
+	}
+	return strings.Join(others, ", ")
 }
