@@ -59,6 +59,18 @@ func (c *Contact) FirstName() string  { return c.Values[KeyFirstName] }
 func (c *Contact) LastName() string   { return c.Values[KeyLastName] }
 func (c *Contact) ExternalID() string { return c.Values[KeyExternalID] }
 
+// FieldValues returns the contact's values of the community's current
+// admin-defined fields, by key (a removed field's values are not shown).
+func (c *Contact) FieldValues(community *Community) map[string]string {
+	values := map[string]string{}
+	for _, f := range community.Fields() {
+		if v, ok := c.Values[f.ID]; ok && f.ID != "" {
+			values[f.Key] = v
+		}
+	}
+	return values
+}
+
 // Apply folds one event into the state. at is when it was recorded.
 func (c *Contact) Apply(e Event, version int64, at time.Time) {
 	c.Version = version

@@ -169,24 +169,13 @@ func (s *Server) contactFromLogAsOf(ctx context.Context, communityID, id string,
 	if err != nil {
 		return projections.ContactView{}, err
 	}
-	keys := map[string]string{} // current field ID → key
-	for _, f := range community.Fields() {
-		if f.ID != "" {
-			keys[f.ID] = f.Key
-		}
-	}
 	// The read model keeps times to the microsecond.
 	micro := func(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 	v := projections.ContactView{
 		ID: contact.ID, CommunityID: contact.CommunityID, Status: string(contact.Status),
 		Email: contact.Email(), FirstName: contact.FirstName(), LastName: contact.LastName(), ExternalID: contact.ExternalID(),
-		Fields: map[string]string{}, Version: contact.Version,
+		Fields: contact.FieldValues(community), Version: contact.Version,
 		CreatedAt: micro(contact.CreatedAt), UpdatedAt: micro(contact.UpdatedAt),
-	}
-	for slot, value := range contact.Values {
-		if key, ok := keys[slot]; ok {
-			v.Fields[key] = value
-		}
 	}
 	if !contact.ArchivedAt.IsZero() && contact.Status != domain.StatusDeleted {
 		at := micro(contact.ArchivedAt)

@@ -135,19 +135,12 @@ func runReplay(ctx context.Context, cfg Config, logger *slog.Logger, args []stri
 		if err != nil {
 			return err
 		}
-		// Values by field key, as the API shows them.
-		keys := map[string]string{}
-		for _, f := range community.Fields() {
-			if f.ID != "" {
-				keys[f.ID] = f.Key
-			}
-		}
-		values := map[string]string{}
-		for slot, v := range c.Values {
-			if key, ok := keys[slot]; ok {
+		// Values by field key, as the API shows them: built-ins, then the
+		// community's fields.
+		values := c.FieldValues(community)
+		for _, key := range []string{domain.KeyEmail, domain.KeyFirstName, domain.KeyLastName, domain.KeyExternalID} {
+			if v := c.Value(key); v != "" {
 				values[key] = v
-			} else if !domain.ValidID(slot) {
-				values[slot] = v
 			}
 		}
 		out := map[string]any{
