@@ -89,6 +89,7 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	rounds := fs.Int("rounds", 5, "slices each measurement is cut into, store and raw taking turns")
 	rawUnique := fs.Bool("raw-unique", false, "diagnostic: give the raw table the store's unique (stream, version) and event_id indexes")
 	uuidV4 := fs.Bool("uuidv4", false, "diagnostic: random UUIDv4 event IDs instead of the service's time-ordered UUIDv7")
+	cpuProfile := fs.String("cpuprofile", "", "diagnostic: write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,6 +128,9 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		return fmt.Errorf("bench store: %w", err)
 	}
 	poolCfg.MaxConns = benchPoolConns
+	if v := os.Getenv("BENCH_PLAN"); v != "" {
+		poolCfg.ConnConfig.RuntimeParams["plan_cache_mode"] = v
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
 		return fmt.Errorf("bench store: connect: %w", err)
@@ -139,6 +143,12 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	if *uuidV4 {
 		newEventID = uuid.NewString
 	}
+
+	stopProfile, err := startProfile(*cpuProfile, "")
+	if err != nil {
+		return fmt.Errorf("bench store: %w", err)
+	}
+	defer stopProfile()
 
 	b := &bench{
 		pool:     pool,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -24,9 +25,9 @@ import (
 // stored.
 
 // claims are the first CTE for each kind of expected version; $1 is the
-// stream, $2 the event IDs, $6 the exact version. Each returns the
-// stream's version before the append as "current", and records the
-// appending transaction as the stream's last writer (last_xid).
+// stream, %[1]s the number of events appended, $6 the exact version. Each
+// returns the stream's version before the append as "current", and records
+// the appending transaction as the stream's last writer (last_xid).
 //
 // Stream order must agree with log order, (transaction_id, id): an event's
 // transaction id must be above those of its stream's earlier events. But a
@@ -47,64 +48,108 @@ import (
 // its id (so the id is younger), and a writer it waits on changes the version.
 // Both still set last_xid, which the other claims rely on.
 const (
-	claimAny = `INSERT INTO streams AS s (stream, version, last_xid) VALUES ($1, cardinality($2::uuid[]), pg_current_xact_id())
-		ON CONFLICT (stream) DO UPDATE SET version = s.version + cardinality($2::uuid[]), last_xid = pg_current_xact_id()
+	claimAny = `INSERT INTO streams AS s (stream, version, last_xid) VALUES ($1, %[1]s, pg_current_xact_id())
+		ON CONFLICT (stream) DO UPDATE SET version = s.version + %[1]s, last_xid = pg_current_xact_id()
 		WHERE s.last_xid <= pg_current_xact_id()
-		RETURNING s.version - cardinality($2::uuid[]) AS current`
-	claimNoStream = `INSERT INTO streams (stream, version, last_xid) VALUES ($1, cardinality($2::uuid[]), pg_current_xact_id())
+		RETURNING s.version - %[1]s AS current`
+	claimNoStream = `INSERT INTO streams (stream, version, last_xid) VALUES ($1, %[1]s, pg_current_xact_id())
 		ON CONFLICT (stream) DO NOTHING
 		RETURNING 0::bigint AS current`
-	claimExists = `UPDATE streams s SET version = s.version + cardinality($2::uuid[]), last_xid = pg_current_xact_id()
+	claimExists = `UPDATE streams s SET version = s.version + %[1]s, last_xid = pg_current_xact_id()
 		WHERE s.stream = $1 AND s.version > 0 AND s.last_xid <= pg_current_xact_id()
-		RETURNING s.version - cardinality($2::uuid[]) AS current`
-	claimExact = `UPDATE streams s SET version = s.version + cardinality($2::uuid[]), last_xid = pg_current_xact_id()
+		RETURNING s.version - %[1]s AS current`
+	claimExact = `UPDATE streams s SET version = s.version + %[1]s, last_xid = pg_current_xact_id()
 		WHERE s.stream = $1 AND s.version = $6
-		RETURNING s.version - cardinality($2::uuid[]) AS current`
+		RETURNING s.version - %[1]s AS current`
 )
 
 // maxAttempts bounds the statements one Append runs while its transaction
 // keeps losing the race described above to younger ones.
 const maxAttempts = 10
 
+// appendTail inserts the events, %[2]s, numbered after the claim's current
+// version.
 const appendTail = `, written AS (
 	INSERT INTO events (event_id, stream, version, type, data, metadata)
 	SELECT u.id, $1, claim.current + u.ord, u.type, u.data, u.metadata
-	  FROM claim, unnest($2::uuid[], $3::text[], $4::json[], $5::json[]) WITH ORDINALITY AS u (id, type, data, metadata, ord)
+	  FROM claim, %[2]s
 	 ORDER BY u.ord
 	RETURNING version, transaction_id, id
 )
 SELECT version, transaction_id, id FROM written ORDER BY version DESC LIMIT 1`
 
-var (
-	appendAny      = "WITH claim AS (" + claimAny + ")" + appendTail
-	appendNoStream = "WITH claim AS (" + claimNoStream + ")" + appendTail
-	appendExists   = "WITH claim AS (" + claimExists + ")" + appendTail
-	appendExact    = "WITH claim AS (" + claimExact + ")" + appendTail
+// The events come as arrays ($2 to $5, one element per event) or, for the
+// most common append, one event, as plain values: encoding four
+// one-element arrays costs the client more CPU than the rest of the call.
+const (
+	batchCount  = `cardinality($2::uuid[])`
+	batchEvents = `unnest($2::uuid[], $3::text[], $4::json[], $5::json[]) WITH ORDINALITY AS u (id, type, data, metadata, ord)`
+	oneCount    = `1::bigint`
+	oneEvent    = `(VALUES ($2::uuid, $3::text, $4::json, $5::json, 1::bigint)) AS u (id, type, data, metadata, ord)`
 )
+
+// appendStatements holds the statement for each kind of expected version,
+// for one event or a batch.
+type appendStatements struct{ any, noStream, exists, exact string }
+
+func newAppendStatements(count, events string) appendStatements {
+	statement := func(claim string) string {
+		return fmt.Sprintf("WITH claim AS ("+claim+")"+appendTail, count, events)
+	}
+	return appendStatements{
+		any:      statement(claimAny),
+		noStream: statement(claimNoStream),
+		exists:   statement(claimExists),
+		exact:    statement(claimExact),
+	}
+}
+
+var (
+	appendOne   = newAppendStatements(oneCount, oneEvent)
+	appendBatch = newAppendStatements(batchCount, batchEvents)
+)
+
+// appendArgs returns the statements and arguments $1 to $5 for events:
+// event IDs as 16-byte arrays, which pgx sends in binary (as strings, each
+// uuid[] would first fail to encode in binary and then go as text).
+func appendArgs(stream string, events []domain.EventData) (appendStatements, []any, error) {
+	ids := make([][16]byte, len(events))
+	types := make([]string, len(events))
+	data := make([][]byte, len(events))
+	metadata := make([][]byte, len(events))
+	for i, e := range events {
+		id, err := uuid.Parse(e.ID)
+		if err != nil {
+			return appendStatements{}, nil, domain.Errorf(domain.EINVALID, "append to %s: event ID %q is not a UUID", stream, e.ID)
+		}
+		ids[i], types[i], data[i], metadata[i] = id, e.Type, e.Data, e.Metadata
+		if metadata[i] == nil {
+			metadata[i] = []byte("{}")
+		}
+	}
+	if len(events) == 1 {
+		return appendOne, []any{stream, ids[0], types[0], data[0], metadata[0]}, nil
+	}
+	return appendBatch, []any{stream, ids, types, data, metadata}, nil
+}
 
 // Append implements domain.EventStore.
 func (s *Store) Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.EventData) (domain.AppendResult, error) {
 	if len(events) == 0 {
 		return domain.AppendResult{}, domain.Errorf(domain.EINVALID, "append to %s: no events", stream)
 	}
-	ids := make([]string, len(events))
-	types := make([]string, len(events))
-	data := make([][]byte, len(events))
-	metadata := make([][]byte, len(events))
-	for i, e := range events {
-		ids[i], types[i], data[i], metadata[i] = e.ID, e.Type, e.Data, e.Metadata
-		if metadata[i] == nil {
-			metadata[i] = []byte("{}")
-		}
+	statements, args, err := appendArgs(stream, events)
+	if err != nil {
+		return domain.AppendResult{}, err
 	}
-	sql, args := appendAny, []any{stream, ids, types, data, metadata}
+	sql := statements.any
 	switch v, isExact := expected.ExactVersion(); {
 	case expected.IsNoStream():
-		sql = appendNoStream
+		sql = statements.noStream
 	case expected.IsStreamExists():
-		sql = appendExists
+		sql = statements.exists
 	case isExact:
-		sql, args = appendExact, append(args, v)
+		sql, args = statements.exact, append(args, v)
 	}
 	for attempt := 1; ; attempt++ {
 		result, err := s.appendOnce(ctx, sql, args)
@@ -121,11 +166,11 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 			// The claim matched nothing: a version mismatch, a retry, or
 			// (StreamExists) a lost race.
 			var raced bool
-			if result, raced, err = s.afterMismatch(ctx, stream, expected, ids); !raced {
+			if result, raced, err = s.afterMismatch(ctx, stream, expected, events); !raced {
 				return result, err
 			}
 		case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_event_id_key":
-			result, _, err = s.afterMismatch(ctx, stream, expected, ids)
+			result, _, err = s.afterMismatch(ctx, stream, expected, events)
 			return result, err
 		case errors.As(err, &pgErr) && pgErr.Code == "22P02":
 			return domain.AppendResult{}, domain.Errorf(domain.EINVALID, "append to %s: %s", stream, pgErr.Message)
@@ -156,7 +201,11 @@ func (s *Store) appendOnce(ctx context.Context, sql string, args []any) (domain.
 // It reports raced, with no result, when StreamExists's claim matched
 // nothing although the stream exists and none of the batch is stored: the
 // append lost the race to a younger transaction and must run again.
-func (s *Store) afterMismatch(ctx context.Context, stream string, expected domain.ExpectedVersion, ids []string) (_ domain.AppendResult, raced bool, _ error) {
+func (s *Store) afterMismatch(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.EventData) (_ domain.AppendResult, raced bool, _ error) {
+	ids := make([]string, len(events))
+	for i, e := range events {
+		ids[i] = e.ID
+	}
 	rows, err := s.pool.Query(ctx, `SELECT stream, version, transaction_id, id FROM events WHERE event_id = ANY ($1::uuid[]) ORDER BY version`, ids)
 	if err != nil {
 		return domain.AppendResult{}, false, fmt.Errorf("append to %s: %w", stream, err)

@@ -3,4 +3,4 @@ package postgres
 // AppendAny is the statement Append runs for expected version Any, so that
 // tests can run it inside a transaction they keep open. Its parameters are
 // the stream, then the events' IDs, types, data and metadata as arrays.
-var AppendAny = appendAny
+var AppendAny = appendBatch.any

@@ -12,6 +12,7 @@ var appendCases = []testCase{
 	{name: "ReadBack", run: testAppendReadBack},
 	{name: "SingleEvents", run: testAppendSingleEvents},
 	{name: "StreamsAreSeparate", run: testAppendStreamsAreSeparate},
+	{name: "RefusesBadInput", run: testAppendRefusesBadInput},
 }
 
 // richEvent has a payload a backend could easily alter: keys out of order,
@@ -291,4 +292,26 @@ func testIDsStoredInAnotherStream(t *testing.T, s domain.EventStore) {
 			}
 		}
 	}
+}
+
+// testAppendRefusesBadInput: an event ID that is not a UUID, alone or in a
+// batch, and an empty batch are refused as invalid, and nothing is written.
+func testAppendRefusesBadInput(t *testing.T, s domain.EventStore) {
+	stream := newStream()
+	bad := newEvents(3)
+	bad[1].ID = "not-a-uuid"
+	for _, c := range []struct {
+		what   string
+		events []domain.EventData
+	}{
+		{"a batch with one bad event ID", bad},
+		{"one event with a bad ID", bad[1:2]},
+		{"no events", nil},
+	} {
+		_, err := s.Append(t.Context(), stream, domain.Any, c.events)
+		if code := domain.ErrorCode(err); code != domain.EINVALID {
+			t.Errorf("Append of %s: error %v (code %q), want code %q", c.what, err, code, domain.EINVALID)
+		}
+	}
+	wantStreamNotFound(t, s, stream)
 }

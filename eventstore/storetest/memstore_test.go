@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/assoc/contacts/domain"
 )
 
@@ -29,6 +31,11 @@ func newMemStore() *memStore {
 func (m *memStore) Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.EventData) (domain.AppendResult, error) {
 	if len(events) == 0 {
 		return domain.AppendResult{}, domain.Errorf(domain.EINVALID, "append to %s: no events", stream)
+	}
+	for _, e := range events {
+		if uuid.Validate(e.ID) != nil {
+			return domain.AppendResult{}, domain.Errorf(domain.EINVALID, "append to %s: event ID %q is not a UUID", stream, e.ID)
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
