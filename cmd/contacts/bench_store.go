@@ -128,9 +128,6 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		return fmt.Errorf("bench store: %w", err)
 	}
 	poolCfg.MaxConns = benchPoolConns
-	if v := os.Getenv("BENCH_PLAN"); v != "" {
-		poolCfg.ConnConfig.RuntimeParams["plan_cache_mode"] = v
-	}
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
 		return fmt.Errorf("bench store: connect: %w", err)
