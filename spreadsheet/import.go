@@ -54,9 +54,6 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 		if p.done {
 			return nil // found unchanged in the read model
 		}
-		if len(p.errs) == 0 && p.outcome == "" {
-			p.decide(community, h)
-		}
 		if len(p.errs) == 0 && !req.DryRun {
 			if err := s.apply(ctx, caller, rep.ID, p, h); err != nil {
 				return err
@@ -125,18 +122,19 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 	for range s.workers() {
 		wg.Go(func() {
 			for p := range work {
-				if ctx.Err() == nil {
-					if err := s.match(ctx, community.ID, p); err != nil {
-						fail(err)
-					}
-					// Decide now, while the contact is at hand, and keep
-					// only what the rest of the import needs: memory then
-					// grows with the rows that change, not the file.
-					if len(p.errs) == 0 {
-						p.decide(community, h)
-						p.shed()
-					}
+				if ctx.Err() != nil {
+					continue
 				}
+				if err := s.match(ctx, community.ID, p); err != nil {
+					fail(err)
+					continue
+				}
+				// Decide now, while the contact is at hand, and keep
+				// only what the rest of the import needs.
+				if len(p.errs) == 0 {
+					p.decide(community, h)
+				}
+				p.shed()
 			}
 		})
 	}
@@ -158,6 +156,7 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 		plans = append(plans, p)
 		switch {
 		case len(p.errs) > 0:
+			p.shed()
 		case fresh && p.id != "":
 			if batch = append(batch, p); len(batch) == fastBatch {
 				flush()
@@ -219,7 +218,7 @@ func each[T any](ctx context.Context, workers int, items []T, fn func(T) error) 
 // matched contact already has needs no lookup: re-importing an export
 // costs one read per row.
 func (s *Service) match(ctx context.Context, communityID string, p *rowPlan) error {
-	if p.id == "" && p.values[domain.KeyEmail] == "" && p.values[domain.KeyExternalID] == "" {
+	if p.id == "" && p.email == "" && p.externalID == "" {
 		// Registered, it could never be matched again: importing the same
 		// file twice would register it twice.
 		p.reject(CellError{Reason: "no contact ID, email or external ID: the row cannot be matched (a second import would register it again)"})
@@ -305,7 +304,7 @@ func (p *rowPlan) decide(community *domain.Community, h header) {
 		p.domainReject(err, h)
 		return
 	}
-	p.outcome, p.version = Unchanged, c.Version
+	p.outcome, p.version, p.contact = Unchanged, c.Version, nil // what apply needs is the ID and version
 	for _, e := range events {
 		if u, ok := e.(domain.ContactUpdated); ok {
 			for _, ch := range u.Changes {
@@ -315,8 +314,6 @@ func (p *rowPlan) decide(community *domain.Community, h header) {
 	}
 	if len(p.changes) > 0 {
 		p.outcome = Updated
-	} else {
-		p.contact = nil // nothing to apply: let the state go
 	}
 }
 
@@ -331,7 +328,7 @@ func (s *Service) apply(ctx context.Context, caller domain.Caller, importID stri
 	case Created:
 		res, err = s.Handler.RegisterContactWithID(ctx, caller, p.newID, maps.Clone(p.values))
 	case Updated:
-		res, err = s.Handler.UpdateContact(ctx, caller, p.contact.ID, p.values, p.contact.Version)
+		res, err = s.Handler.UpdateContact(ctx, caller, p.contactID, p.values, p.version)
 	default:
 		return nil
 	}

@@ -9,37 +9,34 @@ import (
 )
 
 // rowPlan is one data row, parsed: its values by field key, normalised
-// ("" for a #CLEAR cell), and what is wrong with it.
+// ("" for a #CLEAR cell), and what is wrong with it. Every row of the file
+// has one until the import ends, so what it keeps once decided is small.
 type rowPlan struct {
-	number    int
-	id        string            // the contact ID cell
-	values    map[string]string // field key → normalised value ("" clears)
-	errs      []CellError
-	contact   *domain.Contact // the matched contact, nil for a new one
-	newID     string          // the ID a registered contact gets
-	changes   []FieldChange
-	outcome   string
-	contactID string
-	version   int64
-	done      bool            // decided (and applied, unless a dry run)
-	position  domain.Position // of the row's last event
+	number int
+	id     string // the contact ID cell
+	// email (lower-cased) and externalID are the row's keys, kept for the
+	// checks across rows once values is gone.
+	email, externalID string
+	values            map[string]string // field key → normalised value ("" clears); nil once shed
+	errs              []CellError
+	contact           *domain.Contact // the matched contact until decided, nil for a new one
+	newID             string          // the ID a registered contact gets
+	changes           []FieldChange
+	outcome           string
+	contactID         string
+	version           int64           // the contact's version: decided at, then (applied) after
+	done              bool            // decided (and applied, unless a dry run)
+	position          domain.Position // of the row's last event
 }
 
-// shed drops what an unchanged row no longer needs once decided: the
-// contact's state and the values other than its keys (which the checks
-// across rows still compare).
+// shed drops what a decided row no longer needs: an unchanged or rejected
+// row keeps only its outcome and keys; a row to apply keeps its values.
+// Memory then grows with the rows that change, not with the file.
 func (p *rowPlan) shed() {
-	if p.outcome != Unchanged {
-		return
-	}
 	p.contact = nil
-	keys := map[string]string{}
-	for _, k := range []string{domain.KeyEmail, domain.KeyExternalID} {
-		if v := p.values[k]; v != "" {
-			keys[k] = v
-		}
+	if p.outcome == Unchanged || len(p.errs) > 0 {
+		p.values = nil
 	}
-	p.values = keys
 }
 
 func (p *rowPlan) reject(e CellError) {
@@ -87,6 +84,7 @@ func parseRow(r Row, formulas []string, h header) *rowPlan {
 		}
 		p.values[col.field.Key] = v
 	}
+	p.email, p.externalID = strings.ToLower(p.values[domain.KeyEmail]), p.values[domain.KeyExternalID]
 	return p
 }
 
@@ -98,11 +96,11 @@ func rejectDuplicates(plans []*rowPlan, h header) {
 		seen := map[string][]*rowPlan{}
 		for _, p := range plans {
 			v := p.id
-			if key != idColumn {
-				v = p.values[key]
-			}
-			if key == domain.KeyEmail {
-				v = strings.ToLower(v)
+			switch key {
+			case domain.KeyEmail:
+				v = p.email
+			case domain.KeyExternalID:
+				v = p.externalID
 			}
 			if v != "" {
 				seen[v] = append(seen[v], p)
@@ -142,10 +140,7 @@ func (p *rowPlan) domainReject(err error, h header) {
 func rejectSameContact(plans []*rowPlan) {
 	byContact := map[string][]*rowPlan{}
 	for _, p := range plans {
-		id := p.contactID // settled unchanged from the read model
-		if p.contact != nil {
-			id = p.contact.ID
-		}
+		id := p.contactID // set once decided
 		if len(p.errs) == 0 && id != "" {
 			byContact[id] = append(byContact[id], p)
 		}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -60,6 +61,7 @@ func runBenchExcel(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	workers := fs.Int("workers", 0, "import workers (default: the service's)")
 	reuse := fs.Bool("reuse", false, "reuse the last community a previous run seeded at each size")
 	cpuProfile := fs.String("cpuprofile", "", "write CPU profiles of the exports and dry runs to this file, .export and .dryrun appended")
+	memProfile := fs.String("memprofile", "", "write a heap profile of each import to this file, .dryrun or .real appended, taken at its peak live heap")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,14 +78,14 @@ func runBenchExcel(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		if err != nil || n <= 0 {
 			return fmt.Errorf("bench excel: %q is not a size", s)
 		}
-		if err := benchExcelSize(ctx, env, n, *reuse, *cpuProfile); err != nil {
+		if err := benchExcelSize(ctx, env, n, *reuse, profiles{cpu: *cpuProfile, mem: *memProfile}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func benchExcelSize(ctx context.Context, env *excelEnv, n int, reuse bool, cpuProfile string) error {
+func benchExcelSize(ctx context.Context, env *excelEnv, n int, reuse bool, prof profiles) error {
 	caller := domain.Caller{Actor: "bench"}
 	if reuse {
 		if err := env.caughtUp(ctx, 5*time.Minute); err != nil {
@@ -95,7 +97,7 @@ func benchExcelSize(ctx context.Context, env *excelEnv, n int, reuse bool, cpuPr
 			return fmt.Errorf("bench excel: no community of %d to reuse: %w", n, err)
 		}
 		fmt.Printf("\n%d contacts: reusing community %s\n", n, caller.CommunityID)
-		return benchExcelRun(ctx, env, caller, cpuProfile)
+		return benchExcelRun(ctx, env, caller, prof)
 	}
 	res, err := env.handler.CreateCommunity(ctx, caller, fmt.Sprintf("bench excel %d %s", n, time.Now().Format(time.DateTime)))
 	if err != nil {
@@ -127,26 +129,29 @@ func benchExcelSize(ctx context.Context, env *excelEnv, n int, reuse bool, cpuPr
 		return firstErr
 	}
 	fmt.Printf("\n%d contacts: seeded in %s (%.0f/s)\n", n, time.Since(start).Round(time.Millisecond), float64(n)/time.Since(start).Seconds())
-	return benchExcelRun(ctx, env, caller, cpuProfile)
+	return benchExcelRun(ctx, env, caller, prof)
 }
 
-func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, cpuProfile string) error {
+// profiles names the files the diagnostic profiles go to ("" for none).
+type profiles struct{ cpu, mem string }
+
+func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, prof profiles) error {
 	if err := env.caughtUp(ctx, 5*time.Minute); err != nil {
 		return err
 	}
 	var exported bytes.Buffer
-	stop, err := startProfile(cpuProfile, ".export")
+	stop, err := startProfile(prof.cpu, ".export")
 	if err != nil {
 		return err
 	}
-	m, err := excelMeasure(func() error {
+	m, err := excelMeasure("", func() error {
 		return env.service.Export(ctx, &exported, spreadsheet.ExportQuery{CommunityID: caller.CommunityID})
 	})
 	stop()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  export            %8s  RSS +%4d MB  (%d KB file)\n", m.took.Round(time.Millisecond), m.rssMB, exported.Len()>>10)
+	fmt.Printf("  export            %8s  RSS +%4d MB  live heap +%4d MB  (%d KB file)\n", m.took.Round(time.Millisecond), m.rssMB, m.heapMB, exported.Len()>>10)
 
 	edited, changed, err := editEvery(exported.Bytes(), 10)
 	if err != nil {
@@ -156,11 +161,15 @@ func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, cpu
 		var rep *spreadsheet.Report
 		stop := func() {}
 		if dry {
-			if stop, err = startProfile(cpuProfile, ".dryrun"); err != nil {
+			if stop, err = startProfile(prof.cpu, ".dryrun"); err != nil {
 				return err
 			}
 		}
-		m, err := excelMeasure(func() error {
+		heapProfile := ""
+		if prof.mem != "" {
+			heapProfile = prof.mem + map[bool]string{true: ".dryrun", false: ".real"}[dry]
+		}
+		m, err := excelMeasure(heapProfile, func() error {
 			var err error
 			rep, err = env.service.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: "bench.xlsx", Data: edited, DryRun: dry})
 			return err
@@ -174,8 +183,8 @@ func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, cpu
 			name = "import (dry run)"
 		}
 		c := rep.Counts
-		fmt.Printf("  %-17s %8s  RSS +%4d MB  (%d updated, %d unchanged, %d rejected; %d rows edited)\n",
-			name, m.took.Round(time.Millisecond), m.rssMB, c.Updated, c.Unchanged, c.Rejected, changed)
+		fmt.Printf("  %-17s %8s  RSS +%4d MB  live heap +%4d MB  (%d updated, %d unchanged, %d rejected; %d rows edited)\n",
+			name, m.took.Round(time.Millisecond), m.rssMB, m.heapMB, c.Updated, c.Unchanged, c.Rejected, changed)
 		if c.Updated != changed || c.Rejected != 0 {
 			return fmt.Errorf("bench excel: the import updated %d and rejected %d, want %d and 0", c.Updated, c.Rejected, changed)
 		}
@@ -231,22 +240,64 @@ func editEvery(data []byte, k int) ([]byte, int, error) {
 }
 
 type measured struct {
-	took  time.Duration
-	rssMB int64
+	took   time.Duration
+	rssMB  int64
+	heapMB int64 // growth of the live heap at its peak (sampled after each GC)
 }
 
-// excelMeasure times fn and the growth of the process's peak RSS while it ran
-// (Linux: the peak is reset through /proc/self/clear_refs first).
-func excelMeasure(fn func() error) (measured, error) {
+// excelMeasure times fn, the growth of the process's peak RSS while it ran
+// (Linux: the peak is reset through /proc/self/clear_refs first) and that
+// of its live heap. With heapProfile set, a heap profile is written there
+// at each new peak of the live heap (the last one is the peak's).
+func excelMeasure(heapProfile string, fn func() error) (measured, error) {
 	runtime.GC()
 	debug.FreeOSMemory()
 	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) //nolint:errcheck // not on every kernel: the growth is then over the process's life
 	before := procStatusKB("VmRSS")
+	heapBefore := liveHeap()
+	done := make(chan struct{})
+	peak := make(chan uint64)
+	go func() { peak <- watchHeap(done, heapProfile) }()
 	start := time.Now()
 	err := fn()
 	m := measured{took: time.Since(start)}
+	close(done)
 	m.rssMB = (procStatusKB("VmHWM") - before) >> 10
+	m.heapMB = (int64(<-peak) - int64(heapBefore)) >> 20
 	return m, err
+}
+
+// liveHeap is the heap the last GC found reachable.
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// watchHeap samples the live heap until done is closed and returns its
+// peak, writing a heap profile to file (if set) at each new peak 10 %
+// above the last one written.
+func watchHeap(done <-chan struct{}, file string) uint64 {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var top, written uint64
+	for {
+		if h := liveHeap(); h > top {
+			top = h
+			if file != "" && h > written+written/10 {
+				if f, err := os.Create(file); err == nil {
+					pprof.Lookup("heap").WriteTo(f, 0) //nolint:errcheck // a diagnostic
+					f.Close()
+					written = h
+				}
+			}
+		}
+		select {
+		case <-done:
+			return top
+		case <-tick.C:
+		}
+	}
 }
 
 // procStatusKB reads a kB figure from /proc/self/status (0 if absent).
