@@ -103,7 +103,18 @@ func (s *Server) handleImport(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/v1/imports/"+rep.ID)
-	c.JSON(http.StatusCreated, rep)
+	s.writeReport(c, http.StatusCreated, svc, rep)
+}
+
+// writeReport answers with an import report, its rows streamed from the
+// store a page at a time (a report has as many rows as its file). An error
+// once the answer has begun can only cut it short, and is logged.
+func (s *Server) writeReport(c *gin.Context, status int, svc *spreadsheet.Service, rep *spreadsheet.Report) {
+	c.Header("Content-Type", "application/json; charset=utf-8")
+	c.Status(status)
+	if err := svc.Reports.WriteJSON(c.Request.Context(), c.Writer, rep); err != nil {
+		s.Logger.Warn("write import report", "import", rep.ID, "err", err)
+	}
 }
 
 // readUpload reads the multipart part "file", whole (the zip format needs
@@ -138,12 +149,12 @@ func (s *Server) handleGetImport(c *gin.Context) {
 	if svc == nil {
 		return
 	}
-	rep, err := svc.Reports.Report(c.Request.Context(), keyOf(c).CommunityID, c.Param("id"))
+	rep, err := svc.Reports.Summary(c.Request.Context(), keyOf(c).CommunityID, c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, rep)
+	s.writeReport(c, http.StatusOK, svc, rep)
 }
 
 func (s *Server) handleRevertImport(c *gin.Context) {
@@ -156,7 +167,7 @@ func (s *Server) handleRevertImport(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, rep)
+	s.writeReport(c, http.StatusOK, svc, rep)
 }
 
 // boolQuery reads an optional true/false query parameter.

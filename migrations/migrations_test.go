@@ -96,3 +96,43 @@ func TestAllIsOrderedAndNumbered(t *testing.T) {
 		}
 	}
 }
+
+// TestImportRowsMoveOutOfReports: 0009 moves the rows of the reports stored
+// before it into import_rows, unchanged, and leaves the reports without them.
+func TestImportRowsMoveOutOfReports(t *testing.T) {
+	all, err := migrations.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := emptyDatabase(t)
+	ctx := t.Context()
+	i := slices.IndexFunc(all, func(m migrations.Migration) bool { return m.Version == 9 })
+	for _, m := range all[:i] {
+		if _, err := pool.Exec(ctx, m.SQL); err != nil {
+			t.Fatalf("migration %d: %v", m.Version, err)
+		}
+	}
+	const report = `{"id":"01a215c2-b020-7c81-8e6c-a9a411d80e15","counts":{"updated":1,"rejected":1},"rows":[
+		{"row":2,"outcome":"updated","contact_id":"01a215c2-af68-77d5-ace5-1dbd4d92970b","version":3,"changes":[{"field":"first_name","old":"Ada","new":"Augusta"}]},
+		{"row":5,"outcome":"rejected","errors":[{"cell":"B5","reason":"bad"}]},
+		{"row":7,"outcome":"updated","contact_id":"01a215c2-af68-77d5-ace5-1dbd4d92970c","version":2,"erased":true}]}`
+	if _, err := pool.Exec(ctx, `INSERT INTO imports (id, community_id, dry_run, created_at, report)
+		VALUES ('01a215c2-b020-7c81-8e6c-a9a411d80e15', '01a215c2-b020-7c81-8e6c-a9a411d80e16', false, now(), $1)`, report); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, all[i].SQL); err != nil {
+		t.Fatalf("migration 9: %v", err)
+	}
+	var got string
+	err = pool.QueryRow(ctx, `SELECT string_agg(concat_ws('|', sheet_row, outcome, contact_id, version, changes, errors, erased), E'\n' ORDER BY sheet_row) FROM import_rows`).Scan(&got)
+	want := `2|updated|01a215c2-af68-77d5-ace5-1dbd4d92970b|3|[{"new": "Augusta", "old": "Ada", "field": "first_name"}]|f
+5|rejected|0|[{"cell": "B5", "reason": "bad"}]|f
+7|updated|01a215c2-af68-77d5-ace5-1dbd4d92970c|2|t`
+	if err != nil || got != want {
+		t.Errorf("import_rows after 0009 (%v):\n%s\nwant:\n%s", err, got, want)
+	}
+	var left bool
+	if err := pool.QueryRow(ctx, `SELECT report ? 'rows' FROM imports`).Scan(&left); err != nil || left {
+		t.Errorf("the report still has its rows (%v)", err)
+	}
+}

@@ -14,11 +14,9 @@ import (
 // eventstore/sealed.Erasure), in its transaction.
 func EraseContact(ctx context.Context, tx pgx.Tx, contactID string) error {
 	_, err := tx.Exec(ctx, `
-		UPDATE imports SET report = jsonb_set(report, '{rows}', (
-			SELECT jsonb_agg(CASE WHEN r->>'contact_id' = $1
-				THEN (r - 'changes' - 'errors') || '{"erased": true}'::jsonb ELSE r END ORDER BY n)
-			FROM jsonb_array_elements(report->'rows') WITH ORDINALITY AS t(r, n)))
-		WHERE report->'rows' @> jsonb_build_array(jsonb_build_object('contact_id', $1::text))`, contactID)
+		UPDATE import_rows SET changes = NULL, errors = NULL, pending = NULL,
+		       id_key = NULL, email_key = NULL, external_key = NULL, erased = true
+		 WHERE contact_id = $1`, contactID)
 	if err != nil {
 		return fmt.Errorf("erase contact %s from import reports: %w", contactID, err)
 	}

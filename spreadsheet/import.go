@@ -23,8 +23,9 @@ type ImportRequest struct {
 
 // Import reads the workbook, matches each row to a contact, decides what
 // it changes and, unless it is a dry run, applies it; it stores and returns
-// the report. A file refused whole returns an EINVALID error naming "file"
-// and changes nothing; a bad row is reported and the others go on.
+// the report (its rows stay in the store: see PGReports). A file refused
+// whole returns an EINVALID error naming "file" and changes nothing; a bad
+// row is reported and the others go on.
 func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error) {
 	community, err := domain.LoadCommunity(ctx, s.Handler.Store, req.Caller.CommunityID)
 	if err != nil {
@@ -36,48 +37,36 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 	}
 	rep := &Report{
 		ID: domain.NewID(), CommunityID: req.Caller.CommunityID, DryRun: req.DryRun, FileName: req.FileName,
-		Actor: req.Caller.Actor, CreatedAt: s.now(), Columns: map[string]string{}, Rows: []RowOutcome{},
+		Actor: req.Caller.Actor, CreatedAt: s.now(), Columns: map[string]string{},
 	}
 	caller := req.Caller
 	caller.CorrelationID = rep.ID
-	plans, h, err := s.readAndMatch(ctx, req.Data, community, fresh, rep)
+	// Whatever happens, the staged rows are finished (or discarded), even
+	// if the caller has left.
+	keep := context.WithoutCancel(ctx)
+	h, err := s.readAndMatch(ctx, req.Data, community, fresh, rep)
+	if err == nil {
+		err = s.checkAcrossRows(ctx, rep.ID, h)
+	}
 	if err != nil {
-		return nil, err // nothing written yet
+		return nil, errors.Join(err, s.Reports.discardRows(keep, rep.ID)) // nothing written yet
 	}
 	rep.UnknownColumns = h.unknown
 	for _, c := range h.columns {
 		rep.Columns[c.header] = c.field.Key
 	}
-	rejectDuplicates(plans, h)
-	rejectSameContact(plans)
-	err = each(ctx, s.workers(), plans, func(p *rowPlan) error {
-		if p.done {
-			return nil // found unchanged in the read model
-		}
-		if len(p.errs) == 0 && !req.DryRun {
-			if err := s.apply(ctx, caller, rep.ID, p, h); err != nil {
-				return err
-			}
-		}
-		p.done = true
-		return nil
-	})
 	var last domain.Position
-	for _, p := range plans {
-		if err != nil && !p.done && len(p.errs) == 0 {
-			// The rows after a failure are reported, not silently dropped:
-			// the report says which ones the import did.
-			p.reject(CellError{Reason: "not applied: the import stopped early (" + domain.ErrorMessage(err) + ")"})
-		}
-		rep.Rows = append(rep.Rows, p.result())
-		if p.position.Compare(last) > 0 {
-			last = p.position
-		}
+	if !req.DryRun {
+		last, err = s.applyRows(ctx, caller, rep.ID, h)
 	}
 	rep.Position = last.String()
-	rep.count()
-	if serr := s.Reports.Save(context.WithoutCancel(ctx), rep); serr != nil {
-		return nil, errors.Join(err, serr)
+	counts, ferr := s.Reports.finishRows(keep, rep.ID, req.DryRun, err)
+	rep.Counts = counts
+	if ferr == nil {
+		ferr = s.Reports.Save(keep, rep)
+	}
+	if ferr != nil {
+		return nil, errors.Join(err, ferr)
 	}
 	if err != nil {
 		return rep, fmt.Errorf("import %s stopped early: %w", rep.ID, err)
@@ -88,10 +77,11 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 // readAndMatch reads the workbook and matches its rows as they come: the
 // sheet's XML is read on one core while the rows read so far are matched
 // against the store and the read model on the others (in turn, the two
-// took ~3 s and ~5 s for 100,000 rows). The rows' own errors are on them;
-// an error returned refuses the file (or the store failed) and nothing was
-// written.
-func (s *Service) readAndMatch(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *Report) ([]*rowPlan, header, error) {
+// took ~3 s and ~5 s for 100,000 rows). Each row, once decided, is staged
+// in the store and let go. The rows' own errors are on them; an error
+// returned refuses the file (or the store failed) and nothing was written
+// but staged rows.
+func (s *Service) readAndMatch(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *Report) (header, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var h header // set by the reader before it sends any row
@@ -115,8 +105,32 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 	}()
 
 	var once sync.Once
-	var matchErr error
-	fail := func(err error) { once.Do(func() { matchErr = err; cancel() }) }
+	var stopErr error
+	fail := func(err error) { once.Do(func() { stopErr = err; cancel() }) }
+
+	// The stager writes decided rows in batches of rowsPage.
+	decided := make(chan *rowPlan, rowsPage)
+	staged := make(chan struct{})
+	go func() {
+		defer close(staged)
+		batch := make([]*rowPlan, 0, rowsPage)
+		flush := func() {
+			if len(batch) > 0 && ctx.Err() == nil {
+				if err := s.Reports.stageRows(ctx, rep.ID, batch); err != nil {
+					fail(err)
+				}
+			}
+			clear(batch)
+			batch = batch[:0]
+		}
+		for p := range decided {
+			if batch = append(batch, p); len(batch) == rowsPage {
+				flush()
+			}
+		}
+		flush()
+	}()
+
 	work := make(chan *rowPlan, 256)
 	var wg sync.WaitGroup
 	for range s.workers() {
@@ -129,16 +143,16 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 					fail(err)
 					continue
 				}
-				// Decide now, while the contact is at hand, and keep
-				// only what the rest of the import needs.
+				// Decide now, while the contact is at hand.
 				if len(p.errs) == 0 {
 					p.decide(community, h)
 				}
 				p.shed()
+				decided <- p
 			}
 		})
 	}
-	var plans, batch []*rowPlan
+	var batch []*rowPlan
 	flush := func() {
 		if ctx.Err() == nil {
 			if err := s.settleUnchanged(ctx, community.ID, batch); err != nil {
@@ -146,17 +160,19 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 			}
 		}
 		for _, p := range batch {
-			if !p.done {
+			if p.done {
+				decided <- p
+			} else {
 				work <- p
 			}
 		}
 		batch = batch[:0]
 	}
 	for p := range rows {
-		plans = append(plans, p)
 		switch {
 		case len(p.errs) > 0:
 			p.shed()
+			decided <- p
 		case fresh && p.id != "":
 			if batch = append(batch, p); len(batch) == fastBatch {
 				flush()
@@ -170,13 +186,82 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 	}
 	close(work)
 	wg.Wait()
-	if matchErr != nil {
-		return nil, h, matchErr
+	close(decided)
+	<-staged
+	if stopErr != nil {
+		return h, stopErr
 	}
 	if err := <-readErr; err != nil {
-		return nil, h, err
+		return h, err
 	}
-	return plans, h, nil
+	return h, ctx.Err()
+}
+
+// checkAcrossRows rejects the rows that claim the same contact ID, email
+// or external ID as another row of the file (which one should win is a
+// guess, so neither does), then the rows matched to the same contact as
+// another (by different keys: one by ID, one by external ID), which would
+// let the last one win silently.
+func (s *Service) checkAcrossRows(ctx context.Context, importID string, h header) error {
+	shared, err := s.Reports.sharedKeys(ctx, importID)
+	if err != nil {
+		return err
+	}
+	rejected := map[int][]CellError{}
+	for _, k := range shared {
+		col := h.columns[h.byKey[k.kind]]
+		for _, n := range k.rows {
+			rejected[n] = append(rejected[n], CellError{Cell: cellName(col.index, n), Column: col.header, Field: k.kind,
+				Reason: fmt.Sprintf("%q is also in row %s: each contact once per file", k.key, otherRows(k.rows, n))})
+		}
+	}
+	if err := s.Reports.rejectRows(ctx, importID, rejected); err != nil {
+		return err
+	}
+	shared, err = s.Reports.sharedContacts(ctx, importID)
+	if err != nil {
+		return err
+	}
+	rejected = map[int][]CellError{}
+	for _, k := range shared {
+		for _, n := range k.rows {
+			rejected[n] = append(rejected[n], CellError{
+				Reason: fmt.Sprintf("contact %s is also matched by row %s: each contact once per file", k.key, otherRows(k.rows, n))})
+		}
+	}
+	return s.Reports.rejectRows(ctx, importID, rejected)
+}
+
+// applyRows applies the rows to apply, a page at a time, and returns the
+// position of the last event. An error stops it (the store is down, the
+// caller left); the rows not applied stay pending.
+func (s *Service) applyRows(ctx context.Context, caller domain.Caller, importID string, h header) (domain.Position, error) {
+	var last domain.Position
+	for after := 0; ; {
+		page, err := s.Reports.pendingRows(ctx, importID, after)
+		if err != nil || len(page) == 0 {
+			return last, err
+		}
+		err = each(ctx, s.workers(), page, func(p *rowPlan) error {
+			if err := s.apply(ctx, caller, importID, p, h); err != nil {
+				return err
+			}
+			p.done = true
+			return nil
+		})
+		for _, p := range page {
+			if p.done && p.position.Compare(last) > 0 {
+				last = p.position
+			}
+		}
+		if rerr := s.Reports.appliedRows(context.WithoutCancel(ctx), importID, page); rerr != nil {
+			return last, errors.Join(err, rerr)
+		}
+		if err != nil {
+			return last, err
+		}
+		after = page[len(page)-1].number
+	}
 }
 
 // each runs fn on every item with at most workers at once. fn records an

@@ -3,6 +3,7 @@ package spreadsheet
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/assoc/contacts/domain"
@@ -88,37 +89,6 @@ func parseRow(r Row, formulas []string, h header) *rowPlan {
 	return p
 }
 
-// rejectDuplicates rejects every row that claims the same contact ID, email
-// or external ID as another row of the file: which one should win is a
-// guess, so neither does.
-func rejectDuplicates(plans []*rowPlan, h header) {
-	for _, key := range []string{idColumn, domain.KeyEmail, domain.KeyExternalID} {
-		seen := map[string][]*rowPlan{}
-		for _, p := range plans {
-			v := p.id
-			switch key {
-			case domain.KeyEmail:
-				v = p.email
-			case domain.KeyExternalID:
-				v = p.externalID
-			}
-			if v != "" {
-				seen[v] = append(seen[v], p)
-			}
-		}
-		for v, same := range seen {
-			if len(same) < 2 {
-				continue
-			}
-			for _, p := range same {
-				col := h.columns[h.byKey[key]]
-				p.reject(CellError{Cell: cellName(col.index, p.number), Column: col.header, Field: key,
-					Reason: fmt.Sprintf("%q is also in row %s: each contact once per file", v, otherRows(same, p))})
-			}
-		}
-	}
-}
-
 // domainReject records a domain decision's refusal as the row's error,
 // naming the column of the field at fault.
 func (p *rowPlan) domainReject(err error, h header) {
@@ -134,33 +104,12 @@ func (p *rowPlan) domainReject(err error, h header) {
 	p.reject(e)
 }
 
-// rejectSameContact rejects every row matched to the same contact as
-// another row (by different keys: one by ID, one by external ID): applying
-// both would let the last one win silently.
-func rejectSameContact(plans []*rowPlan) {
-	byContact := map[string][]*rowPlan{}
-	for _, p := range plans {
-		id := p.contactID // set once decided
-		if len(p.errs) == 0 && id != "" {
-			byContact[id] = append(byContact[id], p)
-		}
-	}
-	for id, same := range byContact {
-		if len(same) < 2 {
-			continue
-		}
-		for _, p := range same {
-			p.reject(CellError{Reason: fmt.Sprintf("contact %s is also matched by row %s: each contact once per file", id, otherRows(same, p))})
-		}
-	}
-}
-
-// otherRows lists the numbers of the rows of same other than p.
-func otherRows(same []*rowPlan, p *rowPlan) string {
+// otherRows lists the row numbers of rows other than n.
+func otherRows(rows []int, n int) string {
 	var others []string
-	for _, o := range same {
-		if o != p {
-			others = append(others, fmt.Sprint(o.number))
+	for _, o := range rows {
+		if o != n {
+			others = append(others, strconv.Itoa(o))
 		}
 	}
 	return strings.Join(others, ", ")

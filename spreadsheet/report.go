@@ -1,9 +1,6 @@
 package spreadsheet
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // Row outcomes.
 const (
@@ -25,9 +22,12 @@ type Report struct {
 	// Columns maps each used header to the field key it fills.
 	Columns map[string]string `json:"columns"`
 	// UnknownColumns are headers that name no field: ignored.
-	UnknownColumns []string     `json:"unknown_columns"`
-	Counts         Counts       `json:"counts"`
-	Rows           []RowOutcome `json:"rows"`
+	UnknownColumns []string `json:"unknown_columns"`
+	Counts         Counts   `json:"counts"`
+	// Rows is what became of each row, in sheet order. The service keeps
+	// them in PostgreSQL, not here: PGReports.Report loads them, and
+	// PGReports.WriteJSON streams them.
+	Rows []RowOutcome `json:"rows,omitempty"`
 	// Position is the log position of the import's last event: read with
 	// after= to see every change it made.
 	Position string `json:"position"`
@@ -94,31 +94,4 @@ type RevertOutcome struct {
 	// import created) or "skipped" (Reason says why).
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason,omitempty"`
-}
-
-// ReportStore keeps import reports.
-type ReportStore interface {
-	// Save stores a new report.
-	Save(ctx context.Context, r *Report) error
-	// Report returns a community's report by ID (ENOTFOUND when it has none).
-	Report(ctx context.Context, communityID, id string) (*Report, error)
-	// SaveRevert records the revert of a report; ECONFLICT when the import
-	// was reverted already.
-	SaveRevert(ctx context.Context, communityID, id string, revert *RevertReport) error
-}
-
-func (r *Report) count() {
-	r.Counts = Counts{}
-	for _, o := range r.Rows {
-		switch o.Outcome {
-		case Created:
-			r.Counts.Created++
-		case Updated:
-			r.Counts.Updated++
-		case Unchanged:
-			r.Counts.Unchanged++
-		case Rejected:
-			r.Counts.Rejected++
-		}
-	}
 }

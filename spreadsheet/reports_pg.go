@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,14 +13,21 @@ import (
 	"github.com/assoc/contacts/domain"
 )
 
-// PGReports keeps import reports in PostgreSQL (table imports).
+// PGReports keeps import reports in PostgreSQL: each report's summary in
+// table imports, its rows in import_rows (written while the import runs,
+// see staging.go), so no report is ever held whole in memory.
 type PGReports struct {
 	Pool *pgxpool.Pool
 }
 
-// Save implements ReportStore.
+// rowsPage is how many report rows one query reads.
+const rowsPage = 1000
+
+// Save stores a new report's summary (its rows are in import_rows already).
 func (p *PGReports) Save(ctx context.Context, r *Report) error {
-	raw, err := json.Marshal(r)
+	head := *r
+	head.Rows = nil
+	raw, err := json.Marshal(head)
 	if err != nil {
 		return fmt.Errorf("save import report: %w", err)
 	}
@@ -31,8 +39,9 @@ func (p *PGReports) Save(ctx context.Context, r *Report) error {
 	return nil
 }
 
-// Report implements ReportStore.
-func (p *PGReports) Report(ctx context.Context, communityID, id string) (*Report, error) {
+// Summary returns a community's report by ID without its rows (ENOTFOUND
+// when it has none).
+func (p *PGReports) Summary(ctx context.Context, communityID, id string) (*Report, error) {
 	if !domain.ValidID(id) {
 		return nil, domain.Errorf(domain.ENOTFOUND, "import %s not found", id)
 	}
@@ -58,7 +67,105 @@ func (p *PGReports) Report(ctx context.Context, communityID, id string) (*Report
 	return r, nil
 }
 
-// SaveRevert implements ReportStore.
+// Report returns a community's report by ID with all its rows.
+func (p *PGReports) Report(ctx context.Context, communityID, id string) (*Report, error) {
+	r, err := p.Summary(ctx, communityID, id)
+	if err != nil {
+		return nil, err
+	}
+	r.Rows = []RowOutcome{}
+	err = p.EachRow(ctx, id, "", func(o RowOutcome) error {
+		r.Rows = append(r.Rows, o)
+		return nil
+	})
+	return r, err
+}
+
+// EachRow calls fn with each row of a report, in sheet order, read a page
+// at a time; outcome, when set, keeps only the rows with that outcome.
+func (p *PGReports) EachRow(ctx context.Context, importID, outcome string, fn func(RowOutcome) error) error {
+	after := 0
+	for {
+		rows, err := p.Pool.Query(ctx, `
+			SELECT sheet_row, outcome, coalesce(contact_id::text, ''), version, changes, errors, erased
+			  FROM import_rows
+			 WHERE import_id = $1 AND sheet_row > $2 AND ($3 = '' OR outcome = $3)
+			 ORDER BY sheet_row LIMIT $4`, importID, after, outcome, rowsPage)
+		if err != nil {
+			return fmt.Errorf("read import rows: %w", err)
+		}
+		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RowOutcome, error) {
+			var (
+				o               RowOutcome
+				changes, errors []byte
+			)
+			if err := r.Scan(&o.Row, &o.Outcome, &o.ContactID, &o.Version, &changes, &errors, &o.Erased); err != nil {
+				return o, err
+			}
+			if err := unmarshalIf(changes, &o.Changes); err != nil {
+				return o, err
+			}
+			return o, unmarshalIf(errors, &o.Errors)
+		})
+		if err != nil {
+			return fmt.Errorf("read import rows: %w", err)
+		}
+		for _, o := range page {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		if len(page) < rowsPage {
+			return nil
+		}
+		after = page[len(page)-1].Row
+	}
+}
+
+func unmarshalIf(raw []byte, v any) error {
+	if raw == nil {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// WriteJSON writes a report as JSON, its rows streamed from the table a
+// page at a time (the shape of Report, "rows" last).
+func (p *PGReports) WriteJSON(ctx context.Context, w io.Writer, r *Report) error {
+	head := *r
+	head.Rows = nil
+	raw, err := json.Marshal(head)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(raw[:len(raw)-1]); err != nil { // without its closing brace
+		return err
+	}
+	if _, err := io.WriteString(w, `,"rows":[`); err != nil {
+		return err
+	}
+	first := true
+	err = p.EachRow(ctx, r.ID, "", func(o RowOutcome) error {
+		line, err := json.Marshal(o)
+		if err != nil {
+			return err
+		}
+		if !first {
+			line = append([]byte{','}, line...)
+		}
+		first = false
+		_, err = w.Write(line)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "]}\n")
+	return err
+}
+
+// SaveRevert records the revert of a report; ECONFLICT when the import was
+// reverted already.
 func (p *PGReports) SaveRevert(ctx context.Context, communityID, id string, revert *RevertReport) error {
 	raw, err := json.Marshal(revert)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 // revert's own ID as causation. A dry run, or an import reverted already,
 // cannot be reverted (ECONFLICT).
 func (s *Service) Revert(ctx context.Context, caller domain.Caller, importID string) (*Report, error) {
-	rep, err := s.Reports.Report(ctx, caller.CommunityID, importID)
+	rep, err := s.Reports.Summary(ctx, caller.CommunityID, importID)
 	if err != nil {
 		return nil, err
 	}
@@ -29,10 +29,14 @@ func (s *Service) Revert(ctx context.Context, caller domain.Caller, importID str
 	rev := &RevertReport{ID: domain.NewID(), RevertedAt: s.now(), Actor: caller.Actor, Contacts: []RevertOutcome{}}
 	caller.CorrelationID, caller.CausationID = importID, "revert:"+rev.ID
 	var todo []*revertPlan
-	for _, o := range rep.Rows {
+	err = s.Reports.EachRow(ctx, importID, "", func(o RowOutcome) error {
 		if o.Outcome == Created || o.Outcome == Updated {
 			todo = append(todo, &revertPlan{row: o})
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	err = each(ctx, s.workers(), todo, func(p *revertPlan) error { return s.revertOne(ctx, caller, p) })
 	if err != nil {

@@ -13,8 +13,8 @@ type Service struct {
 	Handler *domain.Handler
 	// Queries lists the contacts an export writes.
 	Queries *projections.Queries
-	// Reports keeps import reports.
-	Reports ReportStore
+	// Reports keeps import reports, and the rows of an import while it runs.
+	Reports *PGReports
 	// Fresh, when set, lets an import trust the contacts read model while
 	// it has applied the whole log (see fastpath.go). Without it every row
 	// is loaded from the log.

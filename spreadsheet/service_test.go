@@ -102,7 +102,15 @@ func (b *bundle) importFile(t *testing.T, data []byte, dryRun bool) *spreadsheet
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rep
+	// The rows are in the store: the report as stored is the one to check.
+	stored, err := b.service.Reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Counts != rep.Counts {
+		t.Errorf("stored counts %+v, returned %+v", stored.Counts, rep.Counts)
+	}
+	return stored
 }
 
 func (b *bundle) contact(t *testing.T, id string) *domain.Contact {

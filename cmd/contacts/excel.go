@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -173,10 +172,8 @@ func runImport(ctx context.Context, cfg Config, logger *slog.Logger, args []stri
 	caller := domain.Caller{CommunityID: id, Actor: "cli:import"}
 	rep, err := env.service.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: fs.Arg(0), Data: data, DryRun: *dryRun})
 	if rep != nil {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		if eerr := enc.Encode(rep); eerr != nil {
-			err = errors.Join(err, eerr)
+		if werr := env.service.Reports.WriteJSON(context.WithoutCancel(ctx), os.Stdout, rep); werr != nil {
+			err = errors.Join(err, werr)
 		}
 		fmt.Fprintf(os.Stderr, "import %s: %d created, %d updated, %d unchanged, %d rejected (dry run: %v)\n",
 			rep.ID, rep.Counts.Created, rep.Counts.Updated, rep.Counts.Unchanged, rep.Counts.Rejected, rep.DryRun)

@@ -3,11 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -16,6 +16,7 @@ import (
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/eventstore/postgres"
 	"github.com/assoc/contacts/pgtest"
+	"github.com/assoc/contacts/spreadsheet"
 )
 
 // captureStdout runs fn with os.Stdout going to a buffer.
@@ -82,12 +83,19 @@ func TestExportImportVerbs(t *testing.T) {
 	f.Write(&edited)
 	os.WriteFile(file, edited.Bytes(), 0o644)
 
+	// The verb prints the report as JSON, rows included.
+	report := func(out string) (r spreadsheet.Report) {
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("report: %v\n%s", err, out)
+		}
+		return r
+	}
 	out, err := captureStdout(t, func() error { return run(ctx, []string{"import", "-dry-run", file}, logger) })
-	if err != nil || !strings.Contains(out, `"dry_run": true`) || !strings.Contains(out, `"updated": 1`) {
+	if r := report(out); err != nil || !r.DryRun || r.Counts.Updated != 1 || len(r.Rows) != 1 || r.Rows[0].ContactID != ada.ID {
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
 	out, err = captureStdout(t, func() error { return run(ctx, []string{"import", file}, logger) })
-	if err != nil || !strings.Contains(out, `"updated": 1`) {
+	if r := report(out); err != nil || r.DryRun || r.Counts.Updated != 1 || len(r.Rows) != 1 || r.Rows[0].Outcome != spreadsheet.Updated {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 	c, err := domain.LoadContact(context.Background(), store, res.ID, ada.ID)

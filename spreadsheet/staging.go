@@ -1,0 +1,248 @@
+package spreadsheet
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/assoc/contacts/domain"
+)
+
+// While an import runs, each row goes to import_rows as soon as it is
+// decided, with its keys and (for a row to apply) its values; the checks
+// across rows are queries on them, and the rows to apply are read back a
+// page at a time. The import's memory is then the rows in flight, however
+// long the file. finishRows clears the keys and values at the end.
+
+var stagedColumns = []string{"import_id", "sheet_row", "outcome", "contact_id", "version",
+	"changes", "errors", "id_key", "email_key", "external_key", "pending"}
+
+// stageRows writes decided rows.
+func (p *PGReports) stageRows(ctx context.Context, importID string, plans []*rowPlan) error {
+	id, err := uuid.Parse(importID)
+	if err != nil {
+		return fmt.Errorf("stage import rows: %w", err)
+	}
+	rows := make([][]any, 0, len(plans))
+	for _, pl := range plans {
+		o := pl.result()
+		contact, err := uuidOrNull(o.ContactID)
+		if err != nil {
+			return fmt.Errorf("stage import row %d: %w", pl.number, err)
+		}
+		changes, err := jsonOrNull(len(o.Changes) > 0, o.Changes)
+		if err != nil {
+			return err
+		}
+		errs, err := jsonOrNull(len(o.Errors) > 0, o.Errors)
+		if err != nil {
+			return err
+		}
+		pending, err := jsonOrNull(o.Outcome == Created || o.Outcome == Updated, pl.values)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, []any{[16]byte(id), int32(pl.number), o.Outcome, contact, o.Version,
+			changes, errs, textOrNull(pl.id), textOrNull(pl.email), textOrNull(pl.externalID), pending})
+	}
+	if _, err := p.Pool.CopyFrom(ctx, pgx.Identifier{"import_rows"}, stagedColumns, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("stage import rows: %w", err)
+	}
+	return nil
+}
+
+func uuidOrNull(s string) (pgtype.UUID, error) {
+	if s == "" {
+		return pgtype.UUID{}, nil
+	}
+	u, err := uuid.Parse(s)
+	return pgtype.UUID{Bytes: u, Valid: err == nil}, err
+}
+
+func textOrNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func jsonOrNull(present bool, v any) (any, error) {
+	if !present {
+		return nil, nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("stage import row: %w", err)
+	}
+	return raw, nil
+}
+
+// sharedKey is a key that several rows of one file claim.
+type sharedKey struct {
+	kind string // idColumn, domain.KeyEmail or domain.KeyExternalID
+	key  string
+	rows []int
+}
+
+// sharedKeys finds the contact IDs, emails and external IDs that more than
+// one row claims (every row counts, rejected or not).
+func (p *PGReports) sharedKeys(ctx context.Context, importID string) ([]sharedKey, error) {
+	rows, err := p.Pool.Query(ctx, `
+		SELECT kind, key, array_agg(sheet_row ORDER BY sheet_row)
+		  FROM import_rows,
+		       LATERAL (VALUES ($2, id_key), ($3, email_key), ($4, external_key)) AS k (kind, key)
+		 WHERE import_id = $1 AND key IS NOT NULL
+		 GROUP BY kind, key HAVING count(*) > 1
+		 ORDER BY kind, key`, importID, idColumn, domain.KeyEmail, domain.KeyExternalID)
+	if err != nil {
+		return nil, fmt.Errorf("check the rows' keys: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (sharedKey, error) {
+		var k sharedKey
+		err := r.Scan(&k.kind, &k.key, &k.rows)
+		return k, err
+	})
+}
+
+// sharedContacts finds the contacts more than one accepted row matched.
+func (p *PGReports) sharedContacts(ctx context.Context, importID string) ([]sharedKey, error) {
+	rows, err := p.Pool.Query(ctx, `
+		SELECT contact_id::text, array_agg(sheet_row ORDER BY sheet_row)
+		  FROM import_rows
+		 WHERE import_id = $1 AND outcome <> 'rejected' AND contact_id IS NOT NULL
+		 GROUP BY contact_id HAVING count(*) > 1
+		 ORDER BY contact_id`, importID)
+	if err != nil {
+		return nil, fmt.Errorf("check the rows' contacts: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (sharedKey, error) {
+		var k sharedKey
+		err := r.Scan(&k.key, &k.rows)
+		return k, err
+	})
+}
+
+// rejectRows rejects rows with more errors (row number → errors): a
+// rejected row applies nothing and reports no changes.
+func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[int][]CellError) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	numbers := make([]int32, 0, len(errs))
+	lists := make([][]byte, 0, len(errs))
+	for n, e := range errs {
+		raw, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		numbers, lists = append(numbers, int32(n)), append(lists, raw)
+	}
+	_, err := p.Pool.Exec(ctx, `
+		UPDATE import_rows r SET outcome = 'rejected', changes = NULL, pending = NULL,
+		       errors = coalesce(r.errors, '[]'::jsonb) || e.errors
+		  FROM unnest($2::int[], $3::jsonb[]) AS e (sheet_row, errors)
+		 WHERE r.import_id = $1 AND r.sheet_row = e.sheet_row`, importID, numbers, lists)
+	if err != nil {
+		return fmt.Errorf("reject import rows: %w", err)
+	}
+	return nil
+}
+
+// pendingRows reads the next page of rows still to apply, after row.
+func (p *PGReports) pendingRows(ctx context.Context, importID string, after int) ([]*rowPlan, error) {
+	rows, err := p.Pool.Query(ctx, `
+		SELECT sheet_row, outcome, coalesce(contact_id::text, ''), version, pending, changes
+		  FROM import_rows
+		 WHERE import_id = $1 AND sheet_row > $2 AND pending IS NOT NULL
+		 ORDER BY sheet_row LIMIT $3`, importID, after, rowsPage)
+	if err != nil {
+		return nil, fmt.Errorf("read the rows to apply: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*rowPlan, error) {
+		pl := &rowPlan{}
+		var values, changes []byte
+		if err := r.Scan(&pl.number, &pl.outcome, &pl.contactID, &pl.version, &values, &changes); err != nil {
+			return nil, err
+		}
+		if pl.outcome == Created {
+			pl.newID = pl.contactID
+		}
+		if err := json.Unmarshal(values, &pl.values); err != nil {
+			return nil, err
+		}
+		return pl, unmarshalIf(changes, &pl.changes)
+	})
+}
+
+// appliedRows records what applying rows did: the contact's new version,
+// or the rejection; their values are no longer kept.
+func (p *PGReports) appliedRows(ctx context.Context, importID string, plans []*rowPlan) error {
+	var (
+		numbers  []int32
+		versions []int64
+		rejected = map[int][]CellError{}
+	)
+	for _, pl := range plans {
+		switch {
+		case !pl.done:
+		case len(pl.errs) > 0:
+			rejected[pl.number] = pl.errs
+		default:
+			numbers, versions = append(numbers, int32(pl.number)), append(versions, pl.version)
+		}
+	}
+	_, err := p.Pool.Exec(ctx, `
+		UPDATE import_rows r SET version = a.version, pending = NULL
+		  FROM unnest($2::int[], $3::bigint[]) AS a (sheet_row, version)
+		 WHERE r.import_id = $1 AND r.sheet_row = a.sheet_row`, importID, numbers, versions)
+	if err != nil {
+		return fmt.Errorf("record applied import rows: %w", err)
+	}
+	return p.rejectRows(ctx, importID, rejected)
+}
+
+// finishRows ends an import's staging: rows still pending (the import
+// stopped early, with stopped as the reason) are rejected as not applied,
+// the keys and values are cleared, and the outcomes are counted.
+func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped error) (Counts, error) {
+	var counts Counts
+	if stopped != nil && !dryRun {
+		notApplied, err := json.Marshal([]CellError{{Reason: "not applied: the import stopped early (" + domain.ErrorMessage(stopped) + ")"}})
+		if err != nil {
+			return counts, err
+		}
+		if _, err := p.Pool.Exec(ctx, `
+			UPDATE import_rows SET outcome = 'rejected', changes = NULL, pending = NULL,
+			       errors = coalesce(errors, '[]'::jsonb) || $2
+			 WHERE import_id = $1 AND pending IS NOT NULL`, importID, notApplied); err != nil {
+			return counts, fmt.Errorf("finish import rows: %w", err)
+		}
+	}
+	if _, err := p.Pool.Exec(ctx, `
+		UPDATE import_rows SET id_key = NULL, email_key = NULL, external_key = NULL, pending = NULL
+		 WHERE import_id = $1 AND (id_key IS NOT NULL OR email_key IS NOT NULL OR external_key IS NOT NULL OR pending IS NOT NULL)`,
+		importID); err != nil {
+		return counts, fmt.Errorf("finish import rows: %w", err)
+	}
+	err := p.Pool.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE outcome = 'created'), count(*) FILTER (WHERE outcome = 'updated'),
+		       count(*) FILTER (WHERE outcome = 'unchanged'), count(*) FILTER (WHERE outcome = 'rejected')
+		  FROM import_rows WHERE import_id = $1`, importID).
+		Scan(&counts.Created, &counts.Updated, &counts.Unchanged, &counts.Rejected)
+	if err != nil {
+		return counts, fmt.Errorf("count import rows: %w", err)
+	}
+	return counts, nil
+}
+
+// discardRows removes the rows of an import refused whole.
+func (p *PGReports) discardRows(ctx context.Context, importID string) error {
+	if _, err := p.Pool.Exec(ctx, `DELETE FROM import_rows WHERE import_id = $1`, importID); err != nil {
+		return fmt.Errorf("discard import rows: %w", err)
+	}
+	return nil
+}
