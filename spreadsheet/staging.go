@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -245,4 +246,24 @@ func (p *PGReports) discardRows(ctx context.Context, importID string) error {
 		return fmt.Errorf("discard import rows: %w", err)
 	}
 	return nil
+}
+
+// DiscardAbandoned removes the rows of imports that started more than
+// olderThan ago and never finished (the process stopped half-way): they
+// have no report, and their staged keys and values are personal data no
+// one can see or erase. An import's ID is a UUIDv7, whose first 48 bits
+// are its start in Unix milliseconds.
+func (p *PGReports) DiscardAbandoned(ctx context.Context, olderThan time.Duration) (int64, error) {
+	tag, err := p.Pool.Exec(ctx, `
+		DELETE FROM import_rows
+		 WHERE import_id IN (
+		       SELECT DISTINCT import_id FROM import_rows
+		        WHERE (id_key IS NOT NULL OR email_key IS NOT NULL OR external_key IS NOT NULL OR pending IS NOT NULL)
+		          AND ('x' || lpad(substr(replace(import_id::text, '-', ''), 1, 12), 16, '0'))::bit(64)::bigint < $1)
+		   AND NOT EXISTS (SELECT 1 FROM imports i WHERE i.id = import_rows.import_id)`,
+		time.Now().Add(-olderThan).UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("discard abandoned imports: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

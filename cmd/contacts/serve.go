@@ -40,6 +40,15 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 
+	reports := &spreadsheet.PGReports{Pool: db.Pool}
+	// An import cut short by a stop leaves its staged rows behind; an hour
+	// is far longer than any import runs.
+	if n, err := reports.DiscardAbandoned(ctx, time.Hour); err != nil {
+		logger.Warn("discard abandoned imports", "err", err)
+	} else if n > 0 {
+		logger.Info("discarded the rows of abandoned imports", "rows", n)
+	}
+
 	runner := projections.NewRunner(db.Pool, store, logger)
 	projectorCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
 	var projectors sync.WaitGroup
@@ -56,7 +65,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Keys:        keys,
 		Projections: runner,
 		Excel: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: db.Pool},
-			Reports: &spreadsheet.PGReports{Pool: db.Pool}, Fresh: spreadsheet.CaughtUp(db.Pool, store, time.Second)},
+			Reports: reports, Fresh: spreadsheet.CaughtUp(db.Pool, store, time.Second)},
 	}
 	if err := server.Open(); err != nil {
 		return err
