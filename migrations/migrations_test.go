@@ -131,8 +131,8 @@ func TestImportRowsMoveOutOfReports(t *testing.T) {
 	if err != nil || got != want {
 		t.Errorf("import_rows after 0009 (%v):\n%s\nwant:\n%s", err, got, want)
 	}
-	var left bool
-	if err := pool.QueryRow(ctx, `SELECT report ? 'rows' FROM imports`).Scan(&left); err != nil || left {
-		t.Errorf("the report still has its rows (%v)", err)
+	var left, finished bool
+	if err := pool.QueryRow(ctx, `SELECT report ? 'rows', finished FROM imports`).Scan(&left, &finished); err != nil || left || !finished {
+		t.Errorf("the report still has its rows (%v), or is not finished (%v)", left, finished)
 	}
 }

@@ -41,15 +41,23 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 	}
 	caller := req.Caller
 	caller.CorrelationID = rep.ID
-	// Whatever happens, the staged rows are finished (or discarded), even
-	// if the caller has left.
+	keys, err := s.Reports.newKeyStage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer keys.close()
+	if err := s.Reports.beginImport(ctx, rep); err != nil {
+		return nil, err
+	}
+	// Whatever happens, the import is finished (or discarded), even if the
+	// caller has left.
 	keep := context.WithoutCancel(ctx)
-	h, err := s.readAndMatch(ctx, req.Data, community, fresh, rep)
+	h, err := s.readAndMatch(ctx, req.Data, community, fresh, rep, keys)
 	if err == nil {
-		err = s.checkAcrossRows(ctx, rep.ID, h)
+		err = s.checkAcrossRows(ctx, rep.ID, h, keys)
 	}
 	if err != nil {
-		return nil, errors.Join(err, s.Reports.discardRows(keep, rep.ID)) // nothing written yet
+		return nil, errors.Join(err, s.Reports.discardImport(keep, rep.ID)) // nothing written but its rows
 	}
 	rep.UnknownColumns = h.unknown
 	for _, c := range h.columns {
@@ -63,7 +71,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 	counts, ferr := s.Reports.finishRows(keep, rep.ID, req.DryRun, err)
 	rep.Counts = counts
 	if ferr == nil {
-		ferr = s.Reports.Save(keep, rep)
+		ferr = s.Reports.finishImport(keep, rep)
 	}
 	if ferr != nil {
 		return nil, errors.Join(err, ferr)
@@ -81,7 +89,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 // in the store and let go. The rows' own errors are on them; an error
 // returned refuses the file (or the store failed) and nothing was written
 // but staged rows.
-func (s *Service) readAndMatch(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *Report) (header, error) {
+func (s *Service) readAndMatch(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *Report, keys *keyStage) (header, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var h header // set by the reader before it sends any row
@@ -117,6 +125,8 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 		flush := func() {
 			if len(batch) > 0 && ctx.Err() == nil {
 				if err := s.Reports.stageRows(ctx, rep.ID, batch); err != nil {
+					fail(err)
+				} else if err := keys.add(ctx, batch); err != nil {
 					fail(err)
 				}
 			}
@@ -202,8 +212,8 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 // guess, so neither does), then the rows matched to the same contact as
 // another (by different keys: one by ID, one by external ID), which would
 // let the last one win silently.
-func (s *Service) checkAcrossRows(ctx context.Context, importID string, h header) error {
-	shared, err := s.Reports.sharedKeys(ctx, importID)
+func (s *Service) checkAcrossRows(ctx context.Context, importID string, h header, keys *keyStage) error {
+	shared, err := keys.shared(ctx)
 	if err != nil {
 		return err
 	}

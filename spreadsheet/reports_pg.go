@@ -23,16 +23,16 @@ type PGReports struct {
 // rowsPage is how many report rows one query reads.
 const rowsPage = 1000
 
-// Save stores a new report's summary (its rows are in import_rows already).
-func (p *PGReports) Save(ctx context.Context, r *Report) error {
+// finishImport stores the summary of an import that ended (its rows are in
+// import_rows already): from now on it is served.
+func (p *PGReports) finishImport(ctx context.Context, r *Report) error {
 	head := *r
 	head.Rows = nil
 	raw, err := json.Marshal(head)
 	if err != nil {
 		return fmt.Errorf("save import report: %w", err)
 	}
-	_, err = p.Pool.Exec(ctx, `INSERT INTO imports (id, community_id, dry_run, created_at, report) VALUES ($1, $2, $3, $4, $5)`,
-		r.ID, r.CommunityID, r.DryRun, r.CreatedAt, raw)
+	_, err = p.Pool.Exec(ctx, `UPDATE imports SET report = $2, finished = true WHERE id = $1`, r.ID, raw)
 	if err != nil {
 		return fmt.Errorf("save import report: %w", err)
 	}
@@ -46,7 +46,7 @@ func (p *PGReports) Summary(ctx context.Context, communityID, id string) (*Repor
 		return nil, domain.Errorf(domain.ENOTFOUND, "import %s not found", id)
 	}
 	var raw, revert []byte
-	err := p.Pool.QueryRow(ctx, `SELECT report, revert FROM imports WHERE id = $1 AND community_id = $2`, id, communityID).Scan(&raw, &revert)
+	err := p.Pool.QueryRow(ctx, `SELECT report, revert FROM imports WHERE id = $1 AND community_id = $2 AND finished`, id, communityID).Scan(&raw, &revert)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, domain.Errorf(domain.ENOTFOUND, "import %s not found", id)
 	}

@@ -14,13 +14,14 @@ import (
 )
 
 // While an import runs, each row goes to import_rows as soon as it is
-// decided, with its keys and (for a row to apply) its values; the checks
+// decided (with, for a row to apply, its values), and its keys go to a
+// temporary table of the import's own connection (keyStage); the checks
 // across rows are queries on them, and the rows to apply are read back a
 // page at a time. The import's memory is then the rows in flight, however
-// long the file. finishRows clears the keys and values at the end.
+// long the file. The keys vanish with the connection; finishRows clears
+// the values still pending.
 
-var stagedColumns = []string{"import_id", "sheet_row", "outcome", "contact_id", "version",
-	"changes", "errors", "id_key", "email_key", "external_key", "pending"}
+var stagedColumns = []string{"import_id", "sheet_row", "outcome", "contact_id", "version", "changes", "errors", "pending"}
 
 // stageRows writes decided rows.
 func (p *PGReports) stageRows(ctx context.Context, importID string, plans []*rowPlan) error {
@@ -47,8 +48,7 @@ func (p *PGReports) stageRows(ctx context.Context, importID string, plans []*row
 		if err != nil {
 			return err
 		}
-		rows = append(rows, []any{[16]byte(id), int32(pl.number), o.Outcome, contact, o.Version,
-			changes, errs, textOrNull(pl.id), textOrNull(pl.email), textOrNull(pl.externalID), pending})
+		rows = append(rows, []any{[16]byte(id), int32(pl.number), o.Outcome, contact, o.Version, changes, errs, pending})
 	}
 	if _, err := p.Pool.CopyFrom(ctx, pgx.Identifier{"import_rows"}, stagedColumns, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("stage import rows: %w", err)
@@ -62,13 +62,6 @@ func uuidOrNull(s string) (pgtype.UUID, error) {
 	}
 	u, err := uuid.Parse(s)
 	return pgtype.UUID{Bytes: u, Valid: err == nil}, err
-}
-
-func textOrNull(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func jsonOrNull(present bool, v any) (any, error) {
@@ -89,24 +82,62 @@ type sharedKey struct {
 	rows []int
 }
 
-// sharedKeys finds the contact IDs, emails and external IDs that more than
-// one row claims (every row counts, rejected or not).
-func (p *PGReports) sharedKeys(ctx context.Context, importID string) ([]sharedKey, error) {
-	rows, err := p.Pool.Query(ctx, `
+// keyStage holds the keys of an import's rows (contact ID, email
+// lower-cased, external ID) in a temporary table on a connection of the
+// import's own: they never reach the write-ahead log, and a stopped
+// import's keys vanish with its connection. Its methods are for one
+// goroutine at a time.
+type keyStage struct {
+	conn *pgx.Conn
+}
+
+func (p *PGReports) newKeyStage(ctx context.Context) (*keyStage, error) {
+	conn, err := pgx.ConnectConfig(ctx, p.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("stage import keys: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE TEMPORARY TABLE import_keys (kind text NOT NULL, key text NOT NULL, sheet_row integer NOT NULL)`); err != nil {
+		conn.Close(ctx)
+		return nil, fmt.Errorf("stage import keys: %w", err)
+	}
+	return &keyStage{conn: conn}, nil
+}
+
+// add stages the keys of decided rows.
+func (k *keyStage) add(ctx context.Context, plans []*rowPlan) error {
+	var rows [][]any
+	for _, p := range plans {
+		for _, key := range [...]struct{ kind, value string }{{idColumn, p.id}, {domain.KeyEmail, p.email}, {domain.KeyExternalID, p.externalID}} {
+			if key.value != "" {
+				rows = append(rows, []any{key.kind, key.value, int32(p.number)})
+			}
+		}
+	}
+	if _, err := k.conn.CopyFrom(ctx, pgx.Identifier{"import_keys"}, []string{"kind", "key", "sheet_row"}, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("stage import keys: %w", err)
+	}
+	return nil
+}
+
+// shared finds the contact IDs, emails and external IDs that more than one
+// row claims (every row counts, rejected or not).
+func (k *keyStage) shared(ctx context.Context) ([]sharedKey, error) {
+	rows, err := k.conn.Query(ctx, `
 		SELECT kind, key, array_agg(sheet_row ORDER BY sheet_row)
-		  FROM import_rows,
-		       LATERAL (VALUES ($2, id_key), ($3, email_key), ($4, external_key)) AS k (kind, key)
-		 WHERE import_id = $1 AND key IS NOT NULL
-		 GROUP BY kind, key HAVING count(*) > 1
-		 ORDER BY kind, key`, importID, idColumn, domain.KeyEmail, domain.KeyExternalID)
+		  FROM import_keys GROUP BY kind, key HAVING count(*) > 1 ORDER BY kind, key`)
 	if err != nil {
 		return nil, fmt.Errorf("check the rows' keys: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (sharedKey, error) {
-		var k sharedKey
-		err := r.Scan(&k.kind, &k.key, &k.rows)
-		return k, err
+		var s sharedKey
+		err := r.Scan(&s.kind, &s.key, &s.rows)
+		return s, err
 	})
+}
+
+// close drops the keys with the connection.
+func (k *keyStage) close() {
+	k.conn.Close(context.Background()) //nolint:errcheck // the temporary table goes with the session anyway
 }
 
 // sharedContacts finds the contacts more than one accepted row matched.
@@ -208,7 +239,8 @@ func (p *PGReports) appliedRows(ctx context.Context, importID string, plans []*r
 
 // finishRows ends an import's staging: rows still pending (the import
 // stopped early, with stopped as the reason) are rejected as not applied,
-// the keys and values are cleared, and the outcomes are counted.
+// the values still pending (a dry run's) are cleared, and the outcomes are
+// counted.
 func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped error) (Counts, error) {
 	var counts Counts
 	if stopped != nil && !dryRun {
@@ -223,10 +255,7 @@ func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool
 			return counts, fmt.Errorf("finish import rows: %w", err)
 		}
 	}
-	if _, err := p.Pool.Exec(ctx, `
-		UPDATE import_rows SET id_key = NULL, email_key = NULL, external_key = NULL, pending = NULL
-		 WHERE import_id = $1 AND (id_key IS NOT NULL OR email_key IS NOT NULL OR external_key IS NOT NULL OR pending IS NOT NULL)`,
-		importID); err != nil {
+	if _, err := p.Pool.Exec(ctx, `UPDATE import_rows SET pending = NULL WHERE import_id = $1 AND pending IS NOT NULL`, importID); err != nil {
 		return counts, fmt.Errorf("finish import rows: %w", err)
 	}
 	err := p.Pool.QueryRow(ctx, `
@@ -240,30 +269,45 @@ func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool
 	return counts, nil
 }
 
-// discardRows removes the rows of an import refused whole.
-func (p *PGReports) discardRows(ctx context.Context, importID string) error {
-	if _, err := p.Pool.Exec(ctx, `DELETE FROM import_rows WHERE import_id = $1`, importID); err != nil {
-		return fmt.Errorf("discard import rows: %w", err)
+// beginImport stores the summary of an import that starts, unfinished:
+// not served, but found by DiscardAbandoned should the import never end.
+func (p *PGReports) beginImport(ctx context.Context, r *Report) error {
+	_, err := p.Pool.Exec(ctx, `INSERT INTO imports (id, community_id, dry_run, created_at, report, finished) VALUES ($1, $2, $3, $4, '{}', false)`,
+		r.ID, r.CommunityID, r.DryRun, r.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("begin import: %w", err)
 	}
 	return nil
 }
 
-// DiscardAbandoned removes the rows of imports that started more than
-// olderThan ago and never finished (the process stopped half-way): they
-// have no report, and their staged keys and values are personal data no
-// one can see or erase. An import's ID is a UUIDv7, whose first 48 bits
-// are its start in Unix milliseconds.
-func (p *PGReports) DiscardAbandoned(ctx context.Context, olderThan time.Duration) (int64, error) {
-	tag, err := p.Pool.Exec(ctx, `
-		DELETE FROM import_rows
-		 WHERE import_id IN (
-		       SELECT DISTINCT import_id FROM import_rows
-		        WHERE (id_key IS NOT NULL OR email_key IS NOT NULL OR external_key IS NOT NULL OR pending IS NOT NULL)
-		          AND ('x' || lpad(substr(replace(import_id::text, '-', ''), 1, 12), 16, '0'))::bit(64)::bigint < $1)
-		   AND NOT EXISTS (SELECT 1 FROM imports i WHERE i.id = import_rows.import_id)`,
-		time.Now().Add(-olderThan).UnixMilli())
-	if err != nil {
-		return 0, fmt.Errorf("discard abandoned imports: %w", err)
+// discardImport removes an import refused whole: its summary and rows.
+func (p *PGReports) discardImport(ctx context.Context, importID string) error {
+	if _, err := p.Pool.Exec(ctx, `DELETE FROM import_rows WHERE import_id = $1`, importID); err != nil {
+		return fmt.Errorf("discard import rows: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	if _, err := p.Pool.Exec(ctx, `DELETE FROM imports WHERE id = $1 AND NOT finished`, importID); err != nil {
+		return fmt.Errorf("discard import: %w", err)
+	}
+	return nil
+}
+
+// DiscardAbandoned removes the imports that started more than olderThan
+// ago and never finished (the process stopped half-way), with their rows:
+// no one can see them, and their rows hold personal data. It returns how
+// many it removed.
+func (p *PGReports) DiscardAbandoned(ctx context.Context, olderThan time.Duration) (int, error) {
+	rows, err := p.Pool.Query(ctx, `SELECT id::text FROM imports WHERE NOT finished AND created_at < $1`, time.Now().Add(-olderThan))
+	if err != nil {
+		return 0, fmt.Errorf("find abandoned imports: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fmt.Errorf("find abandoned imports: %w", err)
+	}
+	for _, id := range ids {
+		if err := p.discardImport(ctx, id); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
 }

@@ -4,13 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/assoc/contacts/domain"
 )
 
 // TestImportLeavesNoStagedValues: once an import ends, dry run or real,
-// its rows keep their outcomes and no key or value staged while it ran.
+// its rows keep their outcomes and none of the values staged while it ran.
 func TestImportLeavesNoStagedValues(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -29,17 +27,16 @@ func TestImportLeavesNoStagedValues(t *testing.T) {
 			t.Fatalf("dry run %v: counts %+v", dry, c)
 		}
 		var staged int
-		err := b.service.Reports.Pool.QueryRow(t.Context(), `SELECT count(*) FROM import_rows WHERE import_id = $1
-			AND (id_key IS NOT NULL OR email_key IS NOT NULL OR external_key IS NOT NULL OR pending IS NOT NULL)`, rep.ID).Scan(&staged)
+		err := b.service.Reports.Pool.QueryRow(t.Context(), `SELECT count(*) FROM import_rows WHERE import_id = $1 AND pending IS NOT NULL`, rep.ID).Scan(&staged)
 		if err != nil || staged != 0 {
-			t.Errorf("dry run %v: %d rows still hold staged keys or values (%v)", dry, staged, err)
+			t.Errorf("dry run %v: %d rows still hold values to apply (%v)", dry, staged, err)
 		}
 	}
 }
 
-// TestDiscardAbandoned: the staged rows of an import that started over the
-// given time ago and never stored its report are removed; a running
-// import's and a finished one's are not.
+// TestDiscardAbandoned: an import that started over the given time ago and
+// never finished is removed with its rows; a running import and a finished
+// one are not, and an unfinished import is not served.
 func TestDiscardAbandoned(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -47,32 +44,31 @@ func TestDiscardAbandoned(t *testing.T) {
 	b.settle(t)
 	finished := b.importFile(t, book(t, [][]any{{"Email", "First name"}, {"ada@example.org", "Augusta"}}), false)
 	pool := b.service.Reports.Pool
-	abandoned, running := importIDAt(time.Now().Add(-2*time.Hour)), importIDAt(time.Now())
-	for _, id := range []string{abandoned, running} {
-		_, err := pool.Exec(t.Context(), `INSERT INTO import_rows (import_id, sheet_row, outcome, email_key, pending)
-			VALUES ($1, 2, 'created', 'zoe@example.org', '{"first_name":"Zoé"}'), ($1, 3, 'unchanged', 'yann@example.org', NULL)`, id)
+	abandoned, running := domain.NewID(), domain.NewID()
+	for id, started := range map[string]time.Time{abandoned: time.Now().Add(-2 * time.Hour), running: time.Now()} {
+		_, err := pool.Exec(t.Context(), `INSERT INTO imports (id, community_id, dry_run, created_at, report, finished)
+			VALUES ($1, $2, false, $3, '{}', false)`, id, b.caller.CommunityID, started)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = pool.Exec(t.Context(), `INSERT INTO import_rows (import_id, sheet_row, outcome, pending)
+			VALUES ($1, 2, 'created', '{"first_name":"Zoé"}'), ($1, 3, 'unchanged', NULL)`, id)
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	n, err := b.service.Reports.DiscardAbandoned(t.Context(), time.Hour)
-	if err != nil || n != 2 {
-		t.Fatalf("DiscardAbandoned = %d, %v; want the abandoned import's 2 rows", n, err)
+	if _, err := b.service.Reports.Summary(t.Context(), b.caller.CommunityID, running); domain.ErrorCode(err) != domain.ENOTFOUND {
+		t.Errorf("a running import is served (%v), want not found", err)
 	}
-	for id, want := range map[string]int{abandoned: 0, running: 2, finished.ID: 1} {
+	n, err := b.service.Reports.DiscardAbandoned(t.Context(), time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("DiscardAbandoned = %d, %v; want the abandoned import", n, err)
+	}
+	for id, want := range map[string]int{abandoned: 0, running: 3, finished.ID: 2} {
 		var left int
-		if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM import_rows WHERE import_id = $1`, id).Scan(&left); err != nil || left != want {
-			t.Errorf("import %s has %d rows (%v), want %d", id, left, err, want)
+		err := pool.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM import_rows WHERE import_id = $1) + (SELECT count(*) FROM imports WHERE id = $1)`, id).Scan(&left)
+		if err != nil || left != want {
+			t.Errorf("import %s has %d rows and summary (%v), want %d", id, left, err, want)
 		}
 	}
-}
-
-// importIDAt makes an import ID (a UUIDv7) that started at t.
-func importIDAt(t time.Time) string {
-	u := uuid.MustParse(domain.NewID())
-	ms := uint64(t.UnixMilli())
-	for i := range 6 {
-		u[i] = byte(ms >> (40 - 8*i))
-	}
-	return u.String()
 }

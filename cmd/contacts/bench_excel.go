@@ -61,7 +61,7 @@ func runBenchExcel(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	workers := fs.Int("workers", 0, "import workers (default: the service's)")
 	reuse := fs.Bool("reuse", false, "reuse the last community a previous run seeded at each size")
 	cpuProfile := fs.String("cpuprofile", "", "write CPU profiles of the exports and dry runs to this file, .export and .dryrun appended")
-	memProfile := fs.String("memprofile", "", "write a heap profile of each import to this file, .dryrun or .real appended, taken at its peak live heap")
+	memProfile := fs.String("memprofile", "", "write a heap profile of each step to this file, .export, .dryrun or .real appended, taken at its peak live heap")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -144,7 +144,11 @@ func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, pro
 	if err != nil {
 		return err
 	}
-	m, err := excelMeasure("", func() error {
+	exportProfile := ""
+	if prof.mem != "" {
+		exportProfile = prof.mem + ".export"
+	}
+	m, err := excelMeasure(exportProfile, func() error {
 		return env.service.Export(ctx, &exported, spreadsheet.ExportQuery{CommunityID: caller.CommunityID})
 	})
 	stop()

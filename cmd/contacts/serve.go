@@ -41,12 +41,12 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 
 	reports := &spreadsheet.PGReports{Pool: db.Pool}
-	// An import cut short by a stop leaves its staged rows behind; an hour
+	// An import cut short by a stop is left unfinished, with its rows; an hour
 	// is far longer than any import runs.
 	if n, err := reports.DiscardAbandoned(ctx, time.Hour); err != nil {
 		logger.Warn("discard abandoned imports", "err", err)
 	} else if n > 0 {
-		logger.Info("discarded the rows of abandoned imports", "rows", n)
+		logger.Info("discarded abandoned imports", "imports", n)
 	}
 
 	runner := projections.NewRunner(db.Pool, store, logger)
