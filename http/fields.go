@@ -83,10 +83,19 @@ func (s *Server) handleDefineField(c *gin.Context) {
 	c.JSON(status, fieldResult{fieldJSON: toFieldJSON(f), Position: res.Position.String()})
 }
 
+// removedField is the answer to DELETE /v1/fields/{key}: like every
+// command's, it carries the log position, so the caller can read the
+// contacts without the field with after=.
+type removedField struct {
+	Key      string `json:"key"`
+	Position string `json:"position"`
+}
+
 func (s *Server) handleRemoveField(c *gin.Context) {
-	if _, err := s.Services.Handler.RemoveField(c.Request.Context(), callerOf(c), c.Param("key")); err != nil {
+	res, err := s.Services.Handler.RemoveField(c.Request.Context(), callerOf(c), c.Param("key"))
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.Status(http.StatusNoContent)
+	c.JSON(http.StatusOK, removedField{Key: c.Param("key"), Position: res.Position.String()})
 }

@@ -74,7 +74,16 @@ func TestFields(t *testing.T) {
 	if c.Fields["level"] != "Gold" {
 		t.Errorf("choice value: %+v", c.Fields)
 	}
-	s.do(t, "DELETE", "/v1/fields/level", s.admin, nil).want(t, http.StatusNoContent)
+	removed := s.do(t, "DELETE", "/v1/fields/level", s.admin, nil)
+	removed.want(t, http.StatusOK)
+	var gone struct{ Key, Position string }
+	removed.decode(t, &gone)
+	if gone.Key != "level" || gone.Position == "" {
+		t.Errorf("DELETE answered %s", removed.body)
+	}
+	if got := s.get(t, c.ID, gone.Position); len(got.Fields) != 0 {
+		t.Errorf("after the removal, at its position: fields %+v", got.Fields)
+	}
 	s.do(t, "DELETE", "/v1/fields/level", s.admin, nil).wantProblem(t, http.StatusNotFound, "")
 	s.do(t, "DELETE", "/v1/fields/email", s.admin, nil).wantProblem(t, http.StatusBadRequest, "key")
 	s.do(t, "POST", "/v1/contacts", s.admin, map[string]any{"last_name": "Bob", "fields": map[string]any{"level": "Gold"}}).

@@ -256,6 +256,10 @@ func openAPIDocument() obj {
 			},
 		},
 		"FieldResult": withPosition("Field"),
+		"RemovedField": obj{"type": "object", "required": []string{"key", "position"}, "properties": obj{
+			"key":      str("The key of the field removed."),
+			"position": str("The log position of the removal: pass it as after= to read without the field."),
+		}},
 		"FieldList": obj{
 			"type": "object", "required": []string{"items"},
 			"properties": obj{"items": obj{"type": "array", "items": schemaRef("Field")}},
@@ -443,7 +447,7 @@ func openAPIDocument() obj {
 		"/v1/fields/{key}": obj{"delete": operation("removeField", "Remove a field",
 			"Its values are no longer shown; defining the key again starts every contact empty.", admin,
 			[]obj{paramRef("FieldKey")}, nil,
-			problems(obj{"204": obj{"description": "Removed."}}, "400", "404"))},
+			problems(obj{"200": jsonResponse("Removed.", schemaRef("RemovedField"))}, "400", "404"))},
 		"/v1/exports/contacts.xlsx": obj{"get": operation("exportContacts", "Export contacts to Excel",
 			"An .xlsx workbook: one sheet, a frozen header row (Contact ID, then every field of the community by label), one row per contact; "+
 				"dates are date cells, numbers number cells. Streamed as it is written.", readers,
