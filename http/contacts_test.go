@@ -629,3 +629,39 @@ func TestAfterTimesOut(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesTieByTheOtherName: people of one last name are listed by first
+// name, and of one first name by last name, whatever order they came in,
+// page after page (one per page, so each tie crosses a cursor), both
+// ways, with and without a search.
+func TestNamesTieByTheOtherName(t *testing.T) {
+	s := newStack(t)
+	var pos string
+	for _, v := range [][2]string{{"Zoé", "Martin"}, {"Bruno", "Zidane"}, {"Élodie", "Martin"}, {"Bruno", "Martin"}, {"Albert", "Durand"}} {
+		pos = s.register(t, map[string]any{"first_name": v[0], "last_name": v[1]}).Position
+	}
+	for query, want := range map[string][]string{
+		"sort=last_name":           {"Albert Durand", "Bruno Martin", "Élodie Martin", "Zoé Martin", "Bruno Zidane"},
+		"sort=-last_name":          {"Bruno Zidane", "Zoé Martin", "Élodie Martin", "Bruno Martin", "Albert Durand"},
+		"sort=first_name":          {"Albert Durand", "Bruno Martin", "Bruno Zidane", "Élodie Martin", "Zoé Martin"},
+		"sort=-first_name":         {"Zoé Martin", "Élodie Martin", "Bruno Zidane", "Bruno Martin", "Albert Durand"},
+		"sort=last_name&q=martin":  {"Bruno Martin", "Élodie Martin", "Zoé Martin"},
+		"sort=-first_name&q=bruno": {"Bruno Zidane", "Bruno Martin"},
+	} {
+		var got []string
+		path := "/v1/contacts?limit=1&" + query + "&after=" + pos
+		for range 10 {
+			l := s.list(t, path)
+			for _, c := range l.Items {
+				got = append(got, c.FirstName+" "+c.LastName)
+			}
+			if l.NextCursor == nil {
+				break
+			}
+			path = "/v1/contacts?limit=1&" + query + "&cursor=" + *l.NextCursor
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %q, want %q", query, got, want)
+		}
+	}
+}

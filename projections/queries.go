@@ -66,10 +66,19 @@ var SortKeys = map[string]string{
 
 const contactColumns = `id, community_id, status, email, first_name, last_name, external_id, fields, version, created_at, updated_at, archived_at, merged_into`
 
+// thenBy is the column that orders the rows a sort column ties: people of
+// one last name by first name, and the other way round, as a reader of a
+// list of names expects. The contact ID breaks the remaining ties.
+var thenBy = map[string]string{
+	"last_name":  "first_name",
+	"first_name": "last_name",
+}
+
 // cursor is the keyset position after the last row of a page.
 type cursor struct {
 	Sort  string `json:"s"`
 	Value string `json:"v"`
+	Then  string `json:"t,omitempty"` // the thenBy column's value
 	ID    string `json:"i"`
 }
 
@@ -104,16 +113,37 @@ func (q *Queries) ListContacts(ctx context.Context, lq ListQuery) (Page, error) 
 		if strings.HasSuffix(column, "_at") {
 			cast = "timestamptz"
 		}
-		args = append(args, cur.Value, cur.ID)
-		where = append(where, fmt.Sprintf("(c.%s, c.id) %s ($%d::%s, $%d::uuid)", column, op, len(args)-1, cast, len(args)))
+		if then, ok := thenBy[column]; ok {
+			args = append(args, cur.Value, cur.Then, cur.ID)
+			where = append(where, fmt.Sprintf("(c.%s, c.%s, c.id) %s ($%d::text, $%d::text, $%d::uuid)", column, then, op, len(args)-2, len(args)-1, len(args)))
+		} else {
+			args = append(args, cur.Value, cur.ID)
+			where = append(where, fmt.Sprintf("(c.%s, c.id) %s ($%d::%s, $%d::uuid)", column, op, len(args)-1, cast, len(args)))
+		}
 	}
-	order := fmt.Sprintf("%s, id", column)
-	if desc {
-		order = fmt.Sprintf("%s DESC, id DESC", column)
+	// The order, for a table alias: column[, then], id, each descending
+	// for a descending sort.
+	orderBy := func(alias string) string {
+		columns := []string{column}
+		if then, ok := thenBy[column]; ok {
+			columns = append(columns, then)
+		}
+		columns = append(columns, "id")
+		for i, c := range columns {
+			columns[i] = alias + "." + c
+			if desc {
+				columns[i] += " DESC"
+			}
+		}
+		return strings.Join(columns, ", ")
+	}
+	selected := "c.id, c." + column // what the search's first step reads
+	if then, ok := thenBy[column]; ok {
+		selected += ", c." + then
 	}
 	args = append(args, lq.Limit+1)
 	sql := fmt.Sprintf(`SELECT %s FROM contacts c WHERE %s ORDER BY %s LIMIT $%d`,
-		prefixed(contactColumns), strings.Join(where, " AND "), "c."+strings.ReplaceAll(order, ", id", ", c.id"), len(args))
+		prefixed(contactColumns), strings.Join(where, " AND "), orderBy("c"), len(args))
 	if strings.TrimSpace(lq.Search) != "" {
 		// A search picks the page's IDs first, from the sort index alone (the
 		// name index covers the search column, so filtering while walking
@@ -121,9 +151,9 @@ func (q *Queries) ListContacts(ctx context.Context, lq ListQuery) (Page, error) 
 		// every match before sorting cost ~100 ms for a fragment matching
 		// 30,000 contacts; without a search, one index scan is fastest.
 		sql = fmt.Sprintf(`WITH page AS (
-				SELECT c.id, c.%s FROM contacts c WHERE %s ORDER BY %s LIMIT $%d)
+				SELECT %s FROM contacts c WHERE %s ORDER BY %s LIMIT $%d)
 			SELECT %s FROM page JOIN contacts c USING (id) ORDER BY %s`,
-			column, strings.Join(where, " AND "), order, len(args), prefixed(contactColumns), "page."+strings.ReplaceAll(order, ", id", ", page.id"))
+			selected, strings.Join(where, " AND "), orderBy("c"), len(args), prefixed(contactColumns), orderBy("page"))
 	}
 	keys, err := q.fieldKeys(ctx, lq.CommunityID)
 	if err != nil {
@@ -137,7 +167,11 @@ func (q *Queries) ListContacts(ctx context.Context, lq ListQuery) (Page, error) 
 	if len(items) > lq.Limit {
 		page.Items = items[:lq.Limit]
 		last := page.Items[lq.Limit-1]
-		raw, _ := json.Marshal(cursor{Sort: sortName, Value: sortValue(last, column), ID: last.ID})
+		next := cursor{Sort: sortName, Value: sortValue(last, column), ID: last.ID}
+		if then, ok := thenBy[column]; ok {
+			next.Then = sortValue(last, then)
+		}
+		raw, _ := json.Marshal(next)
 		page.NextCursor = base64.RawURLEncoding.EncodeToString(raw)
 	}
 	return page, nil
