@@ -3,10 +3,12 @@ package projections
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/assoc/contacts/domain"
 )
@@ -164,8 +166,11 @@ func (r *Runner) prepareRebuild(ctx context.Context, schema string, tables []str
 	return nil
 }
 
-// buildIndexes gives the new tables the secondary indexes of the current ones.
+// buildIndexes gives the new tables the secondary indexes of the current
+// ones, building as many at once as there are cores: each build is one
+// CPU-bound sort, and builds on one table take compatible (SHARE) locks.
 func (r *Runner) buildIndexes(ctx context.Context, schema string, tables []string) error {
+	var defs []string
 	for _, t := range tables {
 		rows, err := r.Pool.Query(ctx, `SELECT i.indexdef FROM pg_indexes i
 			WHERE i.schemaname = 'public' AND i.tablename = $1
@@ -173,18 +178,25 @@ func (r *Runner) buildIndexes(ctx context.Context, schema string, tables []strin
 		if err != nil {
 			return fmt.Errorf("rebuild: indexes of %s: %w", t, err)
 		}
-		defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		current, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
 			return fmt.Errorf("rebuild: indexes of %s: %w", t, err)
 		}
-		for _, def := range defs {
-			def = strings.Replace(def, " ON public.", " ON "+schema+".", 1)
+		for _, def := range current {
+			defs = append(defs, strings.Replace(def, " ON public.", " ON "+schema+".", 1))
+		}
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.NumCPU())
+	for _, def := range defs {
+		g.Go(func() error {
 			if _, err := r.Pool.Exec(ctx, def); err != nil {
 				return fmt.Errorf("rebuild: %s: %w", def, err)
 			}
-		}
+			return nil
+		})
 	}
-	return nil
+	return g.Wait()
 }
 
 // replay applies the log after from into the tables of schema, page by
