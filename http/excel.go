@@ -33,19 +33,25 @@ func (s *Server) excel(c *gin.Context) *spreadsheet.Service {
 	return s.Services.Excel
 }
 
-// lazyHeaders sets the workbook's headers when its first byte is written,
-// so that a failure before that can still answer with a problem.
+// lazyHeaders sets a streamed answer's status and headers when its first
+// byte is written, so that a failure before that can still answer with a
+// problem.
 type lazyHeaders struct {
-	c       *gin.Context
-	started bool
+	c           *gin.Context
+	status      int
+	contentType string
+	disposition string
+	started     bool
 }
 
 func (w *lazyHeaders) Write(p []byte) (int, error) {
 	if !w.started {
 		w.started = true
-		w.c.Header("Content-Type", xlsxType)
-		w.c.Header("Content-Disposition", `attachment; filename="contacts.xlsx"`)
-		w.c.Status(http.StatusOK)
+		w.c.Header("Content-Type", w.contentType)
+		if w.disposition != "" {
+			w.c.Header("Content-Disposition", w.disposition)
+		}
+		w.c.Status(w.status)
 	}
 	return w.c.Writer.Write(p)
 }
@@ -63,7 +69,7 @@ func (s *Server) handleExportContacts(c *gin.Context) {
 	if !s.waitAfter(c) {
 		return
 	}
-	w := &lazyHeaders{c: c}
+	w := &lazyHeaders{c: c, status: http.StatusOK, contentType: xlsxType, disposition: `attachment; filename="contacts.xlsx"`}
 	err = svc.Export(c.Request.Context(), w, spreadsheet.ExportQuery{
 		CommunityID: keyOf(c).CommunityID, Archived: archived, Search: c.Query("q"),
 	})
@@ -107,13 +113,20 @@ func (s *Server) handleImport(c *gin.Context) {
 }
 
 // writeReport answers with an import report, its rows streamed from the
-// store a page at a time (a report has as many rows as its file). An error
-// once the answer has begun can only cut it short, and is logged.
+// store a page at a time (a report has as many rows as its file). A
+// failure before the first byte answers with a problem; after it, the
+// answer is cut short, so the client sees a broken response rather than a
+// short report.
 func (s *Server) writeReport(c *gin.Context, status int, svc *spreadsheet.Service, rep *spreadsheet.Report) {
-	c.Header("Content-Type", "application/json; charset=utf-8")
-	c.Status(status)
-	if err := svc.Reports.WriteJSON(c.Request.Context(), c.Writer, rep); err != nil {
-		s.Logger.Warn("write import report", "import", rep.ID, "err", err)
+	w := &lazyHeaders{c: c, status: status, contentType: "application/json; charset=utf-8"}
+	err := svc.Reports.WriteJSON(c.Request.Context(), w, rep)
+	if err != nil && !w.started {
+		s.fail(c, err)
+		return
+	}
+	if err != nil {
+		c.Error(err) //nolint:errcheck // returns its argument
+		panic(http.ErrAbortHandler)
 	}
 }
 

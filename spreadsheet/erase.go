@@ -14,7 +14,7 @@ import (
 // eventstore/sealed.Erasure), in its transaction.
 func EraseContact(ctx context.Context, tx pgx.Tx, contactID string) error {
 	_, err := tx.Exec(ctx, `
-		UPDATE import_rows SET changes = NULL, errors = NULL, pending = NULL, erased = true
+		UPDATE import_rows SET changes = NULL, errors = NULL, erased = true
 		 WHERE contact_id = $1`, contactID)
 	if err != nil {
 		return fmt.Errorf("erase contact %s from import reports: %w", contactID, err)

@@ -63,12 +63,15 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 	for _, c := range h.columns {
 		rep.Columns[c.header] = c.field.Key
 	}
-	var last domain.Position
+	var (
+		last       domain.Position
+		unrecorded []*rowPlan
+	)
 	if !req.DryRun {
-		last, err = s.applyRows(ctx, caller, rep.ID, h)
+		last, unrecorded, err = s.applyRows(ctx, caller, rep.ID, h)
 	}
 	rep.Position = last.String()
-	counts, ferr := s.Reports.finishRows(keep, rep.ID, req.DryRun, err)
+	counts, ferr := s.Reports.finishRows(keep, rep.ID, req.DryRun, err, unrecorded)
 	rep.Counts = counts
 	if ferr == nil {
 		ferr = s.Reports.finishImport(keep, rep)
@@ -244,13 +247,15 @@ func (s *Service) checkAcrossRows(ctx context.Context, importID string, h header
 
 // applyRows applies the rows to apply, a page at a time, and returns the
 // position of the last event. An error stops it (the store is down, the
-// caller left); the rows not applied stay pending.
-func (s *Service) applyRows(ctx context.Context, caller domain.Caller, importID string, h header) (domain.Position, error) {
+// caller left); the rows not applied stay pending. When writing a page's
+// outcomes fails, that page is returned, to be written again: its rows
+// were applied.
+func (s *Service) applyRows(ctx context.Context, caller domain.Caller, importID string, h header) (domain.Position, []*rowPlan, error) {
 	var last domain.Position
 	for after := 0; ; {
 		page, err := s.Reports.pendingRows(ctx, importID, after)
 		if err != nil || len(page) == 0 {
-			return last, err
+			return last, nil, err
 		}
 		err = each(ctx, s.workers(), page, func(p *rowPlan) error {
 			if err := s.apply(ctx, caller, importID, p, h); err != nil {
@@ -265,10 +270,10 @@ func (s *Service) applyRows(ctx context.Context, caller domain.Caller, importID 
 			}
 		}
 		if rerr := s.Reports.appliedRows(context.WithoutCancel(ctx), importID, page); rerr != nil {
-			return last, errors.Join(err, rerr)
+			return last, page, errors.Join(err, rerr)
 		}
 		if err != nil {
-			return last, err
+			return last, nil, err
 		}
 		after = page[len(page)-1].number
 	}
@@ -427,14 +432,14 @@ func (s *Service) apply(ctx context.Context, caller domain.Caller, importID stri
 	default:
 		return nil
 	}
-	if code := domain.ErrorCode(err); code == domain.EINTERNAL || code == domain.EUNAVAILABLE || ctx.Err() != nil {
-		return err
-	}
-	if err != nil {
+	switch code := domain.ErrorCode(err); {
+	case err == nil:
+		p.version, p.position = res.Version, res.Position
+	case code == domain.EINTERNAL || code == domain.EUNAVAILABLE || ctx.Err() != nil:
+		return err // not the row's fault: the import stops
+	default:
 		p.domainReject(err, h)
-		return nil
 	}
-	p.version, p.position = res.Version, res.Position
 	return nil
 }
 

@@ -32,9 +32,15 @@ func (p *PGReports) finishImport(ctx context.Context, r *Report) error {
 	if err != nil {
 		return fmt.Errorf("save import report: %w", err)
 	}
-	_, err = p.Pool.Exec(ctx, `UPDATE imports SET report = $2, finished = true WHERE id = $1`, r.ID, raw)
+	tag, err := p.Pool.Exec(ctx, `UPDATE imports SET report = $2, finished = true WHERE id = $1 AND NOT finished`, r.ID, raw)
 	if err != nil {
 		return fmt.Errorf("save import report: %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		// Discarded as abandoned while it ran: rows staged since have no
+		// summary, and nothing would ever find them.
+		return errors.Join(domain.Errorf(domain.EINTERNAL, "import %s was discarded as abandoned while it ran", r.ID),
+			p.discardImport(ctx, r.ID))
 	}
 	return nil
 }
@@ -130,7 +136,9 @@ func unmarshalIf(raw []byte, v any) error {
 }
 
 // WriteJSON writes a report as JSON, its rows streamed from the table a
-// page at a time (the shape of Report, "rows" last).
+// page at a time (the shape of Report, "rows" last). Nothing is written
+// before the first page of rows is read, so a failure to read the report
+// shows before its answer begins.
 func (p *PGReports) WriteJSON(ctx context.Context, w io.Writer, r *Report) error {
 	head := *r
 	head.Rows = nil
@@ -138,27 +146,29 @@ func (p *PGReports) WriteJSON(ctx context.Context, w io.Writer, r *Report) error
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(raw[:len(raw)-1]); err != nil { // without its closing brace
-		return err
-	}
-	if _, err := io.WriteString(w, `,"rows":[`); err != nil {
-		return err
-	}
-	first := true
+	start := append(raw[:len(raw)-1:len(raw)-1], `,"rows":[`...) // without the summary's closing brace
+	n := 0
 	err = p.EachRow(ctx, r.ID, "", func(o RowOutcome) error {
 		line, err := json.Marshal(o)
 		if err != nil {
 			return err
 		}
-		if !first {
+		if n == 0 {
+			line = append(start, line...)
+		} else {
 			line = append([]byte{','}, line...)
 		}
-		first = false
+		n++
 		_, err = w.Write(line)
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	if n == 0 {
+		if _, err := w.Write(start); err != nil {
+			return err
+		}
 	}
 	_, err = io.WriteString(w, "]}\n")
 	return err

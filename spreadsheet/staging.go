@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/domain"
 )
@@ -83,24 +84,25 @@ type sharedKey struct {
 }
 
 // keyStage holds the keys of an import's rows (contact ID, email
-// lower-cased, external ID) in a temporary table on a connection of the
-// import's own: they never reach the write-ahead log, and a stopped
-// import's keys vanish with its connection. Its methods are for one
+// lower-cased, external ID) in a temporary table on a pooled connection
+// the import keeps: they never reach the write-ahead log, and a stopped
+// process's keys vanish with its sessions. Its methods are for one
 // goroutine at a time.
 type keyStage struct {
-	conn *pgx.Conn
+	conn *pgxpool.Conn
 }
 
 func (p *PGReports) newKeyStage(ctx context.Context) (*keyStage, error) {
-	conn, err := pgx.ConnectConfig(ctx, p.Pool.Config().ConnConfig.Copy())
+	conn, err := p.Pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("stage import keys: %w", err)
 	}
+	k := &keyStage{conn: conn}
 	if _, err := conn.Exec(ctx, `CREATE TEMPORARY TABLE import_keys (kind text NOT NULL, key text NOT NULL, sheet_row integer NOT NULL)`); err != nil {
-		conn.Close(ctx)
+		k.close()
 		return nil, fmt.Errorf("stage import keys: %w", err)
 	}
-	return &keyStage{conn: conn}, nil
+	return k, nil
 }
 
 // add stages the keys of decided rows.
@@ -124,7 +126,8 @@ func (k *keyStage) add(ctx context.Context, plans []*rowPlan) error {
 func (k *keyStage) shared(ctx context.Context) ([]sharedKey, error) {
 	rows, err := k.conn.Query(ctx, `
 		SELECT kind, key, array_agg(sheet_row ORDER BY sheet_row)
-		  FROM import_keys GROUP BY kind, key HAVING count(*) > 1 ORDER BY kind, key`)
+		  FROM import_keys GROUP BY kind, key HAVING count(*) > 1
+		 ORDER BY CASE kind WHEN $1 THEN 0 WHEN $2 THEN 1 ELSE 2 END, key`, idColumn, domain.KeyEmail)
 	if err != nil {
 		return nil, fmt.Errorf("check the rows' keys: %w", err)
 	}
@@ -135,9 +138,14 @@ func (k *keyStage) shared(ctx context.Context) ([]sharedKey, error) {
 	})
 }
 
-// close drops the keys with the connection.
+// close drops the keys and gives the connection back; should the drop
+// fail, the connection is closed instead, and its session's table with it.
 func (k *keyStage) close() {
-	k.conn.Close(context.Background()) //nolint:errcheck // the temporary table goes with the session anyway
+	ctx := context.Background()
+	if _, err := k.conn.Exec(ctx, `DROP TABLE IF EXISTS import_keys`); err != nil {
+		k.conn.Conn().Close(ctx) //nolint:errcheck // closing is the fallback; the pool drops a closed connection
+	}
+	k.conn.Release()
 }
 
 // sharedContacts finds the contacts more than one accepted row matched.
@@ -174,7 +182,7 @@ func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[in
 		numbers, lists = append(numbers, int32(n)), append(lists, raw)
 	}
 	_, err := p.Pool.Exec(ctx, `
-		UPDATE import_rows r SET outcome = 'rejected', changes = NULL, pending = NULL,
+		UPDATE import_rows r SET outcome = 'rejected', changes = NULL, pending = NULL, version = 0,
 		       errors = coalesce(r.errors, '[]'::jsonb) || e.errors
 		  FROM unnest($2::int[], $3::jsonb[]) AS e (sheet_row, errors)
 		 WHERE r.import_id = $1 AND r.sheet_row = e.sheet_row`, importID, numbers, lists)
@@ -213,6 +221,9 @@ func (p *PGReports) pendingRows(ctx context.Context, importID string, after int)
 // appliedRows records what applying rows did: the contact's new version,
 // or the rejection; their values are no longer kept.
 func (p *PGReports) appliedRows(ctx context.Context, importID string, plans []*rowPlan) error {
+	if len(plans) == 0 {
+		return nil
+	}
 	var (
 		numbers  []int32
 		versions []int64
@@ -237,19 +248,25 @@ func (p *PGReports) appliedRows(ctx context.Context, importID string, plans []*r
 	return p.rejectRows(ctx, importID, rejected)
 }
 
-// finishRows ends an import's staging: rows still pending (the import
-// stopped early, with stopped as the reason) are rejected as not applied,
+// finishRows ends an import's staging: the outcomes of applied rows not
+// yet written are, rows still pending (the import stopped early, with
+// stopped as the reason) are rejected as not applied,
 // the values still pending (a dry run's) are cleared, and the outcomes are
 // counted.
-func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped error) (Counts, error) {
+func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped error, unrecorded []*rowPlan) (Counts, error) {
 	var counts Counts
+	// Rows applied whose outcome could not be written (the write failed):
+	// a second try, before the rows still pending are called not applied.
+	if err := p.appliedRows(ctx, importID, unrecorded); err != nil {
+		return counts, err
+	}
 	if stopped != nil && !dryRun {
 		notApplied, err := json.Marshal([]CellError{{Reason: "not applied: the import stopped early (" + domain.ErrorMessage(stopped) + ")"}})
 		if err != nil {
 			return counts, err
 		}
 		if _, err := p.Pool.Exec(ctx, `
-			UPDATE import_rows SET outcome = 'rejected', changes = NULL, pending = NULL,
+			UPDATE import_rows SET outcome = 'rejected', changes = NULL, pending = NULL, version = 0,
 			       errors = coalesce(errors, '[]'::jsonb) || $2
 			 WHERE import_id = $1 AND pending IS NOT NULL`, importID, notApplied); err != nil {
 			return counts, fmt.Errorf("finish import rows: %w", err)
