@@ -186,3 +186,25 @@ func TestImportRefusesBrokenWorkbooks(t *testing.T) {
 		t.Errorf("broken workbooks registered %d contacts", len(l.Items))
 	}
 }
+
+// TestImportReportThatCannotBeRead: a report whose rows cannot be read
+// answers with a problem, not with a 200 and a cut-off body.
+func TestImportReportThatCannotBeRead(t *testing.T) {
+	s := newStack(t)
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"Email", "First name"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"new@example.org", "Nina"})
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r := s.upload(t, "/v1/imports", s.admin, buf.Bytes())
+	r.want(t, http.StatusCreated)
+	var rep importReport
+	r.decode(t, &rep)
+	// A row the service cannot read back (its changes are not a list).
+	if _, err := s.pool.Exec(t.Context(), `UPDATE import_rows SET changes = '{"x":1}' WHERE import_id = $1`, rep.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.do(t, "GET", "/v1/imports/"+rep.ID, s.admin, nil).wantProblem(t, http.StatusInternalServerError, "")
+}
