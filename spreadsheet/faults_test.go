@@ -136,3 +136,30 @@ func TestRejectedRowsCarryNoVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestDeletionLandsAfterRowStaged: the contacts read model shows a
+// contact deleted after its row was staged (too late for the erasure
+// projector's pass over the reports); the import erases that row as it
+// ends, dry run or not.
+func TestDeletionLandsAfterRowStaged(t *testing.T) {
+	t.Parallel()
+	for _, dry := range []bool{true, false} {
+		b := setup(t)
+		ada := b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
+		b.settle(t)
+		_, err := b.service.Reports.Pool.Exec(t.Context(), `
+			CREATE FUNCTION delete_now() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+			  UPDATE contacts SET status = 'deleted' WHERE id = NEW.contact_id;
+			  RETURN NULL;
+			END $$;
+			CREATE TRIGGER delete_now AFTER INSERT ON import_rows FOR EACH ROW WHEN (NEW.contact_id IS NOT NULL) EXECUTE FUNCTION delete_now();`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := b.importFile(t, book(t, [][]any{{"ID", "First name"}, {ada, "Augusta"}}), dry)
+		if o := outcomes(rep)[2]; !o.Erased || len(o.Changes) != 0 || len(o.Errors) != 0 {
+			t.Errorf("dry run %v: row %+v", dry, o)
+		}
+	}
+}

@@ -251,8 +251,8 @@ func (p *PGReports) appliedRows(ctx context.Context, importID string, plans []*r
 // finishRows ends an import's staging: the outcomes of applied rows not
 // yet written are, rows still pending (the import stopped early, with
 // stopped as the reason) are rejected as not applied,
-// the values still pending (a dry run's) are cleared, and the outcomes are
-// counted.
+// the values still pending (a dry run's) are cleared, the rows of contacts
+// deleted meanwhile are erased, and the outcomes are counted.
 func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped error, unrecorded []*rowPlan) (Counts, error) {
 	var counts Counts
 	// Rows applied whose outcome could not be written (the write failed):
@@ -271,6 +271,15 @@ func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool
 			 WHERE import_id = $1 AND pending IS NOT NULL`, importID, notApplied); err != nil {
 			return counts, fmt.Errorf("finish import rows: %w", err)
 		}
+	}
+	// A contact deleted while the import ran was erased from the rows
+	// staged by then (EraseContact); rows staged after are erased here,
+	// once the contacts read model shows the deletion.
+	if _, err := p.Pool.Exec(ctx, `
+		UPDATE import_rows r SET changes = NULL, errors = NULL, erased = true
+		  FROM contacts c
+		 WHERE r.import_id = $1 AND c.id = r.contact_id AND c.status = 'deleted' AND NOT r.erased`, importID); err != nil {
+		return counts, fmt.Errorf("finish import rows: %w", err)
 	}
 	if _, err := p.Pool.Exec(ctx, `UPDATE import_rows SET pending = NULL WHERE import_id = $1 AND pending IS NOT NULL`, importID); err != nil {
 		return counts, fmt.Errorf("finish import rows: %w", err)
