@@ -70,16 +70,24 @@ func (s *Server) handleExportContacts(c *gin.Context) {
 		return
 	}
 	w := &lazyHeaders{c: c, status: http.StatusOK, contentType: xlsxType, disposition: `attachment; filename="contacts.xlsx"`}
-	err = svc.Export(c.Request.Context(), w, spreadsheet.ExportQuery{
-		CommunityID: keyOf(c).CommunityID, Archived: archived, Search: c.Query("q"),
+	s.stream(c, w, func(w io.Writer) error {
+		return svc.Export(c.Request.Context(), w, spreadsheet.ExportQuery{
+			CommunityID: keyOf(c).CommunityID, Archived: archived, Search: c.Query("q"),
+		})
 	})
+}
+
+// stream answers with what write writes, the status and headers going with
+// its first byte (see lazyHeaders). A failure before that answers with a
+// problem; after it, all that is left is to cut the answer short, so the
+// client sees a broken download rather than a short workbook or report.
+func (s *Server) stream(c *gin.Context, w *lazyHeaders, write func(io.Writer) error) {
+	err := write(w)
 	if err != nil && !w.started {
 		s.fail(c, err)
 		return
 	}
 	if err != nil {
-		// The answer is under way: all that is left is to cut it short, so
-		// the client sees a broken download rather than a short workbook.
 		c.Error(err) //nolint:errcheck // returns its argument
 		panic(http.ErrAbortHandler)
 	}
@@ -113,21 +121,10 @@ func (s *Server) handleImport(c *gin.Context) {
 }
 
 // writeReport answers with an import report, its rows streamed from the
-// store a page at a time (a report has as many rows as its file). A
-// failure before the first byte answers with a problem; after it, the
-// answer is cut short, so the client sees a broken response rather than a
-// short report.
+// store a page at a time (a report has as many rows as its file).
 func (s *Server) writeReport(c *gin.Context, status int, svc *spreadsheet.Service, rep *spreadsheet.Report) {
 	w := &lazyHeaders{c: c, status: status, contentType: "application/json; charset=utf-8"}
-	err := svc.Reports.WriteJSON(c.Request.Context(), w, rep)
-	if err != nil && !w.started {
-		s.fail(c, err)
-		return
-	}
-	if err != nil {
-		c.Error(err) //nolint:errcheck // returns its argument
-		panic(http.ErrAbortHandler)
-	}
+	s.stream(c, w, func(w io.Writer) error { return svc.Reports.WriteJSON(c.Request.Context(), w, rep) })
 }
 
 // readUpload reads the multipart part "file", whole (the zip format needs

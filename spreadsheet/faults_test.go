@@ -10,17 +10,27 @@ import (
 // These tests make the database misbehave at one point of an import (a
 // trigger on import_rows) and check that the report still tells the truth.
 
+// withAda is a bundle whose community holds Ada (in the read model too),
+// with the SQL of misbehave run on its database.
+func withAda(t *testing.T, misbehave string) (*bundle, string) {
+	t.Helper()
+	b := setup(t)
+	ada := b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
+	b.settle(t)
+	if _, err := b.service.Reports.Pool.Exec(t.Context(), misbehave); err != nil {
+		t.Fatal(err)
+	}
+	return b, ada
+}
+
 // TestAppliedRowsWrittenDespiteAFailure: the statement that records which
 // rows were applied fails once; the rows were applied, and the report says
 // so (not "not applied"), so a revert undoes them.
 func TestAppliedRowsWrittenDespiteAFailure(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	ada := b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
-	b.settle(t)
 	// A sequence, unlike a table, keeps its count when the failing
 	// statement's transaction rolls back: the failure happens once.
-	_, err := b.service.Reports.Pool.Exec(t.Context(), `
+	b, ada := withAda(t, `
 		CREATE SEQUENCE fail_once;
 		CREATE FUNCTION fail_applied() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
@@ -30,9 +40,6 @@ func TestAppliedRowsWrittenDespiteAFailure(t *testing.T) {
 		  RETURN NEW;
 		END $$;
 		CREATE TRIGGER fail_applied BEFORE UPDATE ON import_rows FOR EACH ROW EXECUTE FUNCTION fail_applied();`)
-	if err != nil {
-		t.Fatal(err)
-	}
 	data := book(t, [][]any{{"ID", "Email", "First name"}, {ada, nil, "Augusta"}, {nil, "new@example.org", "Nina"}})
 	rep, err := b.service.Import(t.Context(), spreadsheet.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data})
 	if err == nil || rep == nil {
@@ -60,20 +67,14 @@ func TestAppliedRowsWrittenDespiteAFailure(t *testing.T) {
 // report no one can read, and leaves no rows behind.
 func TestImportDiscardedWhileRunning(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
-	b.settle(t)
-	pool := b.service.Reports.Pool
-	_, err := pool.Exec(t.Context(), `
+	b, _ := withAda(t, `
 		CREATE FUNCTION discard_now() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
 		  DELETE FROM imports WHERE id = NEW.import_id AND NOT finished;
 		  RETURN NULL;
 		END $$;
 		CREATE TRIGGER discard_now AFTER INSERT ON import_rows FOR EACH ROW EXECUTE FUNCTION discard_now();`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := b.service.Reports.Pool
 	data := book(t, [][]any{{"Email", "First name"}, {"ada@example.org", "Augusta"}, {"new@example.org", "Nina"}})
 	rep, err := b.service.Import(t.Context(), spreadsheet.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data, DryRun: true})
 	if err == nil {
@@ -91,19 +92,13 @@ func TestImportDiscardedWhileRunning(t *testing.T) {
 // and keeps none of the erased values.
 func TestErasureDuringImport(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	ada := b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
-	b.settle(t)
-	_, err := b.service.Reports.Pool.Exec(t.Context(), `
+	b, ada := withAda(t, `
 		CREATE FUNCTION erase_now() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
 		  UPDATE import_rows SET changes = NULL, errors = NULL, erased = true WHERE contact_id = NEW.contact_id;
 		  RETURN NULL;
 		END $$;
 		CREATE TRIGGER erase_now AFTER INSERT ON import_rows FOR EACH ROW WHEN (NEW.contact_id IS NOT NULL) EXECUTE FUNCTION erase_now();`)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rep := b.importFile(t, book(t, [][]any{{"ID", "First name"}, {ada, "Augusta"}}), false)
 	o := outcomes(rep)[2]
 	c := b.contact(t, ada)
@@ -144,19 +139,13 @@ func TestRejectedRowsCarryNoVersion(t *testing.T) {
 func TestDeletionLandsAfterRowStaged(t *testing.T) {
 	t.Parallel()
 	for _, dry := range []bool{true, false} {
-		b := setup(t)
-		ada := b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
-		b.settle(t)
-		_, err := b.service.Reports.Pool.Exec(t.Context(), `
+		b, ada := withAda(t, `
 			CREATE FUNCTION delete_now() RETURNS trigger LANGUAGE plpgsql AS $$
 			BEGIN
 			  UPDATE contacts SET status = 'deleted' WHERE id = NEW.contact_id;
 			  RETURN NULL;
 			END $$;
 			CREATE TRIGGER delete_now AFTER INSERT ON import_rows FOR EACH ROW WHEN (NEW.contact_id IS NOT NULL) EXECUTE FUNCTION delete_now();`)
-		if err != nil {
-			t.Fatal(err)
-		}
 		rep := b.importFile(t, book(t, [][]any{{"ID", "First name"}, {ada, "Augusta"}}), dry)
 		if o := outcomes(rep)[2]; !o.Erased || len(o.Changes) != 0 || len(o.Errors) != 0 {
 			t.Errorf("dry run %v: row %+v", dry, o)
