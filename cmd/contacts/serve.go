@@ -41,13 +41,6 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 
 	reports := &spreadsheet.PGReports{Pool: db.Pool}
-	// An import cut short by a stop is left unfinished, with its rows; an hour
-	// is far longer than any import runs.
-	if n, err := reports.DiscardAbandoned(ctx, time.Hour); err != nil {
-		logger.Warn("discard abandoned imports", "err", err)
-	} else if n > 0 {
-		logger.Info("discarded abandoned imports", "imports", n)
-	}
 
 	runner := projections.NewRunner(db.Pool, store, logger)
 	projectorCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
@@ -55,6 +48,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	projectors.Go(func() {
 		runner.Run(projectorCtx, projections.ContactsProjector{}, sealed.Erasure{Store: store, Also: eraseElsewhere})
 	})
+	projectors.Go(func() { discardAbandonedImports(projectorCtx, reports, logger) })
 	defer func() { stopProjectors(); projectors.Wait() }()
 
 	server := chttp.NewServer(cfg.Addr, logger)
@@ -96,4 +90,24 @@ func runMigrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	db.Close()
 	logger.Info("database is up to date")
 	return nil
+}
+
+// discardAbandonedImports removes, at start and then every hour, the
+// imports some process left unfinished (it stopped half-way) over an hour
+// ago, far longer than any import runs.
+func discardAbandonedImports(ctx context.Context, reports *spreadsheet.PGReports, logger *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if n, err := reports.DiscardAbandoned(ctx, time.Hour); err != nil && ctx.Err() == nil {
+			logger.Warn("discard abandoned imports", "err", err)
+		} else if n > 0 {
+			logger.Info("discarded abandoned imports", "imports", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
