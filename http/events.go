@@ -124,7 +124,16 @@ func (s *Server) handleEvents(c *gin.Context) {
 	if req.follow {
 		err = s.followEvents(c.Request.Context(), req, w)
 	} else {
-		err = s.readEvents(c.Request.Context(), req, w)
+		// The trailer gives the position to resume from, even when the
+		// community's last event is far behind: what follows it (other
+		// communities' events, key reservations, types not asked for)
+		// need not be read again.
+		c.Writer.Header().Set("Trailer", nextFromTrailer)
+		var next domain.Position
+		next, err = s.readEvents(c.Request.Context(), req, w)
+		if err == nil || errors.Is(err, errLimitReached) {
+			c.Writer.Header().Set(nextFromTrailer, next.String())
+		}
 	}
 	if err != nil && !errors.Is(err, errLimitReached) && c.Request.Context().Err() == nil {
 		// The status line is sent: say so in the stream, as its last line.
@@ -136,19 +145,25 @@ func (s *Server) handleEvents(c *gin.Context) {
 // errLimitReached ends a stream that sent the events it was asked for.
 var errLimitReached = errors.New("limit reached")
 
-// readEvents sends up to req.limit events after req.from and ends.
-func (s *Server) readEvents(ctx context.Context, req eventsRequest, w *ndjsonWriter) error {
+// nextFromTrailer is the HTTP trailer of a stream without follow: the
+// position to pass as from= next time.
+const nextFromTrailer = "Next-From"
+
+// readEvents sends up to req.limit events after req.from and ends. It
+// returns the position to resume from: the last event sent when the limit
+// is reached, else the last event read.
+func (s *Server) readEvents(ctx context.Context, req eventsRequest, w *ndjsonWriter) (domain.Position, error) {
 	from := req.from
 	for {
 		page, err := s.Services.Handler.Store.ReadAll(ctx, from, eventsReadPage)
 		if err != nil {
-			return err
+			return from, err
 		}
 		if len(page) == 0 {
-			return w.flush()
+			return from, w.flush()
 		}
 		if err := w.send(req, page); err != nil {
-			return err
+			return w.last, err
 		}
 		from = page[len(page)-1].Position
 	}
@@ -217,6 +232,7 @@ type ndjsonWriter struct {
 	enc  *json.Encoder
 	buf  []byte // the line being written
 	sent int
+	last domain.Position // of the last event sent
 }
 
 // send writes the events of page that belong to the request's community
@@ -236,6 +252,7 @@ func (w *ndjsonWriter) send(req eventsRequest, page []domain.RecordedEvent) erro
 			return err
 		}
 		w.sent++
+		w.last = r.Position
 		if req.limit > 0 && w.sent >= req.limit {
 			w.flush() //nolint:errcheck // the stream ends here anyway
 			return errLimitReached

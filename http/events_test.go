@@ -92,6 +92,36 @@ func TestEventsReadAndFilter(t *testing.T) {
 	s.do(t, "GET", "/v1/events", s.operator, nil).wantProblem(t, http.StatusForbidden, "")
 }
 
+// TestEventsNextFrom: a stream without follow ends with the trailer
+// Next-From, where the next read resumes: past the other communities'
+// events and the types filtered out, or at the last event sent when the
+// limit cut the stream.
+func TestEventsNextFrom(t *testing.T) {
+	s := newStack(t)
+	analytics := s.newKey(t, s.admin, "analytics")
+	a := s.register(t, map[string]any{"first_name": "Ann"})
+	_, otherAdmin := s.createCommunity(t, "Community B")
+	for range 3 {
+		s.do(t, "POST", "/v1/contacts", otherAdmin, map[string]any{"first_name": "Bob"}).want(t, http.StatusCreated)
+	}
+	all := s.readEvents(t, analytics, "")
+	r := s.do(t, "GET", "/v1/events?from="+all[len(all)-1].Position, analytics, nil)
+	r.want(t, http.StatusOK)
+	next := r.trailer.Get("Next-From")
+	if len(r.body) != 0 || next == "" || next == all[len(all)-1].Position {
+		t.Fatalf("after community A's last event: body %q, Next-From %q (its last event is at %s)", r.body, next, all[len(all)-1].Position)
+	}
+	// Resuming there skips B's events; A's next one comes.
+	s.bulk(t, "archive", a.ID)
+	if got := s.readEvents(t, analytics, "from="+next); len(got) != 1 || got[0].Type != "ContactArchived" {
+		t.Fatalf("from Next-From: %+v", got)
+	}
+	r = s.do(t, "GET", "/v1/events?limit=1", analytics, nil)
+	if first := s.readEvents(t, analytics, "limit=1"); r.trailer.Get("Next-From") != first[0].Position {
+		t.Fatalf("limit=1: Next-From %q, want the event sent, %s", r.trailer.Get("Next-From"), first[0].Position)
+	}
+}
+
 // follower follows the event stream and hangs up after a few events, then
 // resumes from the last position it got, again and again.
 type follower struct {

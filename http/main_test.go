@@ -181,9 +181,10 @@ func (s *stack) caller() domain.Caller {
 
 // response is an answer, read whole.
 type response struct {
-	status int
-	header http.Header
-	body   []byte
+	status  int
+	header  http.Header
+	trailer http.Header
+	body    []byte
 }
 
 // do sends a request with key (none when ""). body is sent as is when it
@@ -227,7 +228,7 @@ func (s *stack) do(t *testing.T, method, path, key string, body any, headers ...
 	if err != nil {
 		t.Fatalf("%s %s: read body: %v", method, path, err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: raw}
+	return response{status: resp.StatusCode, header: resp.Header, trailer: resp.Trailer, body: raw}
 }
 
 // want fails the test unless the answer has status.

@@ -433,7 +433,9 @@ func openAPIDocument() obj {
 				{"name": "type", "in": "query", "schema": obj{"type": "string"}, "description": "Only these event types (comma-separated)."},
 				{"name": "follow", "in": "query", "schema": obj{"type": "boolean"}, "description": "Stay open and stream new events."},
 			}, nil,
-			problems(obj{"200": obj{"description": "NDJSON, one Event per line.", "content": obj{"application/x-ndjson": obj{"schema": schemaRef("Event")}}}}, "400"))},
+			problems(obj{"200": obj{"description": "NDJSON, one Event per line. Without follow, the HTTP trailer Next-From ends the answer: " +
+				"the position to pass as from next time (the last event sent when limit cut the stream, else the last event read, " +
+				"which may be another community's).", "content": obj{"application/x-ndjson": obj{"schema": schemaRef("Event")}}}}, "400"))},
 		"/v1/fields": obj{
 			"get": operation("listFields", "List the community's fields", "Built-in fields first, then the community's own in definition order.", readers,
 				[]obj{after}, nil, problems(obj{"200": jsonResponse("The fields.", schemaRef("FieldList"))}, "400", "503")),
