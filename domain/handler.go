@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -162,6 +163,7 @@ func (h *Handler) commitHanding(ctx context.Context, caller Caller, command stri
 		after.Apply(e, c.Version+int64(i)+1, h.now())
 	}
 	claim, free := keyChanges(c.Values, after.Values)
+	claimedAt := h.now()
 	claims := h.claimAll(ctx, caller, c, claim)
 	unclaim := func() {
 		for _, cl := range claims {
@@ -178,6 +180,7 @@ func (h *Handler) commitHanding(ctx context.Context, caller Caller, command stri
 		}
 		pos = later(pos, cl.pos)
 	}
+	claimed := !pos.IsStart()
 	type handed struct {
 		keyHandover
 		was reservation
@@ -204,6 +207,16 @@ func (h *Handler) commitHanding(ctx context.Context, caller Caller, command stri
 		}
 		delete(free, ho.kind)
 		pos = later(pos, p)
+	}
+	// Another command may take over a claim once its lease has passed,
+	// should this one have died. So a command that has got this slow since
+	// it claimed gives its claims up rather than record its events: half
+	// the lease is left for the append itself.
+	if claimed && h.now().Sub(claimedAt) > h.lease()/2 {
+		unhand()
+		unclaim()
+		return Result{}, Errorf(EUNAVAILABLE, "the command took over %s after claiming its %s: nothing was changed; try again",
+			h.lease()/2, strings.Join(sortedKeys(claim), " and "))
 	}
 	data, err := h.encode(caller, command, events)
 	if err != nil {

@@ -384,8 +384,8 @@ func TestHandlerCrashBetweenReservationAndContact(t *testing.T) {
 	_, err = f.h.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Real", "email": "Ghost@example.org"})
 	wantErr(t, err, domain.ECONFLICT, "email", "being claimed by another request")
 
-	// After it, the email is reclaimed.
-	short := &domain.Handler{Store: f.store, KeySecret: testSecret, Lease: time.Nanosecond}
+	// After it (a minute later), the email is reclaimed.
+	short := &domain.Handler{Store: f.store, KeySecret: testSecret, Now: func() time.Time { return time.Now().Add(time.Minute) }}
 	res, err := short.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Real", "email": "Ghost@example.org"})
 	if err != nil {
 		t.Fatalf("registration after the lease: %v", err)
@@ -396,6 +396,34 @@ func TestHandlerCrashBetweenReservationAndContact(t *testing.T) {
 	// And now it is really taken, lease or not.
 	_, err = short.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Third", "email": "ghost@example.org"})
 	wantErr(t, err, domain.ECONFLICT, "email", "already used by contact "+res.ID)
+}
+
+// TestHandlerSlowCommandGivesItsClaimUp: a command that gets slow between
+// claiming a key and recording its contact (past half the lease, after
+// which another command could take the claim over) records nothing and
+// gives the key back, so the key is free at once, never held twice.
+func TestHandlerSlowCommandGivesItsClaimUp(t *testing.T) {
+	f := setup(t)
+	ctx := t.Context()
+	var late atomic.Int64 // how far the slow command's clock has moved
+	stalling := &faultyStore{EventStore: f.store, fail: func(stream string, _ []domain.EventData) bool {
+		if strings.HasPrefix(stream, domain.KeyStreamPrefix) {
+			late.Store(int64(6 * time.Second)) // the claim is made, then the command stalls
+		}
+		return false
+	}}
+	slow := &domain.Handler{Store: stalling, KeySecret: testSecret, Now: func() time.Time { return time.Now().Add(time.Duration(late.Load())) }}
+	_, err := slow.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Slow", "email": "slow@example.org"})
+	wantErr(t, err, domain.EUNAVAILABLE, "", "after claiming its email")
+	for _, e := range f.all() {
+		if _, ok := e.event.(domain.ContactRegistered); ok {
+			t.Fatalf("the slow command registered its contact: %+v", e)
+		}
+	}
+	// Given back: another contact takes the email at once.
+	if _, err := f.h.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Quick", "email": "slow@example.org"}); err != nil {
+		t.Fatalf("registration after the slow command gave up: %v", err)
+	}
 }
 
 // barrierStore holds the first two appends to contact streams until both
