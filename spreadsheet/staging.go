@@ -166,8 +166,11 @@ func (p *PGReports) sharedContacts(ctx context.Context, importID string) ([]shar
 	})
 }
 
-// rejectRows rejects rows with more errors (row number → errors): a
-// rejected row applies nothing and reports no changes.
+// rejectSet is what rejecting a row sets, followed by the errors to add:
+// a rejected row applies nothing, and reports no changes and no version.
+const rejectSet = `outcome = 'rejected', changes = NULL, pending = NULL, version = 0, errors = coalesce(r.errors, '[]'::jsonb) || `
+
+// rejectRows rejects rows with more errors (row number → errors).
 func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[int][]CellError) error {
 	if len(errs) == 0 {
 		return nil
@@ -182,8 +185,7 @@ func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[in
 		numbers, lists = append(numbers, int32(n)), append(lists, raw)
 	}
 	_, err := p.Pool.Exec(ctx, `
-		UPDATE import_rows r SET outcome = 'rejected', changes = NULL, pending = NULL, version = 0,
-		       errors = coalesce(r.errors, '[]'::jsonb) || e.errors
+		UPDATE import_rows r SET `+rejectSet+`e.errors
 		  FROM unnest($2::int[], $3::jsonb[]) AS e (sheet_row, errors)
 		 WHERE r.import_id = $1 AND r.sheet_row = e.sheet_row`, importID, numbers, lists)
 	if err != nil {
@@ -195,7 +197,7 @@ func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[in
 // pendingRows reads the next page of rows still to apply, after row.
 func (p *PGReports) pendingRows(ctx context.Context, importID string, after int) ([]*rowPlan, error) {
 	rows, err := p.Pool.Query(ctx, `
-		SELECT sheet_row, outcome, coalesce(contact_id::text, ''), version, pending, changes
+		SELECT sheet_row, outcome, coalesce(contact_id::text, ''), version, pending
 		  FROM import_rows
 		 WHERE import_id = $1 AND sheet_row > $2 AND pending IS NOT NULL
 		 ORDER BY sheet_row LIMIT $3`, importID, after, rowsPage)
@@ -204,17 +206,14 @@ func (p *PGReports) pendingRows(ctx context.Context, importID string, after int)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*rowPlan, error) {
 		pl := &rowPlan{}
-		var values, changes []byte
-		if err := r.Scan(&pl.number, &pl.outcome, &pl.contactID, &pl.version, &values, &changes); err != nil {
+		var values []byte
+		if err := r.Scan(&pl.number, &pl.outcome, &pl.contactID, &pl.version, &values); err != nil {
 			return nil, err
 		}
 		if pl.outcome == Created {
 			pl.newID = pl.contactID
 		}
-		if err := json.Unmarshal(values, &pl.values); err != nil {
-			return nil, err
-		}
-		return pl, unmarshalIf(changes, &pl.changes)
+		return pl, json.Unmarshal(values, &pl.values)
 	})
 }
 
@@ -248,11 +247,11 @@ func (p *PGReports) appliedRows(ctx context.Context, importID string, plans []*r
 	return p.rejectRows(ctx, importID, rejected)
 }
 
-// finishRows ends an import's staging: the outcomes of applied rows not
-// yet written are, rows still pending (the import stopped early, with
-// stopped as the reason) are rejected as not applied,
-// the values still pending (a dry run's) are cleared, the rows of contacts
-// deleted meanwhile are erased, and the outcomes are counted.
+// finishRows ends an import's staging. It writes the outcomes of applied
+// rows that could not be written before (unrecorded), rejects as not
+// applied the rows still pending when the import stopped early (stopped
+// says why), erases the rows of contacts deleted meanwhile, clears the
+// values a dry run left pending, and counts the outcomes.
 func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped error, unrecorded []*rowPlan) (Counts, error) {
 	var counts Counts
 	// Rows applied whose outcome could not be written (the write failed):
@@ -266,8 +265,7 @@ func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool
 			return counts, err
 		}
 		if _, err := p.Pool.Exec(ctx, `
-			UPDATE import_rows SET outcome = 'rejected', changes = NULL, pending = NULL, version = 0,
-			       errors = coalesce(errors, '[]'::jsonb) || $2
+			UPDATE import_rows r SET `+rejectSet+`$2
 			 WHERE import_id = $1 AND pending IS NOT NULL`, importID, notApplied); err != nil {
 			return counts, fmt.Errorf("finish import rows: %w", err)
 		}
@@ -306,12 +304,13 @@ func (p *PGReports) beginImport(ctx context.Context, r *Report) error {
 	return nil
 }
 
-// discardImport removes an import refused whole: its summary and rows.
+// discardImport removes an unfinished import, its summary and rows, in
+// one statement.
 func (p *PGReports) discardImport(ctx context.Context, importID string) error {
-	if _, err := p.Pool.Exec(ctx, `DELETE FROM import_rows WHERE import_id = $1`, importID); err != nil {
-		return fmt.Errorf("discard import rows: %w", err)
-	}
-	if _, err := p.Pool.Exec(ctx, `DELETE FROM imports WHERE id = $1 AND NOT finished`, importID); err != nil {
+	_, err := p.Pool.Exec(ctx, `
+		WITH summary AS (DELETE FROM imports WHERE id = $1 AND NOT finished)
+		DELETE FROM import_rows WHERE import_id = $1`, importID)
+	if err != nil {
 		return fmt.Errorf("discard import: %w", err)
 	}
 	return nil
