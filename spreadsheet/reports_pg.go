@@ -80,7 +80,7 @@ func (p *PGReports) Report(ctx context.Context, communityID, id string) (*Report
 		return nil, err
 	}
 	r.Rows = []RowOutcome{}
-	err = p.EachRow(ctx, id, "", func(o RowOutcome) error {
+	err = p.EachRow(ctx, id, func(o RowOutcome) error {
 		r.Rows = append(r.Rows, o)
 		return nil
 	})
@@ -88,15 +88,15 @@ func (p *PGReports) Report(ctx context.Context, communityID, id string) (*Report
 }
 
 // EachRow calls fn with each row of a report, in sheet order, read a page
-// at a time; outcome, when set, keeps only the rows with that outcome.
-func (p *PGReports) EachRow(ctx context.Context, importID, outcome string, fn func(RowOutcome) error) error {
+// at a time.
+func (p *PGReports) EachRow(ctx context.Context, importID string, fn func(RowOutcome) error) error {
 	after := 0
 	for {
 		rows, err := p.Pool.Query(ctx, `
 			SELECT sheet_row, outcome, coalesce(contact_id::text, ''), version, changes, errors, erased
 			  FROM import_rows
-			 WHERE import_id = $1 AND sheet_row > $2 AND ($3 = '' OR outcome = $3)
-			 ORDER BY sheet_row LIMIT $4`, importID, after, outcome, rowsPage)
+			 WHERE import_id = $1 AND sheet_row > $2
+			 ORDER BY sheet_row LIMIT $3`, importID, after, rowsPage)
 		if err != nil {
 			return fmt.Errorf("read import rows: %w", err)
 		}
@@ -148,7 +148,7 @@ func (p *PGReports) WriteJSON(ctx context.Context, w io.Writer, r *Report) error
 	}
 	start := append(raw[:len(raw)-1:len(raw)-1], `,"rows":[`...) // without the summary's closing brace
 	n := 0
-	err = p.EachRow(ctx, r.ID, "", func(o RowOutcome) error {
+	err = p.EachRow(ctx, r.ID, func(o RowOutcome) error {
 		line, err := json.Marshal(o)
 		if err != nil {
 			return err

@@ -29,7 +29,7 @@ func (s *Service) Revert(ctx context.Context, caller domain.Caller, importID str
 	rev := &RevertReport{ID: domain.NewID(), RevertedAt: s.now(), Actor: caller.Actor, Contacts: []RevertOutcome{}}
 	caller.CorrelationID, caller.CausationID = importID, "revert:"+rev.ID
 	var todo []*revertPlan
-	err = s.Reports.EachRow(ctx, importID, "", func(o RowOutcome) error {
+	err = s.Reports.EachRow(ctx, importID, func(o RowOutcome) error {
 		if o.Outcome == Created || o.Outcome == Updated {
 			todo = append(todo, &revertPlan{row: o})
 		}

@@ -135,6 +135,14 @@ func benchExcelSize(ctx context.Context, env *excelEnv, n int, reuse bool, prof 
 // profiles names the files the diagnostic profiles go to ("" for none).
 type profiles struct{ cpu, mem string }
 
+// memFile is the heap profile file of a step, "" when none is asked for.
+func (p profiles) memFile(step string) string {
+	if p.mem == "" {
+		return ""
+	}
+	return p.mem + step
+}
+
 func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, prof profiles) error {
 	if err := env.caughtUp(ctx, 5*time.Minute); err != nil {
 		return err
@@ -144,11 +152,7 @@ func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, pro
 	if err != nil {
 		return err
 	}
-	exportProfile := ""
-	if prof.mem != "" {
-		exportProfile = prof.mem + ".export"
-	}
-	m, err := excelMeasure(exportProfile, func() error {
+	m, err := excelMeasure(prof.memFile(".export"), func() error {
 		return env.service.Export(ctx, &exported, spreadsheet.ExportQuery{CommunityID: caller.CommunityID})
 	})
 	stop()
@@ -169,11 +173,11 @@ func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, pro
 				return err
 			}
 		}
-		heapProfile := ""
-		if prof.mem != "" {
-			heapProfile = prof.mem + map[bool]string{true: ".dryrun", false: ".real"}[dry]
+		step := ".real"
+		if dry {
+			step = ".dryrun"
 		}
-		m, err := excelMeasure(heapProfile, func() error {
+		m, err := excelMeasure(prof.memFile(step), func() error {
 			var err error
 			rep, err = env.service.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: "bench.xlsx", Data: edited, DryRun: dry})
 			return err
