@@ -111,6 +111,9 @@ func (c *Contact) Apply(e Event, version int64, at time.Time) {
 		c.UpdatedAt = at
 	case DuplicateReleased:
 		c.applyChanges(e.Changes)
+		// What it took from this duplicate is settled (given back or kept):
+		// the values it gave up for it are no longer held for an unmerge.
+		c.Absorbed[e.MergeID] = slices.DeleteFunc(slices.Clone(c.Absorbed[e.MergeID]), func(ch Change) bool { return ch.From == e.DuplicateID })
 		c.MergeOf[e.MergeID] = remove(c.MergeOf[e.MergeID], e.DuplicateID)
 		if len(c.MergeOf[e.MergeID]) == 0 {
 			delete(c.MergeOf, e.MergeID)
@@ -142,6 +145,16 @@ func (c *Contact) set(fieldID, key, value string) {
 func (c *Contact) clone() *Contact {
 	d := *c
 	d.Values = maps.Clone(c.Values)
+	if c.Absorbed != nil {
+		d.Absorbed = make(map[string][]Change, len(c.Absorbed))
+		for id, changes := range c.Absorbed {
+			d.Absorbed[id] = slices.Clone(changes)
+		}
+		d.MergeOf = make(map[string][]string, len(c.MergeOf))
+		for id, dups := range c.MergeOf {
+			d.MergeOf[id] = slices.Clone(dups)
+		}
+	}
 	return &d
 }
 
@@ -169,9 +182,31 @@ func hasIdentity(values map[string]string) bool {
 func (c *Contact) holdsKey(kind, normalized string) bool {
 	switch c.Status {
 	case StatusActive, StatusArchived, StatusMerged:
-		return normalizeKey(kind, c.Values[kind]) == normalized
+		return slices.Contains(c.keysHeld(kind), normalized)
 	}
 	return false
+}
+
+// keysHeld returns the values of unique key kind the contact holds,
+// normalised: its own, and those it gave up in a merge that can still be
+// undone (a survivor that took a duplicate's email keeps its own reserved,
+// so that an unmerge can always give it back).
+func (c *Contact) keysHeld(kind string) []string {
+	var held []string
+	if v := normalizeKey(kind, c.Values[kind]); v != "" {
+		held = append(held, v)
+	}
+	for _, mergeID := range slices.Sorted(maps.Keys(c.Absorbed)) {
+		for _, ch := range c.Absorbed[mergeID] {
+			if ch.FieldID != "" || ch.Field != kind {
+				continue
+			}
+			if v := normalizeKey(kind, ch.Old); v != "" && !slices.Contains(held, v) {
+				held = append(held, v)
+			}
+		}
+	}
+	return held
 }
 
 // normalizeKey returns the form in which a unique key is compared: emails

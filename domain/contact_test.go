@@ -782,7 +782,8 @@ func TestUnmerge(t *testing.T) {
 				if !reflect.DeepEqual(c.Values, want) {
 					t.Errorf("survivor values %v, want %v", c.Values, want)
 				}
-				if !reflect.DeepEqual(c.MergeOf["m1"], []string{"d3"}) || len(c.Absorbed["m1"]) != 3 {
+				// What it took from d3 stays, to give back; d2's is settled.
+				if !reflect.DeepEqual(c.MergeOf["m1"], []string{"d3"}) || len(c.Absorbed["m1"]) != 1 || c.Absorbed["m1"][0].From != "d3" {
 					t.Errorf("MergeOf %v Absorbed %v, want d3 still absorbed by m1", c.MergeOf, c.Absorbed)
 				}
 			}},

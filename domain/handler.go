@@ -162,7 +162,7 @@ func (h *Handler) commitHanding(ctx context.Context, caller Caller, command stri
 	for i, e := range events {
 		after.Apply(e, c.Version+int64(i)+1, h.now())
 	}
-	claim, free := keyChanges(c.Values, after.Values)
+	claim, free := keyChanges(c, after)
 	claimedAt := h.now()
 	claims := h.claimAll(ctx, caller, c, claim)
 	unclaim := func() {
@@ -192,11 +192,13 @@ func (h *Handler) commitHanding(ctx context.Context, caller Caller, command stri
 		}
 	}
 	for _, ho := range handovers {
-		v, ok := free[ho.kind]
-		if !ok || normalizeKey(ho.kind, v) != normalizeKey(ho.kind, ho.value) {
+		i := slices.IndexFunc(free, func(f keyValue) bool {
+			return f.kind == ho.kind && f.value == normalizeKey(ho.kind, ho.value)
+		})
+		if i < 0 {
 			continue
 		}
-		p, was, err := h.handOver(ctx, caller, ho.kind, v, c.ID, ho.to, ho.version)
+		p, was, err := h.handOver(ctx, caller, ho.kind, free[i].value, c.ID, ho.to, ho.version)
 		if err != nil {
 			unhand()
 			unclaim()
@@ -205,7 +207,7 @@ func (h *Handler) commitHanding(ctx context.Context, caller Caller, command stri
 		if was.holder != "" {
 			done = append(done, handed{ho, was})
 		}
-		delete(free, ho.kind)
+		free = slices.Delete(free, i, i+1)
 		pos = later(pos, p)
 	}
 	// Another command may take over a claim once its lease has passed,
@@ -232,8 +234,8 @@ func (h *Handler) commitHanding(ctx context.Context, caller Caller, command stri
 	}
 	pos = later(pos, res.Position)
 	// The events are recorded: release even if the caller has gone away.
-	for _, k := range sortedKeys(free) {
-		if p, err := h.release(context.WithoutCancel(ctx), caller, k, free[k], c.ID); err == nil {
+	for _, f := range free {
+		if p, err := h.release(context.WithoutCancel(ctx), caller, f.kind, f.value, c.ID); err == nil {
 			pos = later(pos, p)
 		}
 	}

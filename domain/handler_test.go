@@ -677,8 +677,10 @@ func TestHandlerMerge(t *testing.T) {
 	// A merged duplicate's own email stays reserved.
 	_, err = f.h.RegisterContact(ctx, f.caller, map[string]string{"first_name": "New", "email": "dee@example.org"})
 	wantErr(t, err, domain.ECONFLICT, "email", "already used by contact "+d1)
-	// The survivor's email it gave up for the taken one is free.
-	f.register(map[string]string{"first_name": "New", "email": "sam@example.org"})
+	// The survivor's email it gave up for the taken one stays reserved for
+	// it while the merge can be undone, so an unmerge can give it back.
+	_, err = f.h.RegisterContact(ctx, f.caller, map[string]string{"first_name": "New", "email": "sam@example.org"})
+	wantErr(t, err, domain.ECONFLICT, "email", "reserved for contact "+sam+", which gave it up in a merge")
 
 	// Merged contacts can no longer be edited nor merged again elsewhere.
 	_, err = f.h.UpdateContact(ctx, f.caller, d1, map[string]string{"first_name": "X"}, 0)
@@ -1066,4 +1068,58 @@ func (f *fixture) load2(communityID, id string) *domain.Contact {
 		f.t.Fatalf("load %s: %v", id, err)
 	}
 	return c
+}
+
+// TestHandlerUnmergeNeverBlockedByDisplacedKey: a survivor that took its
+// duplicate's email keeps its own reserved while the merge can be undone:
+// nobody can register it meanwhile, so the unmerge that gives it back never
+// collides. Once given back (or the survivor deleted) the reservation ends.
+func TestHandlerUnmergeNeverBlockedByDisplacedKey(t *testing.T) {
+	f := setup(t)
+	ctx := t.Context()
+	sam := f.register(map[string]string{"first_name": "Sam", "email": "sam@example.org", "external_id": "S-1"})
+	dee := f.register(map[string]string{"first_name": "Dee", "email": "dee@example.org", "external_id": "D-1"})
+	if _, err := f.h.MergeContacts(ctx, f.caller, sam, []string{dee}, map[string]string{"email": dee, "external_id": dee}); err != nil {
+		t.Fatal(err)
+	}
+	for field, values := range map[string]map[string]string{
+		"email":       {"first_name": "Eve", "email": "SAM@example.org"},
+		"external_id": {"first_name": "Eve", "external_id": "S-1"},
+	} {
+		_, err := f.h.RegisterContact(ctx, f.caller, values)
+		wantErr(t, err, domain.ECONFLICT, field, "reserved for contact "+sam)
+	}
+	if holder, err := f.h.KeyHolder(ctx, f.caller.CommunityID, "email", "sam@example.org"); err != nil || holder != sam {
+		t.Errorf("sam@example.org held by %q (%v), want the survivor", holder, err)
+	}
+	if _, err := f.h.UnmergeContact(ctx, f.caller, sam, dee); err != nil {
+		t.Fatalf("unmerge: %v", err)
+	}
+	if s := f.load(sam); s.Email() != "sam@example.org" || s.ExternalID() != "S-1" {
+		t.Errorf("survivor after unmerge: %v, want its own email and external ID back", s.Values)
+	}
+	if d := f.load(dee); d.Email() != "dee@example.org" || d.Status != domain.StatusActive {
+		t.Errorf("duplicate after unmerge: %q %v", d.Status, d.Values)
+	}
+	// The merge is undone: the survivor holds its own keys only. Changing
+	// its email frees the old one.
+	if _, err := f.h.UpdateContact(ctx, f.caller, sam, map[string]string{"email": "samuel@example.org"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.register(map[string]string{"first_name": "Eve", "email": "sam@example.org"})
+
+	// Deleting a survivor frees the keys it gave up in a merge too.
+	ann := f.register(map[string]string{"first_name": "Ann", "email": "ann@example.org"})
+	bob := f.register(map[string]string{"first_name": "Bob", "email": "bob@example.org"})
+	if _, err := f.h.MergeContacts(ctx, f.caller, ann, []string{bob}, map[string]string{"email": bob}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.h.ArchiveContact(ctx, f.caller, ann); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.h.DeleteContact(ctx, f.caller, ann); err != nil {
+		t.Fatal(err)
+	}
+	f.register(map[string]string{"first_name": "New Ann", "email": "ann@example.org"})
+	f.register(map[string]string{"first_name": "New Bob", "email": "bob@example.org"})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -117,8 +118,7 @@ func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, conta
 			}
 			if holds {
 				if holder.Status != StatusMerged || holder.MergedInto != contact {
-					return Position{}, reservation{}, &Error{Code: ECONFLICT, Field: kind,
-						Message: fmt.Sprintf("%s is already used by contact %s", kind, holder.ID)}
+					return Position{}, reservation{}, keyTaken(kind, normalized, holder)
 				}
 				taken = r // a transfer from a merged duplicate
 			}
@@ -139,6 +139,15 @@ func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, conta
 		return res.Position, taken, nil
 	}
 	return Position{}, reservation{}, &Error{Code: ECONFLICT, Field: kind, Message: kind + " is contended; try again"}
+}
+
+// keyTaken is the conflict of a key that holder holds.
+func keyTaken(kind, normalized string, holder *Contact) error {
+	msg := fmt.Sprintf("%s is already used by contact %s", kind, holder.ID)
+	if normalizeKey(kind, holder.Values[kind]) != normalized {
+		msg = fmt.Sprintf("%s is reserved for contact %s, which gave it up in a merge that can still be undone (unmerge gives it back)", kind, holder.ID)
+	}
+	return &Error{Code: ECONFLICT, Field: kind, Message: msg}
 }
 
 // maxMergeChain bounds how many survivors holdsKey follows from a merged
@@ -249,19 +258,25 @@ func (h *Handler) release(ctx context.Context, caller Caller, kind, value, conta
 	return res.Position, err
 }
 
-// keyChanges returns, for each unique key, the value before and after.
-func keyChanges(before, after map[string]string) (claim, free map[string]string) {
-	claim, free = map[string]string{}, map[string]string{}
+// keyValue is one value of a unique key.
+type keyValue struct {
+	kind, value string
+}
+
+// keyChanges returns the unique keys a command makes a contact claim (one
+// value per kind at most: its new own value) and those it frees, from the
+// keys it holds before and after (see Contact.keysHeld).
+func keyChanges(before, after *Contact) (claim map[string]string, free []keyValue) {
+	claim = map[string]string{}
 	for _, k := range uniqueKeys {
-		b, a := normalizeKey(k, before[k]), normalizeKey(k, after[k])
-		if b == a {
-			continue
+		was, is := before.keysHeld(k), after.keysHeld(k)
+		if own := normalizeKey(k, after.Values[k]); own != "" && !slices.Contains(was, own) {
+			claim[k] = after.Values[k]
 		}
-		if a != "" {
-			claim[k] = after[k]
-		}
-		if b != "" {
-			free[k] = before[k]
+		for _, v := range was {
+			if !slices.Contains(is, v) {
+				free = append(free, keyValue{kind: k, value: v})
+			}
 		}
 	}
 	return claim, free
