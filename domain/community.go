@@ -77,6 +77,9 @@ func CreateCommunity(id, name string) ([]Event, error) {
 	if name == "" || utf8.RuneCountInString(name) > maxLabelLength {
 		return nil, FieldError("name", "must be 1-%d characters", maxLabelLength)
 	}
+	if err := checkText("name", name, false, maxLabelLength); err != nil {
+		return nil, err
+	}
 	return []Event{CommunityCreated{CommunityID: id, Name: name}}, nil
 }
 

@@ -13,7 +13,11 @@ func TestCreateCommunity(t *testing.T) {
 	cases := []struct {
 		name, in string
 		want     string // the recorded name, when accepted
+		msg      string // the refusal, when not "must be 1-100 characters"
 	}{
+		{name: "NUL", in: "Les Amis\x00", msg: "control character (U+0000)"},
+		{name: "line break", in: "Les\nAmis", msg: "holds one line"},
+		{name: "invalid UTF-8", in: "Les Amis \xc3", msg: "not valid UTF-8"},
 		{name: "plain", in: "Choir", want: "Choir"},
 		{name: "trimmed", in: "  Chorale de Lyon ", want: "Chorale de Lyon"},
 		{name: "100 characters", in: strings.Repeat("é", 100), want: strings.Repeat("é", 100)},
@@ -25,7 +29,11 @@ func TestCreateCommunity(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			events, err := domain.CreateCommunity("k1", tc.in)
 			if tc.want == "" {
-				wantErr(t, err, domain.EINVALID, "name", "must be 1-100 characters")
+				msg := tc.msg
+				if msg == "" {
+					msg = "must be 1-100 characters"
+				}
+				wantErr(t, err, domain.EINVALID, "name", msg)
 				return
 			}
 			if err != nil {
@@ -163,6 +171,24 @@ func TestDefineField(t *testing.T) {
 		{name: "label of 101 characters", given: []domain.Event{created},
 			when: define(field("city", strings.Repeat("é", 101), domain.FieldText)),
 			code: domain.EINVALID, field: "label", msg: "1-100 characters"},
+		{name: "label with a NUL", given: []domain.Event{created},
+			when: define(field("city", "Ci\x00ty", domain.FieldText)),
+			code: domain.EINVALID, field: "label", msg: "control character (U+0000)"},
+		{name: "label on two lines", given: []domain.Event{created},
+			when: define(field("city", "Ci\nty", domain.FieldText)),
+			code: domain.EINVALID, field: "label", msg: "holds one line"},
+		{name: "label of invalid UTF-8", given: []domain.Event{created},
+			when: define(field("city", "Ci\xffty", domain.FieldText)),
+			code: domain.EINVALID, field: "label", msg: "not valid UTF-8"},
+		{name: "choice with an escape sequence", given: []domain.Event{created},
+			when: define(field("size", "Size", domain.FieldChoice, "S", "\x1b[2JM")),
+			code: domain.EINVALID, field: "choices", msg: "control character (U+001B)"},
+		{name: "choice of 101 characters", given: []domain.Event{created},
+			when: define(field("size", "Size", domain.FieldChoice, strings.Repeat("s", 101))),
+			code: domain.EINVALID, field: "choices", msg: "longer than 100 characters"},
+		{name: "choices equal but for accents", given: []domain.Event{created},
+			when: define(field("level", "Level", domain.FieldChoice, "Élève", "ELEVE")),
+			code: domain.EINVALID, field: "choices", msg: "distinct (compared without case or accents)"},
 		{name: "unknown type", given: []domain.Event{created},
 			when: define(field("colour", "Colour", "colour")),
 			code: domain.EINVALID, field: "type", msg: `"colour" is not a field type`},

@@ -67,10 +67,29 @@ func (f Field) Slot() string {
 }
 
 const (
+	// maxValueLength bounds a value of an admin-defined field.
 	maxValueLength = 1000
+	// maxNameLength bounds the built-in names and the external ID: far
+	// above any real name, and low enough that the read model's sort and
+	// search indexes always hold a contact's row (PostgreSQL refuses an
+	// index entry over 2,704 bytes).
+	maxNameLength = 100
+	// maxEmailLength is the longest address SMTP can carry (RFC 5321).
+	maxEmailLength = 254
 	maxLabelLength = 100
 	maxChoices     = 100
 )
+
+// maxLength is the most characters a value of the field may have.
+func (f Field) maxLength() int {
+	switch f.Key {
+	case KeyEmail:
+		return maxEmailLength
+	case KeyFirstName, KeyLastName, KeyExternalID:
+		return maxNameLength
+	}
+	return maxValueLength
+}
 
 var (
 	keyPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
@@ -87,13 +106,12 @@ func (f Field) Normalize(value string) (string, error) {
 	if v == "" {
 		return "", nil
 	}
-	if !utf8.ValidString(v) {
-		return "", FieldError(f.Key, "is not valid UTF-8 text")
-	}
-	if utf8.RuneCountInString(v) > maxValueLength {
-		return "", FieldError(f.Key, "is longer than %d characters", maxValueLength)
+	if err := checkText(f.Key, v, f.multiline(), f.maxLength()); err != nil {
+		return "", err
 	}
 	switch f.Type {
+	case FieldText:
+		return normalizeLineBreaks(v), nil
 	case FieldEmail:
 		addr, err := mail.ParseAddress(v)
 		if err != nil || addr.Address != v || !strings.Contains(v[strings.LastIndex(v, "@"):], ".") {
@@ -134,13 +152,20 @@ func (f Field) Normalize(value string) (string, error) {
 		return strconv.FormatFloat(n, 'f', -1, 64), nil
 	case FieldChoice:
 		for _, c := range f.Choices {
-			if strings.EqualFold(c, v) {
+			if foldText(c) == foldText(v) {
 				return c, nil
 			}
 		}
 		return "", FieldError(f.Key, "%q is not one of the choices %s", v, strings.Join(f.Choices, ", "))
 	}
 	return v, nil
+}
+
+// multiline reports whether the field's values may hold line breaks and
+// tabs: an admin-defined text field may (a note, an address); the built-in
+// names and every typed field hold one line.
+func (f Field) multiline() bool {
+	return f.Type == FieldText && !IsBuiltin(f.Key)
 }
 
 // validateDefinition checks a field definition an admin submits.
@@ -155,6 +180,9 @@ func (f Field) validateDefinition() error {
 	if label == "" || utf8.RuneCountInString(label) > maxLabelLength {
 		return FieldError("label", "must be 1-%d characters", maxLabelLength)
 	}
+	if err := checkText("label", label, false, maxLabelLength); err != nil {
+		return err
+	}
 	switch f.Type {
 	case FieldText, FieldEmail, FieldPhone, FieldDate, FieldNumber:
 		if len(f.Choices) > 0 {
@@ -166,9 +194,12 @@ func (f Field) validateDefinition() error {
 		}
 		seen := map[string]bool{}
 		for _, c := range f.Choices {
-			c = strings.ToLower(strings.TrimSpace(c))
+			if err := checkText("choices", c, false, maxLabelLength); err != nil {
+				return err
+			}
+			c = foldText(c)
 			if c == "" || seen[c] {
-				return FieldError("choices", "choices must be non-empty and distinct")
+				return FieldError("choices", "choices must be non-empty and distinct (compared without case or accents)")
 			}
 			seen[c] = true
 		}

@@ -15,6 +15,8 @@ func TestFieldNormalize(t *testing.T) {
 	date := domain.Field{Key: "birthday", Type: domain.FieldDate}
 	number := domain.Field{Key: "fee", Type: domain.FieldNumber}
 	choice := domain.Field{Key: "level", Type: domain.FieldChoice, Choices: []string{"Gold", "Silver", "Ünïcode"}}
+	accented := domain.Field{Key: "status", Type: domain.FieldChoice, Choices: []string{"Élève", "Membre d'honneur", "Cœur"}}
+	firstName := domain.Field{Key: domain.KeyFirstName, Type: domain.FieldText}
 	cases := []struct {
 		field domain.Field
 		in    string
@@ -31,6 +33,32 @@ func TestFieldNormalize(t *testing.T) {
 		{field: text, in: strings.Repeat("é", 1000), want: strings.Repeat("é", 1000)},
 		{field: text, in: strings.Repeat("é", 1001), msg: "longer than 1000"},
 		{field: text, in: "bad \xff byte", msg: "not valid UTF-8"},
+
+		// Text a person cannot have meant is refused, whatever the type.
+		{field: text, in: "a\x00b", msg: "holds a control character (U+0000) at character 2"},
+		{field: text, in: "\x1b[31mred", msg: "control character (U+001B) at character 1"},
+		{field: text, in: "del\x7f", msg: "control character (U+007F)"},
+		{field: text, in: "c1\u0085x", msg: "control character (U+0085)"},
+		{field: text, in: "lone \ufffd surrogate", msg: "replacement character (U+FFFD)"},
+		{field: text, in: "non\ufdd0char", msg: "noncharacter (U+FDD0)"},
+		{field: text, in: "non\U0010ffff", msg: "noncharacter (U+10FFFF)"},
+		{field: email, in: "a\x00@example.org", msg: "control character"},
+		{field: date, in: "1990-02-01\x00", msg: "control character"},
+		{field: number, in: "4\x002", msg: "control character"},
+		{field: choice, in: "Gold\x00", msg: "control character"},
+		{field: firstName, in: "Ann\tLee", msg: "a tab or line break (U+0009) at character 4: this field holds one line"},
+		{field: firstName, in: "Ann\nLee", msg: "a tab or line break (U+000A)"},
+		{field: firstName, in: "Ann\u2028Lee", msg: "a line separator (U+2028)"},
+		{field: phone, in: "01 23\n45 67", msg: "a tab or line break"},
+		// Built-in names and keys are bounded tighter than other values.
+		{field: firstName, in: strings.Repeat("é", 100), want: strings.Repeat("é", 100)},
+		{field: firstName, in: strings.Repeat("é", 101), msg: "longer than 100 characters"},
+		{field: email, in: strings.Repeat("a", 242) + "@example.org", want: strings.Repeat("a", 242) + "@example.org"},
+		{field: email, in: strings.Repeat("a", 243) + "@example.org", msg: "longer than 254 characters"},
+		// An admin-defined text field holds lines: line breaks become LF.
+		{field: text, in: "12 rue Haute\r\n75001 Paris", want: "12 rue Haute\n75001 Paris"},
+		{field: text, in: "a\rb\tc", want: "a\nb\tc"},
+		{field: text, in: "Zoë 🎻 Ωmega", want: "Zoë 🎻 Ωmega"},
 
 		{field: email, in: "ann@example.org", want: "ann@example.org"},
 		{field: email, in: " Ann.Lee+choir@Example.ORG ", want: "Ann.Lee+choir@Example.ORG"},
@@ -91,6 +119,12 @@ func TestFieldNormalize(t *testing.T) {
 		{field: choice, in: " silver ", want: "Silver"},
 		{field: choice, in: "GOLD", want: "Gold"},
 		{field: choice, in: "ünïcode", want: "Ünïcode"},
+		{field: choice, in: "unicode", want: "Ünïcode"},
+		{field: choice, in: " UNICODE ", want: "Ünïcode"},
+		{field: accented, in: "eleve", want: "Élève"},
+		{field: accented, in: "ÉLÈVE", want: "Élève"},
+		{field: accented, in: "membre  d'honneur", want: "Membre d'honneur"},
+		{field: accented, in: "coeur", want: "Cœur"},
 		{field: choice, in: "Bronze", msg: "not one of the choices Gold, Silver, Ünïcode"},
 		{field: choice, in: "Gol", msg: "not one of the choices"},
 	}

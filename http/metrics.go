@@ -33,6 +33,11 @@ func (s *Server) handleMetrics(c *gin.Context) {
 			}
 			fmt.Fprintf(&b, "contacts_projection_behind{read_model=%q} %d\n", st.Name, behind)
 		}
+		b.WriteString("# HELP contacts_projection_parked_events Events a read model could not apply and set aside (contacts parked list).\n")
+		b.WriteString("# TYPE contacts_projection_parked_events gauge\n")
+		for _, st := range statuses {
+			fmt.Fprintf(&b, "contacts_projection_parked_events{read_model=%q} %d\n", st.Name, st.Parked)
+		}
 	}
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)

@@ -81,6 +81,20 @@ func parseLimit(raw string, def, max int) (int, error) {
 	return n, nil
 }
 
+// checkAfter refuses a request whose after= is not a log position, on
+// every route: a read that has nothing to wait for (history, as_of and
+// import reports read the log or their own tables) still says the
+// parameter is wrong rather than ignore it.
+func checkAfter(c *gin.Context) {
+	if raw, ok := c.GetQuery("after"); ok {
+		if _, err := domain.ParsePosition(raw); err != nil {
+			writeProblem(c, http.StatusBadRequest, domain.ErrorMessage(err), "after", domain.EINVALID)
+			return
+		}
+	}
+	c.Next()
+}
+
 // waitAfter honours after=<position>: it waits, briefly, until the contacts
 // read model has applied that position, so a client reads its own writes.
 // On failure (a bad position: 400; not reached in time: 503) it answers and

@@ -55,10 +55,13 @@ type Waiter interface {
 	WaitFor(ctx context.Context, name string, pos domain.Position, timeout time.Duration) error
 }
 
-// ProjectionStatus reports how far each read model lags behind the log
-// (*projections.Runner is one).
+// ProjectionStatus reports how far each read model lags behind the log,
+// and retries the events one set aside (*projections.Runner is one).
 type ProjectionStatus interface {
 	Status(ctx context.Context) ([]projections.Status, error)
+	// RetryParked applies again the events read model name set aside
+	// (ENOTFOUND for an unknown name).
+	RetryParked(ctx context.Context, name string) (projections.RetryResult, error)
 }
 
 // KeyService keeps API keys (*apikeys.Store is one).
@@ -124,8 +127,10 @@ func (s *Server) routes() {
 	)
 	s.engine.GET("/openapi.json", s.authenticate, anyone, s.handleOpenAPI)
 	s.engine.GET("/metrics", s.authenticate, operator, s.handleMetrics)
+	s.engine.GET("/v1/projections", s.authenticate, operator, s.handleListProjections)
+	s.engine.POST("/v1/projections/:name/retry", s.authenticate, operator, s.handleRetryParked)
 
-	v1 := s.engine.Group("/v1", s.authenticate)
+	v1 := s.engine.Group("/v1", s.authenticate, checkAfter)
 	v1.POST("/communities", operator, s.handleCreateCommunity)
 	v1.POST("/keys", admin, s.handleCreateKey)
 

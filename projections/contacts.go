@@ -106,12 +106,12 @@ func queueContactEvent(b *pgx.Batch, e domain.Event, meta domain.Metadata, r dom
 	switch e := e.(type) {
 	case domain.CommunityCreated:
 		b.Queue(`INSERT INTO communities (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
-			e.CommunityID, e.Name, at)
+			e.CommunityID, storable(e.Name), at)
 	case domain.FieldDefined:
-		choices, _ := json.Marshal(nonNil(e.Field.Choices))
+		choices, _ := json.Marshal(storableAll(e.Field.Choices))
 		b.Queue(`INSERT INTO community_fields (community_id, field_id, key, label, type, choices, position)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			e.CommunityID, e.Field.ID, e.Field.Key, e.Field.Label, string(e.Field.Type), choices, r.Version)
+			e.CommunityID, e.Field.ID, storable(e.Field.Key), storable(e.Field.Label), storable(string(e.Field.Type)), choices, r.Version)
 	case domain.FieldRemoved:
 		b.Queue(`UPDATE community_fields SET removed = true WHERE community_id = $1 AND field_id = $2`, e.CommunityID, e.FieldID)
 	case domain.ContactRegistered:
@@ -151,13 +151,13 @@ func queueChanges(b *pgx.Batch, id string, changes []domain.Change, version int6
 	set := map[string]string{}
 	var unset []string
 	for _, ch := range changes {
-		v := ch.New
+		v := indexable(ch.New)
 		switch {
 		case ch.FieldID != "":
-			if v == "" {
-				unset = append(unset, ch.FieldID)
+			if v = storable(ch.New); v == "" {
+				unset = append(unset, storable(ch.FieldID))
 			} else {
-				set[ch.FieldID] = v
+				set[storable(ch.FieldID)] = v
 			}
 		case ch.Field == domain.KeyEmail:
 			email = &v
@@ -176,14 +176,15 @@ func queueChanges(b *pgx.Batch, id string, changes []domain.Change, version int6
 		WHERE id = $1`, id, email, first, last, external, set, nonNil(unset), version, at)
 }
 
-// splitValues separates built-in values from admin-defined ones (by field ID).
+// splitValues separates built-in values from admin-defined ones (by field
+// ID), each as the read model can hold it (see storable and indexable).
 func splitValues(values []domain.Value) (builtin, fields map[string]string) {
 	builtin, fields = map[string]string{}, map[string]string{}
 	for _, v := range values {
 		if v.FieldID != "" {
-			fields[v.FieldID] = v.Value
+			fields[storable(v.FieldID)] = storable(v.Value)
 		} else {
-			builtin[v.Field] = v.Value
+			builtin[v.Field] = indexable(v.Value)
 		}
 	}
 	return builtin, fields

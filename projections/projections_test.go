@@ -3,8 +3,8 @@ package projections_test
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -183,7 +183,9 @@ func (p *crashingProjector) Apply(ctx context.Context, tx pgx.Tx, events []domai
 			return err
 		}
 		p.crashed.Store(true)
-		return errors.New("crash mid-batch")
+		// As the database connection would fail: not the events' fault,
+		// so the run stops rather than set anything aside.
+		return fmt.Errorf("crash mid-batch: %w", io.ErrUnexpectedEOF)
 	}
 	return p.ContactsProjector.Apply(ctx, tx, events)
 }

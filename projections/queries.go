@@ -91,7 +91,14 @@ func (q *Queries) ListContacts(ctx context.Context, lq ListQuery) (Page, error) 
 	desc := strings.HasPrefix(sortName, "-")
 	column, ok := SortKeys[strings.TrimPrefix(sortName, "-")]
 	if !ok || (column == "archived_at" && lq.Status != domain.StatusArchived) {
-		return Page{}, domain.FieldError("sort", "%q is not a sort key (last_name, first_name, email, created, updated, archived; - for descending)", sortName)
+		keys := "last_name, first_name, email, created, updated"
+		if lq.Status == domain.StatusArchived {
+			keys += ", archived"
+		}
+		return Page{}, domain.FieldError("sort", "%q is not a sort key of this list (%s; - before a key for descending)", sortName, keys)
+	}
+	if err := domain.CheckText("q", lq.Search, domain.MaxSearchLength); err != nil {
+		return Page{}, err
 	}
 	args := []any{lq.CommunityID, string(lq.Status)}
 	where := []string{"c.community_id = $1", "c.status = $2"}

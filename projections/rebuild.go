@@ -79,7 +79,8 @@ func (r *Runner) Rebuild(ctx context.Context, p Rebuildable) (RebuildStats, erro
 	}
 
 	start := time.Now()
-	pos, n, err := r.replay(ctx, p, schema, domain.Start)
+	parking := &rebuildParking{streams: map[string]domain.Position{}}
+	pos, n, err := r.replay(ctx, p, schema, domain.Start, parking)
 	if err != nil {
 		return stats, err
 	}
@@ -92,7 +93,7 @@ func (r *Runner) Rebuild(ctx context.Context, p Rebuildable) (RebuildStats, erro
 	stats.Indexes = time.Since(start)
 
 	// Catch up outside the lock first, so the locked part is short.
-	pos, more, err := r.replay(ctx, p, schema, pos)
+	pos, more, err := r.replay(ctx, p, schema, pos, parking)
 	if err != nil {
 		return stats, err
 	}
@@ -100,7 +101,7 @@ func (r *Runner) Rebuild(ctx context.Context, p Rebuildable) (RebuildStats, erro
 
 	start = time.Now()
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := lockCheckpoint(ctx, tx, p.Name()); err != nil {
+		if _, _, err := lockCheckpoint(ctx, tx, p.Name()); err != nil {
 			return err
 		}
 		// Events committed since the catch-up above: apply them too, under
@@ -113,11 +114,15 @@ func (r *Runner) Rebuild(ctx context.Context, p Rebuildable) (RebuildStats, erro
 			if len(events) == 0 {
 				break
 			}
-			if err := applyIn(ctx, tx, p, schema, events); err != nil {
+			if err := parking.applyPage(ctx, tx, p, schema, events); err != nil {
 				return err
 			}
 			pos = events[len(events)-1].Position
 			n += len(events)
+		}
+		// The new tables come with the events they set aside.
+		if err := parking.replace(ctx, tx, p.Name()); err != nil {
+			return err
 		}
 		statements := []string{`DROP SCHEMA IF EXISTS ` + retired + ` CASCADE`, `CREATE SCHEMA ` + retired}
 		for _, t := range p.Tables() {
@@ -201,7 +206,7 @@ func (r *Runner) buildIndexes(ctx context.Context, schema string, tables []strin
 
 // replay applies the log after from into the tables of schema, page by
 // page, and returns where it stopped and how many events it read.
-func (r *Runner) replay(ctx context.Context, p Projector, schema string, from domain.Position) (domain.Position, int, error) {
+func (r *Runner) replay(ctx context.Context, p Projector, schema string, from domain.Position, parking *rebuildParking) (domain.Position, int, error) {
 	n := 0
 	for {
 		events, err := r.Store.ReadAll(ctx, from, rebuildPage)
@@ -211,7 +216,7 @@ func (r *Runner) replay(ctx context.Context, p Projector, schema string, from do
 		if len(events) == 0 {
 			return from, n, nil
 		}
-		err = pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error { return applyIn(ctx, tx, p, schema, events) })
+		err = pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error { return parking.applyPage(ctx, tx, p, schema, events) })
 		if err != nil {
 			return from, n, fmt.Errorf("rebuild %s: %w", p.Name(), err)
 		}

@@ -38,7 +38,10 @@ type Runner struct {
 
 	mu       sync.Mutex
 	reached  map[string]domain.Position
-	advanced chan struct{} // closed and replaced whenever a checkpoint moves
+	advanced chan struct{}  // closed and replaced whenever a checkpoint moves
+	inARow   map[string]int // events set aside in a row, by projector (parking.go)
+	// projectors are those Run runs, by name, for RetryParked.
+	projectors map[string]Projector
 }
 
 // NewRunner returns a runner; call Run to start it.
@@ -46,12 +49,18 @@ func NewRunner(pool *pgxpool.Pool, store domain.EventStore, logger *slog.Logger)
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{Pool: pool, Store: store, Logger: logger, reached: map[string]domain.Position{}, advanced: make(chan struct{})}
+	return &Runner{Pool: pool, Store: store, Logger: logger, reached: map[string]domain.Position{}, advanced: make(chan struct{}), inARow: map[string]int{},
+		projectors: map[string]Projector{}}
 }
 
 // Run runs every projector until ctx ends, restarting one that fails after
 // a pause (its checkpoint says where to resume).
 func (r *Runner) Run(ctx context.Context, projectors ...Projector) {
+	r.mu.Lock()
+	for _, p := range projectors {
+		r.projectors[p.Name()] = p
+	}
+	r.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range projectors {
 		wg.Go(func() {
@@ -98,50 +107,112 @@ func (r *Runner) RunOnce(ctx context.Context, p Projector) error {
 		return err
 	}
 	r.advance(p.Name(), from)
-	applied := from
-	return r.Store.Subscribe(ctx, from, func(ctx context.Context, events []domain.RecordedEvent) error {
-		last := events[len(events)-1].Position
-		err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
-			// The checkpoint must still be where this runner left it: a
-			// rebuild swapped in meanwhile moves it, and then this runner
-			// must restart from there rather than apply events twice.
-			current, err := lockCheckpoint(ctx, tx, p.Name())
-			if err != nil {
-				return err
-			}
-			if current != applied {
-				return fmt.Errorf("%w: at %s, not %s", errCheckpointMoved, current, applied)
-			}
-			if err := p.Apply(ctx, tx, events); err != nil {
-				return err
-			}
-			return saveCheckpoint(ctx, tx, p.Name(), last)
-		})
+	run := &projectorRun{r: r, p: p, applied: from}
+	return r.Store.Subscribe(ctx, from, run.handle)
+}
+
+// projectorRun is one run of a projector, from its checkpoint on.
+type projectorRun struct {
+	r *Runner
+	p Projector
+	// applied is the checkpoint this run saved last (or started from).
+	applied domain.Position
+}
+
+// handle applies a batch of events with its checkpoint, in one
+// transaction. When the batch cannot be applied for a reason of its own
+// (not a database that is down), it is applied again event by event, and
+// the events that still cannot be applied are set aside (see parking.go):
+// one event never stops a read model for good.
+func (run *projectorRun) handle(ctx context.Context, events []domain.RecordedEvent) error {
+	err := run.apply(ctx, events)
+	if err != nil && cannotApply(ctx, err) {
+		err = run.applyEach(ctx, events)
+	}
+	if err != nil {
+		return fmt.Errorf("projector %s at %s: %w", run.p.Name(), events[0].Position, err)
+	}
+	return nil
+}
+
+// apply applies events and moves the checkpoint past them, in one
+// transaction. The events of a stream that has an event set aside are set
+// aside behind it rather than applied: a read model applies each stream's
+// events in order.
+func (run *projectorRun) apply(ctx context.Context, events []domain.RecordedEvent) error {
+	name, last := run.p.Name(), events[len(events)-1].Position
+	var behind []parkedEvent
+	err := pgx.BeginFunc(ctx, run.r.Pool, func(tx pgx.Tx) error {
+		// The checkpoint must still be where this run left it: a rebuild
+		// swapped in meanwhile moves it, and then this run must restart
+		// from there rather than apply events twice.
+		current, parked, err := lockCheckpoint(ctx, tx, name)
 		if err != nil {
-			return fmt.Errorf("projector %s at %s: %w", p.Name(), events[0].Position, err)
+			return err
 		}
-		applied = last
-		r.advance(p.Name(), last)
-		return nil
+		if current != run.applied {
+			return fmt.Errorf("%w: at %s, not %s", errCheckpointMoved, current, run.applied)
+		}
+		apply := events
+		if len(parked) > 0 {
+			apply, behind = splitBehind(events, parked)
+		}
+		if len(apply) > 0 {
+			if err := run.p.Apply(ctx, tx, apply); err != nil {
+				return err
+			}
+		}
+		for _, b := range behind {
+			if err := insertParked(ctx, tx, name, b); err != nil {
+				return err
+			}
+		}
+		return saveCheckpoint(ctx, tx, name, last)
 	})
+	if err != nil {
+		return err
+	}
+	for _, b := range behind {
+		run.r.Logger.Warn("projector set an event aside behind an earlier one of its stream",
+			"projector", name, "position", b.event.Position.String(), "stream", b.event.Stream, "type", b.event.Type)
+	}
+	run.applied = last
+	run.r.advance(name, last)
+	return nil
 }
 
 // errCheckpointMoved stops a runner whose read model was swapped under it.
 var errCheckpointMoved = errors.New("the checkpoint moved (a rebuild was swapped in): restarting")
 
 // lockCheckpoint reads a checkpoint and locks its row until the transaction
-// ends (the start of the log when there is none yet).
-func lockCheckpoint(ctx context.Context, tx pgx.Tx, name string) (domain.Position, error) {
+// ends (the start of the log when there is none yet), and returns the
+// streams that have events set aside, each with its first such event's
+// position, in the same round trip.
+func lockCheckpoint(ctx context.Context, tx pgx.Tx, name string) (domain.Position, map[string]domain.Position, error) {
 	var commit, prepare int64
-	err := tx.QueryRow(ctx, `SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, name).
-		Scan(&commit, &prepare)
+	var streams []string
+	var commits, prepares []int64
+	err := tx.QueryRow(ctx, `SELECT c.commit_pos, c.prepare_pos, p.streams, p.commits, p.prepares
+		FROM projection_checkpoints c,
+		LATERAL (SELECT array_agg(stream) AS streams, array_agg(commit_pos) AS commits, array_agg(prepare_pos) AS prepares
+		           FROM (SELECT DISTINCT ON (stream) stream, commit_pos, prepare_pos FROM projection_parked
+		                  WHERE projection = $1 ORDER BY stream, commit_pos, prepare_pos) first) p
+		WHERE c.name = $1 FOR UPDATE OF c`, name).
+		Scan(&commit, &prepare, &streams, &commits, &prepares)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return domain.Start, nil
+		return domain.Start, nil, nil
 	}
 	if err != nil {
-		return domain.Start, fmt.Errorf("lock checkpoint %s: %w", name, err)
+		return domain.Start, nil, fmt.Errorf("lock checkpoint %s: %w", name, err)
 	}
-	return domain.Position{Commit: uint64(commit), Prepare: uint64(prepare)}, nil
+	var parked map[string]domain.Position
+	if len(streams) > 0 {
+		parked = make(map[string]domain.Position, len(streams))
+		for i, s := range streams {
+			parked[s] = domain.Position{Commit: uint64(commits[i]), Prepare: uint64(prepares[i])}
+		}
+	}
+	return domain.Position{Commit: uint64(commit), Prepare: uint64(prepare)}, parked, nil
 }
 
 // projectorLockClass is the first key of the projectors' advisory locks

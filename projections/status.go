@@ -19,6 +19,9 @@ type Status struct {
 	// LagSeconds is the age of the oldest event it has not applied (0 when
 	// it is up to date).
 	LagSeconds float64
+	// Parked counts the events it set aside (see parking.go): while there
+	// are any, the read model is degraded.
+	Parked int
 }
 
 // pendingReader is implemented by stores whose ReadAll may hold committed
@@ -55,9 +58,13 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 	}
 	r.mu.Unlock()
 	slices.Sort(names)
+	parked, err := ParkedCounts(ctx, r.Pool)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Status, 0, len(names))
 	for _, name := range names {
-		st := Status{Name: name, Position: r.Reached(name)}
+		st := Status{Name: name, Position: r.Reached(name), Parked: parked[name]}
 		at, behind, err := r.oldestAfter(ctx, st.Position)
 		if err != nil {
 			return nil, fmt.Errorf("projection status %s: %w", name, err)

@@ -17,11 +17,12 @@ import (
 	"time"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/eventstore/sealed"
 	"github.com/assoc/contacts/projections"
 )
 
 // withStore opens the database and the event log for a verb.
-func withStore(ctx context.Context, cfg Config, logger *slog.Logger, f func(domain.EventStore, *database) error) error {
+func withStore(ctx context.Context, cfg Config, logger *slog.Logger, f func(*sealed.Store, *database) error) error {
 	db, err := openDatabase(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -61,7 +62,7 @@ func runHistory(ctx context.Context, cfg Config, logger *slog.Logger, args []str
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: contacts history [-json] CONTACT_ID")
 	}
-	return withStore(ctx, cfg, logger, func(store domain.EventStore, _ *database) error {
+	return withStore(ctx, cfg, logger, func(store *sealed.Store, _ *database) error {
 		community, err := communityOf(ctx, store, fs.Arg(0))
 		if err != nil {
 			return err
@@ -122,7 +123,7 @@ func runReplay(ctx context.Context, cfg Config, logger *slog.Logger, args []stri
 		at = t
 	}
 	id := fs.Arg(0)
-	return withStore(ctx, cfg, logger, func(store domain.EventStore, _ *database) error {
+	return withStore(ctx, cfg, logger, func(store *sealed.Store, _ *database) error {
 		communityID, err := communityOf(ctx, store, id)
 		if err != nil {
 			return err
@@ -160,7 +161,7 @@ func runRebuild(ctx context.Context, cfg Config, logger *slog.Logger, args []str
 	if len(args) != 0 {
 		return fmt.Errorf("usage: contacts rebuild")
 	}
-	return withStore(ctx, cfg, logger, func(store domain.EventStore, db *database) error {
+	return withStore(ctx, cfg, logger, func(store *sealed.Store, db *database) error {
 		start := time.Now()
 		stats, err := projections.NewRunner(db.Pool, store, logger).Rebuild(ctx, projections.ContactsProjector{})
 		if err != nil {

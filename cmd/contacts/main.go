@@ -26,6 +26,8 @@ commands:
   history ID     a contact's history, oldest first: who did what, when, why, old → new (-json: one object per event)
   replay ID      a contact as it was at an instant, replayed from the log (-as-of 2026-01-31T12:00:00Z; default now)
   rebuild        rebuild the contacts read model from the log aside, while the service serves, and swap it in
+  parked         list the events the read models could not apply and set aside; "parked retry" applies them
+                 again once the cause is fixed (flag: -projection NAME)
   bench store    measure event store appends and reads beside raw PostgreSQL inserts
   bench contacts measure registering, the read model's rebuild, list pages and search at 100,000 contacts
   bench audit    measure history and as_of of a 1,000-event contact, the event stream, and the cost of sealing personal data
@@ -72,6 +74,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return runReplay(ctx, cfg, logger, args[1:])
 	case "rebuild":
 		return runRebuild(ctx, cfg, logger, args[1:])
+	case "parked":
+		return runParked(ctx, cfg, logger, args[1:])
 	case "export":
 		return runExport(ctx, cfg, logger, args[1:])
 	case "import":

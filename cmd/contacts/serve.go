@@ -9,7 +9,6 @@ import (
 
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/eventstore/sealed"
 	chttp "github.com/assoc/contacts/http"
 	"github.com/assoc/contacts/projections"
 	"github.com/assoc/contacts/spreadsheet"
@@ -46,7 +45,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	projectorCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
 	var projectors sync.WaitGroup
 	projectors.Go(func() {
-		runner.Run(projectorCtx, projections.ContactsProjector{}, sealed.Erasure{Store: store, Also: eraseElsewhere})
+		runner.Run(projectorCtx, readModels(store)...)
 	})
 	projectors.Go(func() { discardAbandonedImports(projectorCtx, reports, logger) })
 	defer func() { stopProjectors(); projectors.Wait() }()
