@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 )
 
 // schemaVersion is the current payload version of each event type, written
@@ -41,6 +42,10 @@ func newEvent(eventType string) (Event, bool) {
 		return &ContactRestored{}, true
 	case "ContactDeleted":
 		return &ContactDeleted{}, true
+	case "MergeStarted":
+		return &MergeStarted{}, true
+	case "MergeAbandoned":
+		return &MergeAbandoned{}, true
 	case "ContactMerged":
 		return &ContactMerged{}, true
 	case "DuplicatesAbsorbed":
@@ -61,7 +66,7 @@ func newEvent(eventType string) (Event, bool) {
 var EventTypes = []string{
 	"CommunityCreated", "FieldDefined", "FieldRemoved",
 	"ContactRegistered", "ContactUpdated", "ContactArchived", "ContactRestored", "ContactDeleted",
-	"ContactMerged", "DuplicatesAbsorbed", "ContactUnmerged", "DuplicateReleased",
+	"MergeStarted", "ContactMerged", "DuplicatesAbsorbed", "MergeAbandoned", "ContactUnmerged", "DuplicateReleased",
 	"KeyReserved", "KeyReleased",
 }
 
@@ -102,35 +107,5 @@ func Decode(r RecordedEvent) (Event, Metadata, error) {
 // deref returns the event value a decoding pointer points to, so that type
 // switches over events match values.
 func deref(e Event) Event {
-	switch e := e.(type) {
-	case *CommunityCreated:
-		return *e
-	case *FieldDefined:
-		return *e
-	case *FieldRemoved:
-		return *e
-	case *ContactRegistered:
-		return *e
-	case *ContactUpdated:
-		return *e
-	case *ContactArchived:
-		return *e
-	case *ContactRestored:
-		return *e
-	case *ContactDeleted:
-		return *e
-	case *ContactMerged:
-		return *e
-	case *DuplicatesAbsorbed:
-		return *e
-	case *ContactUnmerged:
-		return *e
-	case *DuplicateReleased:
-		return *e
-	case *KeyReserved:
-		return *e
-	case *KeyReleased:
-		return *e
-	}
-	return e
+	return reflect.ValueOf(e).Elem().Interface().(Event)
 }

@@ -3,7 +3,6 @@ package domain
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 )
 
@@ -183,143 +182,16 @@ func (h *Handler) deleteAbsorbed(ctx context.Context, caller Caller, survivorID 
 	return pos, changed, first
 }
 
-// MergeContacts merges duplicates into survivor; take picks, per field key,
-// the duplicate whose value wins.
-//
-// The appends are ordered so that a crash anywhere is completed by running
-// the same merge again: first each duplicate records ContactMerged (it leaves
-// the lists; its data stays in its stream), then the survivor records what it
-// takes. Running it again skips the duplicates already merged into the
-// survivor and completes the survivor's side.
-//
-// When a duplicate's append fails (another merge took it meanwhile, it was
-// deleted, the store failed), the duplicates this merge already merged are
-// rolled back (each records ContactUnmerged) rather than absorbed by the
-// survivor on their own: a merge is all or nothing, as the admin asked for
-// it, and the same merge can then simply run again (after a concurrent
-// change it does at once, deciding on the new state). The survivor's side
-// was not written yet, so nothing else needs undoing. Only if the rollback
-// fails too (a crash) is the merge left interrupted, for a re-run to complete.
-func (h *Handler) MergeContacts(ctx context.Context, caller Caller, survivorID string, duplicateIDs []string, take map[string]string) (Result, error) {
-	if len(duplicateIDs) == 0 || len(duplicateIDs) > MaxMergeDuplicates {
-		return Result{}, FieldError("duplicates", "give 1 to %d duplicates", MaxMergeDuplicates)
-	}
-	for attempt := 0; ; attempt++ {
-		res, err := h.merge(ctx, caller, survivorID, duplicateIDs, take)
-		if IsWrongExpectedVersion(err) && attempt < maxRetries {
-			continue
-		}
-		return res, err
-	}
-}
-
-func (h *Handler) merge(ctx context.Context, caller Caller, survivorID string, duplicateIDs []string, take map[string]string) (Result, error) {
-	community, err := h.community(ctx, caller.CommunityID)
-	if err != nil {
-		return Result{}, err
-	}
-	survivor, err := LoadContact(ctx, h.Store, caller.CommunityID, survivorID)
-	if err != nil {
-		return Result{}, err
-	}
-	duplicates := make([]*Contact, len(duplicateIDs))
-	for i, id := range duplicateIDs {
-		d, err := LoadContact(ctx, h.Store, caller.CommunityID, id)
-		if ErrorCode(err) == ENOTFOUND {
-			return Result{}, &Error{Code: ENOTFOUND, Field: "duplicates", Message: fmt.Sprintf("contact %s not found", id)}
-		}
-		if err != nil {
-			return Result{}, fmt.Errorf("load duplicate %s: %w", id, err)
-		}
-		duplicates[i] = d
-	}
-	if survivor.Status == StatusActive && !slices.ContainsFunc(duplicateIDs, func(id string) bool { return !survivor.absorbs(id) }) {
-		// Every duplicate is already absorbed: a retry of a completed merge.
-		return Result{ID: survivor.ID, Version: survivor.Version}, nil
-	}
-	mergeID := NewID()
-	for _, d := range duplicates {
-		if d.Status == StatusMerged && d.MergedInto == survivor.ID && !survivor.absorbs(d.ID) {
-			mergeID = d.MergeID // completing an interrupted merge: keep its ID
-		}
-	}
-	// Decide first, on the duplicates as they are, so nothing is written
-	// unless the whole merge is valid.
-	absorbed, err := survivor.Merge(community, mergeID, asUnmerged(duplicates, survivor), take)
-	if err != nil {
-		return Result{}, err
-	}
-	var pos Position
-	for i, d := range duplicates {
-		events, err := d.MergeInto(survivorID, mergeID)
-		if err == nil {
-			var res Result
-			res, err = h.commit(ctx, caller, "MergeContacts", d, events)
-			pos = later(pos, res.Position)
-		}
-		if err != nil {
-			if i == 0 {
-				return Result{}, err
-			}
-			return Result{}, h.undoMerge(ctx, caller, survivorID, mergeID, duplicates[:i], d.ID, err)
-		}
-	}
-	res, err := h.commit(ctx, caller, "MergeContacts", survivor, absorbed)
-	if err != nil {
-		return Result{}, err
-	}
-	res.Position = later(pos, res.Position)
-	res.Changed = true
-	return res, nil
-}
-
-// undoMerge rolls back the duplicates merged (merged into survivor by
-// mergeID, not absorbed) when the merge of failedID failed with cause: each
-// records ContactUnmerged. It returns the error to report: cause, wrapped
-// (so that a concurrent change still makes MergeContacts decide again),
-// naming the duplicate that failed and saying whether the rollback did.
-func (h *Handler) undoMerge(ctx context.Context, caller Caller, survivorID, mergeID string, merged []*Contact, failedID string, cause error) error {
-	ctx = context.WithoutCancel(ctx) // a rollback must not stop half-way because the client left
-	var undoErr error
-	for _, d := range merged {
-		_, err := h.runContact(ctx, caller, "MergeContacts", d.ID, 0, func(c *Contact, _ *Community) ([]Event, error) {
-			if c.Status != StatusMerged || c.MergedInto != survivorID || c.MergeID != mergeID {
-				return nil, nil // not merged by this merge: nothing to undo
-			}
-			return c.UnmergeFrom(survivorID, mergeID)
-		})
-		if err != nil && undoErr == nil {
-			undoErr = fmt.Errorf("unmerge %s: %w", d.ID, err)
-		}
-	}
-	if undoErr != nil {
-		return fmt.Errorf("merging contact %s failed, and undoing the merge of the duplicates before it failed too (%v); run the merge again to complete it: %w",
-			failedID, undoErr, cause)
-	}
-	return fmt.Errorf("merging contact %s failed; the duplicates merged before it were unmerged: %w", failedID, cause)
-}
-
-// asUnmerged presents duplicates already merged into survivor by an earlier,
-// interrupted run of the same merge (merged, not yet absorbed) as they were
-// before, so the merge decides as the first run did. Duplicates the
-// survivor already absorbed stay merged, so a merge listing them is refused.
-func asUnmerged(duplicates []*Contact, survivor *Contact) []*Contact {
-	out := make([]*Contact, len(duplicates))
-	for i, d := range duplicates {
-		if d.Status == StatusMerged && d.MergedInto == survivor.ID && !survivor.absorbs(d.ID) {
-			d = d.clone()
-			d.Status = d.StatusBeforeMerge
-		}
-		out[i] = d
-	}
-	return out
-}
-
 // UnmergeContact undoes the merge of duplicateID into survivorID: the
 // survivor gives back the values it took from it (those not changed since;
 // the others are listed in the survivor's DuplicateReleased event), then the
 // duplicate comes back as it was, with its keys.
 func (h *Handler) UnmergeContact(ctx context.Context, caller Caller, survivorID, duplicateID string) (Result, error) {
+	// A merge into the survivor cut short is carried on first: the
+	// duplicate is then merged and absorbed (or not merged at all).
+	if _, err := h.CompleteMerge(ctx, caller, survivorID); err != nil {
+		return Result{}, err
+	}
 	var mergeID string
 	res, err := h.runContactHanding(ctx, caller, "UnmergeContact", survivorID, 0, func(s *Contact, _ *Community) ([]Event, []keyHandover, error) {
 		events, id, err := s.Unmerge(duplicateID)

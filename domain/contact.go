@@ -45,6 +45,9 @@ type Contact struct {
 	Absorbed map[string][]Change
 	// MergeOf maps a merge ID to the duplicates still absorbed by it.
 	MergeOf map[string][]string
+	// Merging is the merge into this contact that has started and not
+	// closed yet (nil when none): a crash cut it short, or it is running.
+	Merging *MergeStarted
 }
 
 // Exists reports whether the contact has been registered.
@@ -101,7 +104,16 @@ func (c *Contact) Apply(e Event, version int64, at time.Time) {
 	case ContactUnmerged:
 		c.Status, c.MergedInto, c.UpdatedAt = c.StatusBeforeMerge, "", at
 		c.StatusBeforeMerge, c.MergeID = "", ""
+	case MergeStarted:
+		c.Merging = &e
+	case MergeAbandoned:
+		if c.Merging != nil && c.Merging.MergeID == e.MergeID {
+			c.Merging = nil
+		}
 	case DuplicatesAbsorbed:
+		if c.Merging != nil && c.Merging.MergeID == e.MergeID {
+			c.Merging = nil
+		}
 		c.applyChanges(e.Changes)
 		if c.Absorbed == nil {
 			c.Absorbed, c.MergeOf = map[string][]Change{}, map[string][]string{}

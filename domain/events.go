@@ -85,6 +85,28 @@ type ContactDeleted struct {
 	ContactID string `json:"contact_id"`
 }
 
+// MergeStarted, in the survivor's stream, records a merge before any of its
+// duplicates is touched: the merge's own log, so that a merge cut short
+// by a crash is completed (or rolled back) by whichever process finds it,
+// with the same duplicates and choices. DuplicatesAbsorbed or
+// MergeAbandoned with the same MergeID closes it.
+type MergeStarted struct {
+	ContactID    string   `json:"contact_id"`
+	MergeID      string   `json:"merge_id"`
+	DuplicateIDs []string `json:"duplicate_ids"`
+	// Take names, per field key, the duplicate whose value wins.
+	Take map[string]string `json:"take,omitempty"`
+}
+
+// MergeAbandoned, in the survivor's stream, closes a merge that could not
+// complete: the duplicates it had merged were unmerged (each records
+// ContactUnmerged) and the survivor took nothing.
+type MergeAbandoned struct {
+	ContactID string `json:"contact_id"`
+	MergeID   string `json:"merge_id"`
+	Reason    string `json:"reason"`
+}
+
 // ContactMerged, in a duplicate's stream, says it now lives on in Survivor.
 type ContactMerged struct {
 	ContactID  string `json:"contact_id"`
@@ -144,6 +166,8 @@ func (ContactUpdated) EventType() string     { return "ContactUpdated" }
 func (ContactArchived) EventType() string    { return "ContactArchived" }
 func (ContactRestored) EventType() string    { return "ContactRestored" }
 func (ContactDeleted) EventType() string     { return "ContactDeleted" }
+func (MergeStarted) EventType() string       { return "MergeStarted" }
+func (MergeAbandoned) EventType() string     { return "MergeAbandoned" }
 func (ContactMerged) EventType() string      { return "ContactMerged" }
 func (DuplicatesAbsorbed) EventType() string { return "DuplicatesAbsorbed" }
 func (ContactUnmerged) EventType() string    { return "ContactUnmerged" }

@@ -365,8 +365,11 @@ func TestHandlerMergeRollsBackWhenADuplicateFails(t *testing.T) {
 	if got := types(f.stream(domain.ContactStream(d1))); !reflect.DeepEqual(got, []string{"ContactRegistered", "ContactMerged", "ContactUnmerged"}) {
 		t.Errorf("first duplicate's stream %v, want merged then unmerged", got)
 	}
-	if s := f.load(sam); s.Version != 1 || len(s.MergeOf) != 0 {
-		t.Errorf("survivor at version %d MergeOf %v, want untouched", s.Version, s.MergeOf)
+	if s := f.load(sam); len(s.Values) != 1 || len(s.MergeOf) != 0 || s.Merging != nil {
+		t.Errorf("survivor %v MergeOf %v merging %v, want its values alone and the merge closed", s.Values, s.MergeOf, s.Merging)
+	}
+	if got := types(f.stream(domain.ContactStream(sam))); !reflect.DeepEqual(got, []string{"ContactRegistered", "MergeStarted", "MergeAbandoned"}) {
+		t.Errorf("survivor's stream %v, want the merge started then abandoned", got)
 	}
 	// The first duplicate is itself again: it merges anew.
 	if _, err := f.h.MergeContacts(ctx, f.caller, sam, []string{d1}, nil); err != nil {
@@ -377,27 +380,36 @@ func TestHandlerMergeRollsBackWhenADuplicateFails(t *testing.T) {
 	}
 }
 
-// TestHandlerMergeRollbackOnStoreFailure: a duplicate's append fails for a
-// reason other than a conflict: the error says which and wraps the cause.
-func TestHandlerMergeRollbackOnStoreFailure(t *testing.T) {
+// TestHandlerMergeStoppedByTheStoreCarriesOn: a duplicate's append fails
+// for a reason other than a conflict (the store is down): the error says
+// where the merge stopped and wraps the cause; the merge stays started, and
+// carrying it on (CompleteMerge, as serve does) completes it.
+func TestHandlerMergeStoppedByTheStoreCarriesOn(t *testing.T) {
 	f := setup(t)
 	ctx := t.Context()
 	sam := f.register(map[string]string{"first_name": "Sam"})
 	d1 := f.register(map[string]string{"first_name": "Dee"})
-	d2 := f.register(map[string]string{"first_name": "Two"})
+	d2 := f.register(map[string]string{"first_name": "Two", "last_name": "Doe"})
 	faulty := &faultyStore{EventStore: f.store, fail: failOnce(domain.ContactStream(d2))}
 	h := &domain.Handler{Store: faulty, KeySecret: testSecret}
 	_, err := h.MergeContacts(ctx, f.caller, sam, []string{d1, d2}, nil)
-	if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), "merging contact "+d2+" failed") {
+	if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), "stopped at contact "+d2) {
 		t.Fatalf("merge: %v, want the injected failure naming %s", err, d2)
 	}
-	for _, id := range []string{d1, d2} {
-		if c := f.load(id); c.Status != domain.StatusActive {
-			t.Errorf("duplicate %s is %q, want active", id, c.Status)
-		}
+	if s := f.load(sam); s.Merging == nil || !reflect.DeepEqual(s.Merging.DuplicateIDs, []string{d1, d2}) {
+		t.Fatalf("survivor merging %+v, want the merge open", s.Merging)
 	}
-	if _, err := h.MergeContacts(ctx, f.caller, sam, []string{d1, d2}, nil); err != nil {
-		t.Fatalf("merge again: %v", err)
+	if _, err := h.CompleteMerge(ctx, f.caller, sam); err != nil {
+		t.Fatalf("carry the merge on: %v", err)
+	}
+	s := f.load(sam)
+	if s.Merging != nil || s.LastName() != "Doe" || len(s.MergeOf) != 1 {
+		t.Errorf("survivor %v merging %v MergeOf %v, want the merge complete", s.Values, s.Merging, s.MergeOf)
+	}
+	for _, id := range []string{d1, d2} {
+		if c := f.load(id); c.Status != domain.StatusMerged || c.MergedInto != sam {
+			t.Errorf("duplicate %s is %q, want merged into the survivor", id, c.Status)
+		}
 	}
 }
 

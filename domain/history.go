@@ -92,6 +92,8 @@ func related(e Event) []string {
 		return []string{e.SurvivorID}
 	case ContactUnmerged:
 		return []string{e.SurvivorID}
+	case MergeStarted:
+		return e.DuplicateIDs
 	case DuplicatesAbsorbed:
 		return e.DuplicateIDs
 	case DuplicateReleased:

@@ -41,7 +41,7 @@ func TestContactHistory(t *testing.T) {
 	for _, e := range history {
 		types = append(types, e.Type)
 	}
-	if want := []string{"ContactRegistered", "ContactUpdated", "DuplicatesAbsorbed", "ContactArchived"}; !reflect.DeepEqual(types, want) {
+	if want := []string{"ContactRegistered", "ContactUpdated", "MergeStarted", "DuplicatesAbsorbed", "ContactArchived"}; !reflect.DeepEqual(types, want) {
 		t.Fatalf("history types %v, want %v", types, want)
 	}
 	first := history[0]
@@ -56,10 +56,13 @@ func TestContactHistory(t *testing.T) {
 	if u := history[1]; u.CorrelationID != "import-7" || !hasChange(u.Changes, domain.Change{Field: "first_name", Old: "Hélène", New: "Helene"}) {
 		t.Fatalf("update entry %+v", u)
 	}
-	if m := history[2]; !reflect.DeepEqual(m.Related, []string{dup}) || !hasChange(m.Changes, domain.Change{Field: "external_id", New: "M-1", From: dup}) {
+	if m := history[2]; !reflect.DeepEqual(m.Related, []string{dup}) || len(m.Changes) != 0 {
+		t.Fatalf("merge started entry %+v: want the duplicates linked, no change", m)
+	}
+	if m := history[3]; !reflect.DeepEqual(m.Related, []string{dup}) || !hasChange(m.Changes, domain.Change{Field: "external_id", New: "M-1", From: dup}) {
 		t.Fatalf("merge entry %+v", m)
 	}
-	if a := history[3]; !hasChange(a.Changes, domain.Change{Field: "status", Old: "active", New: "archived"}) {
+	if a := history[4]; !hasChange(a.Changes, domain.Change{Field: "status", Old: "active", New: "archived"}) {
 		t.Fatalf("archive entry %+v", a)
 	}
 

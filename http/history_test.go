@@ -39,10 +39,13 @@ func TestContactHistory(t *testing.T) {
 	r = s.do(t, "GET", "/v1/contacts/"+c.ID+"/history", auditor, nil)
 	r.want(t, http.StatusOK)
 	r.decode(t, &h)
-	if len(h.Items) != 3 {
+	if len(h.Items) != 4 {
 		t.Fatalf("history: %s", r.body)
 	}
-	reg, upd, merge := h.Items[0], h.Items[1], h.Items[2]
+	reg, upd, started, merge := h.Items[0], h.Items[1], h.Items[2], h.Items[3]
+	if started.Type != "MergeStarted" || len(started.Related) != 1 || started.Related[0].ID != dup.ID || len(started.Changes) != 0 {
+		t.Fatalf("merge started entry: %+v", started)
+	}
 	if reg.Type != "ContactRegistered" || reg.Version != 1 || reg.Schema != 1 || reg.Command != "RegisterContact" || reg.Actor == "" || reg.Position == "" || reg.Time.IsZero() {
 		t.Fatalf("registration entry: %+v", reg)
 	}

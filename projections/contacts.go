@@ -95,7 +95,7 @@ var contactsEventTypes = map[string]bool{
 	"CommunityCreated": true, "FieldDefined": true, "FieldRemoved": true,
 	"ContactRegistered": true, "ContactUpdated": true, "ContactArchived": true, "ContactRestored": true,
 	"ContactDeleted": true, "ContactMerged": true, "DuplicatesAbsorbed": true, "ContactUnmerged": true,
-	"DuplicateReleased": true,
+	"DuplicateReleased": true, "MergeStarted": true, "MergeAbandoned": true,
 }
 
 func queueContactEvent(b *pgx.Batch, e domain.Event, meta domain.Metadata, r domain.RecordedEvent) error {
@@ -122,7 +122,16 @@ func queueContactEvent(b *pgx.Batch, e domain.Event, meta domain.Metadata, r dom
 			builtin[domain.KeyExternalID], fields, r.Version, at)
 	case domain.ContactUpdated:
 		queueChanges(b, e.ContactID, e.Changes, r.Version, at)
+	case domain.MergeStarted:
+		b.Queue(`UPDATE contacts SET version = $2 WHERE id = $1`, e.ContactID, r.Version)
+		b.Queue(`INSERT INTO open_merges (merge_id, survivor_id, community_id, started_at)
+			SELECT $1, c.id, c.community_id, $3 FROM contacts c WHERE c.id = $2
+			ON CONFLICT (merge_id) DO NOTHING`, e.MergeID, e.ContactID, at)
+	case domain.MergeAbandoned:
+		b.Queue(`UPDATE contacts SET version = $2 WHERE id = $1`, e.ContactID, r.Version)
+		b.Queue(`DELETE FROM open_merges WHERE merge_id = $1`, e.MergeID)
 	case domain.DuplicatesAbsorbed:
+		b.Queue(`DELETE FROM open_merges WHERE merge_id = $1`, e.MergeID)
 		queueChanges(b, e.ContactID, e.Changes, r.Version, at)
 	case domain.DuplicateReleased:
 		queueChanges(b, e.ContactID, e.Changes, r.Version, at)

@@ -2,8 +2,6 @@ package projections
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -18,6 +16,11 @@ import (
 // domain entities.
 type Queries struct {
 	Pool *pgxpool.Pool
+	// CursorKey seals list cursors (32 bytes, the same on every node; see
+	// cursor.go). Unset, a random key of this process is used.
+	CursorKey []byte
+
+	cursors cursorSealer
 }
 
 // ContactView is a contact as the read model shows it.
@@ -74,14 +77,6 @@ var thenBy = map[string]string{
 	"first_name": "last_name",
 }
 
-// cursor is the keyset position after the last row of a page.
-type cursor struct {
-	Sort  string `json:"s"`
-	Value string `json:"v"`
-	Then  string `json:"t,omitempty"` // the thenBy column's value
-	ID    string `json:"i"`
-}
-
 // ListContacts returns one page of a community's active or archived contacts.
 func (q *Queries) ListContacts(ctx context.Context, lq ListQuery) (Page, error) {
 	sortName := lq.Sort
@@ -106,11 +101,14 @@ func (q *Queries) ListContacts(ctx context.Context, lq ListQuery) (Page, error) 
 		args = append(args, "%"+escapeLike(s)+"%")
 		where = append(where, fmt.Sprintf("c.search LIKE fold_text($%d)", len(args)))
 	}
+	sealer, err := q.sealer()
+	if err != nil {
+		return Page{}, err
+	}
 	if lq.Cursor != "" {
-		var cur cursor
-		raw, err := base64.RawURLEncoding.DecodeString(lq.Cursor)
-		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.Sort != sortName || !domain.ValidID(cur.ID) {
-			return Page{}, domain.FieldError("cursor", "is not a cursor of this list and sort")
+		cur, err := sealer.open(lq.Cursor, lq.CommunityID, string(lq.Status))
+		if err != nil || cur.Sort != sortName || !domain.ValidID(cur.ID) {
+			return Page{}, errBadCursor
 		}
 		op := ">"
 		if desc {
@@ -178,8 +176,7 @@ func (q *Queries) ListContacts(ctx context.Context, lq ListQuery) (Page, error) 
 		if then, ok := thenBy[column]; ok {
 			next.Then = sortValue(last, then)
 		}
-		raw, _ := json.Marshal(next)
-		page.NextCursor = base64.RawURLEncoding.EncodeToString(raw)
+		page.NextCursor = sealer.seal(next, lq.CommunityID, string(lq.Status))
 	}
 	return page, nil
 }

@@ -23,7 +23,7 @@ type Rebuildable interface {
 
 // Tables implements Rebuildable.
 func (ContactsProjector) Tables() []string {
-	return []string{"communities", "community_fields", "contacts"}
+	return []string{"communities", "community_fields", "contacts", "open_merges"}
 }
 
 // RebuildStats says what a rebuild did.

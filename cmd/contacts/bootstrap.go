@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/apikeys"
@@ -50,6 +52,10 @@ func bootstrap(ctx context.Context, cfg Config, pool *pgxpool.Pool, keys *apikey
 	if err != nil {
 		return fmt.Errorf("bootstrap community: %w", err)
 	}
+	if _, err := conn.Exec(ctx, `INSERT INTO settings (name, value) VALUES ('default_community', $1)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, []byte(community.ID)); err != nil {
+		return fmt.Errorf("bootstrap: record the default community: %w", err)
+	}
 	adminKey, _, err := keys.Create(ctx, apikeys.RoleAdmin, community.ID)
 	if err != nil {
 		return fmt.Errorf("bootstrap admin key: %w", err)
@@ -74,4 +80,21 @@ Try:
 		return fmt.Errorf("bootstrap: mark done: %w", err)
 	}
 	return nil
+}
+
+// defaultCommunity returns the ID of the community "default" the first
+// start created (databases started before it was recorded: the oldest
+// community of that name in the read model).
+func defaultCommunity(ctx context.Context, pool *pgxpool.Pool) (string, error) {
+	var id string
+	err := pool.QueryRow(ctx, `SELECT convert_from(value, 'UTF8') FROM settings WHERE name = 'default_community'
+		UNION ALL (SELECT id::text FROM communities WHERE name = 'default' ORDER BY created_at LIMIT 1)
+		LIMIT 1`).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("no community \"default\" yet: start the service once (contacts serve), or give -community ID")
+	}
+	if err != nil {
+		return "", fmt.Errorf("find the default community: %w", err)
+	}
+	return id, nil
 }

@@ -24,7 +24,7 @@ var (
 // the rate.
 func runSeed(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	community := fs.String("community", "", "community ID to seed (default: a new community named \"seed <time>\")")
+	community := fs.String("community", "", "community ID to seed (default: the community \"default\" of the first start, which its admin key sees)")
 	callers := fs.Int("callers", 8, "concurrent callers")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,11 +53,9 @@ func runSeed(ctx context.Context, cfg Config, logger *slog.Logger, args []string
 	handler := &domain.Handler{Store: store, KeySecret: secret}
 	caller := domain.Caller{CommunityID: *community, Actor: "seed", CorrelationID: domain.NewID()}
 	if caller.CommunityID == "" {
-		res, err := handler.CreateCommunity(ctx, caller, "seed "+time.Now().Format("2006-01-02 15:04:05"))
-		if err != nil {
+		if caller.CommunityID, err = defaultCommunity(ctx, db.Pool); err != nil {
 			return err
 		}
-		caller.CommunityID = res.ID
 	}
 	stamp := time.Now().UnixNano()
 	var next, done atomic.Int64

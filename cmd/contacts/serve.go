@@ -40,6 +40,11 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 
 	reports := &spreadsheet.PGReports{Pool: db.Pool}
+	cursors, err := cursorKey(cfg)
+	if err != nil {
+		return err
+	}
+	queries := &projections.Queries{Pool: db.Pool, CursorKey: cursors}
 
 	runner := projections.NewRunner(db.Pool, store, logger)
 	projectorCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
@@ -48,16 +53,19 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		runner.Run(projectorCtx, readModels(store)...)
 	})
 	projectors.Go(func() { discardAbandonedImports(projectorCtx, reports, logger) })
+	projectors.Go(func() {
+		carryOnMerges(projectorCtx, queries, handler, logger, openMergeAge, openMergeAge)
+	})
 	defer func() { stopProjectors(); projectors.Wait() }()
 
 	server := chttp.NewServer(cfg.Addr, logger)
 	server.Services = chttp.Services{
 		Handler:     handler,
-		Queries:     &projections.Queries{Pool: db.Pool},
+		Queries:     queries,
 		Runner:      runner,
 		Keys:        keys,
 		Projections: runner,
-		Excel: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: db.Pool},
+		Excel: &spreadsheet.Service{Handler: handler, Queries: queries,
 			Reports: reports, Fresh: spreadsheet.CaughtUp(db.Pool, store, time.Second)},
 	}
 	if err := server.Open(); err != nil {

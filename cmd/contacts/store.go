@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -79,6 +81,17 @@ func masterKey(cfg Config) ([]byte, error) {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
 	return key, nil
+}
+
+// cursorKey derives from the master key the key that seals list cursors
+// (projections.Queries.CursorKey): every node shares the master key, so a
+// cursor made on one node opens on another.
+func cursorKey(cfg Config) ([]byte, error) {
+	master, err := masterKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return hkdf.Key(sha256.New, master, nil, "contacts: list cursors", 32)
 }
 
 func parseMasterKey(s, from string) ([]byte, error) {
