@@ -7,6 +7,7 @@ package http
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/net/netutil"
 
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
@@ -72,12 +74,78 @@ type KeyService interface {
 // defaultWaitTimeout is how long a read waits for its read model by default.
 const defaultWaitTimeout = 5 * time.Second
 
+// Limits bound what one client may hold of the server: time to send a
+// request, to take its answer, to stay idle between requests, and a share
+// of the connections. Without them a client that trickles its request, or
+// never reads its answer, holds a connection (and its goroutine) for ever.
+type Limits struct {
+	// ReadHeader bounds sending a request's headers.
+	ReadHeader time.Duration
+	// Read bounds sending a whole request, body included (JSON bodies: at
+	// most 1 MB). net/http lifts it once the body is read, so that a long
+	// answer is never cut for its client's silence.
+	Read time.Duration
+	// Upload replaces Read for a workbook upload (POST /v1/imports, up to
+	// 20 MB), which a slow link needs minutes to send.
+	Upload time.Duration
+	// Write bounds sending an answer, from the end of the request's
+	// headers. Answers that may take long to make (exports, imports and
+	// their reverts) are bounded per write instead; followed event streams
+	// bound each write themselves, and last as long as their client reads.
+	Write time.Duration
+	// Idle bounds how long a keep-alive connection waits for its next
+	// request.
+	Idle time.Duration
+	// MaxHeaderBytes bounds a request's headers.
+	MaxHeaderBytes int
+	// MaxConns caps the connections open at once; more wait to be
+	// accepted until one closes.
+	MaxConns int
+}
+
+// DefaultLimits are the limits of a server NewServer makes. Upload lets a
+// 20 MB workbook through at 35 KB/s (a 280 kbit/s link), Read a 1 MB
+// JSON body at the same pace.
+func DefaultLimits() Limits {
+	return Limits{
+		ReadHeader:     10 * time.Second,
+		Read:           30 * time.Second,
+		Upload:         10 * time.Minute,
+		Write:          30 * time.Second,
+		Idle:           60 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		MaxConns:       1024,
+	}
+}
+
+// withDefaults fills the zero fields of l from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	for _, f := range []struct{ v, def *time.Duration }{
+		{&l.ReadHeader, &d.ReadHeader}, {&l.Read, &d.Read}, {&l.Upload, &d.Upload}, {&l.Write, &d.Write}, {&l.Idle, &d.Idle},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = d.MaxHeaderBytes
+	}
+	if l.MaxConns <= 0 {
+		l.MaxConns = d.MaxConns
+	}
+	return l
+}
+
 // Server serves the API on one address.
 type Server struct {
 	Addr   string
 	Logger *slog.Logger
 	// Services are the API's dependencies; set them before serving.
 	Services Services
+	// Limits bound each client; set them before Listen (zero fields take
+	// the defaults).
+	Limits Limits
 
 	engine *gin.Engine
 	server *http.Server
@@ -97,9 +165,9 @@ func NewServer(addr string, logger *slog.Logger) *Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{Addr: addr, Logger: logger, engine: gin.New(), closing: make(chan struct{})}
+	s := &Server{Addr: addr, Logger: logger, Limits: DefaultLimits(), engine: gin.New(), closing: make(chan struct{})}
 	s.engine.HandleMethodNotAllowed = true
-	s.engine.Use(s.requestID, s.logFailures, s.recover, limitBody)
+	s.engine.Use(s.requestID, s.logFailures, s.recover, limitBody, s.boundEachWrite)
 	s.engine.NoRoute(func(c *gin.Context) {
 		writeProblem(c, http.StatusNotFound, "no such route", "", "")
 	})
@@ -147,7 +215,7 @@ func (s *Server) routes() {
 
 	v1.GET("/events", analyst, s.handleEvents)
 	v1.GET("/exports/contacts.xlsx", reader, s.handleExportContacts)
-	v1.POST("/imports", admin, s.handleImport)
+	v1.POST("/imports", admin, s.slowUpload, s.handleImport)
 	v1.GET("/imports/:id", reader, s.handleGetImport)
 	v1.POST("/imports/:id/revert", admin, s.handleRevertImport)
 }
@@ -158,21 +226,40 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // SetReady marks the service ready (or not) to take traffic.
 func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
 
-// Open starts listening on Addr and serving in the background. The address
-// actually bound (useful with port 0) is then in URL.
-func (s *Server) Open() error {
+// Listen binds Addr without serving yet, so that a caller learns at once
+// that the address is taken, before it starts anything else; connections
+// wait to be accepted until Open. The address actually bound (useful with
+// port 0) is then in URL. Open calls it when it was not called.
+func (s *Server) Listen() error {
+	if s.ln != nil {
+		return nil
+	}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.Addr, err)
+	}
+	s.ln = netutil.LimitListener(ln, s.Limits.withDefaults().MaxConns)
+	return nil
+}
+
+// Open starts serving on the address Listen bound (binding it first when
+// needed), in the background.
+func (s *Server) Open() error {
+	if err := s.Listen(); err != nil {
 		return err
 	}
-	s.ln = ln
+	limits := s.Limits.withDefaults()
 	s.server = &http.Server{
 		Handler:           s.engine,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: limits.ReadHeader,
+		ReadTimeout:       limits.Read,
+		WriteTimeout:      limits.Write,
+		IdleTimeout:       limits.Idle,
+		MaxHeaderBytes:    limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}
 	go func() {
-		if err := s.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.server.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.Logger.Error("http server stopped", "err", err)
 		}
 	}()
@@ -192,6 +279,9 @@ func (s *Server) URL() string {
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() { close(s.closing) })
 	if s.server == nil {
+		if s.ln != nil {
+			return s.ln.Close() // bound, never served
+		}
 		return nil
 	}
 	return s.server.Shutdown(ctx)
