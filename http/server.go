@@ -47,6 +47,13 @@ type Services struct {
 	// WaitTimeout bounds how long a read waits for its read model to reach
 	// the position a client asked for (default 5 s).
 	WaitTimeout time.Duration
+	// Database is pinged by /readyz (optional: unchecked without it).
+	Database Pinger
+}
+
+// Pinger checks that a dependency answers (*pgxpool.Pool is one).
+type Pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // Waiter waits until a read model has applied a log position
@@ -291,12 +298,51 @@ func (s *Server) handleHealthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
+// readyPingTimeout bounds /readyz's ping of the database: a load balancer
+// probing it must hear back before its own timeout.
+const readyPingTimeout = time.Second
+
+// readiness is /readyz's answer when the service can take traffic.
+type readiness struct {
+	Status string `json:"status"`
+}
+
+// handleReadyz answers 200 when the service can take traffic, else 503
+// with the first reason why not. Each check returns that reason ("" when
+// it passes) and, for the log, the error behind it.
 func (s *Server) handleReadyz(c *gin.Context) {
-	if !s.ready.Load() {
-		writeProblem(c, http.StatusServiceUnavailable, "not ready: starting up", "", "")
-		return
+	checks := []func(context.Context) (string, error){s.startedUp, s.databaseAnswers}
+	for _, check := range checks {
+		if reason, err := check(c.Request.Context()); reason != "" {
+			if err != nil {
+				c.Error(err) //nolint:errcheck // returns its argument
+			}
+			writeProblem(c, http.StatusServiceUnavailable, "not ready: "+reason, "", domain.EUNAVAILABLE)
+			return
+		}
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	c.JSON(http.StatusOK, readiness{Status: "ready"})
+}
+
+// startedUp fails until SetReady(true), and again once shutting down.
+func (s *Server) startedUp(context.Context) (string, error) {
+	if !s.ready.Load() {
+		return "starting up or shutting down", nil
+	}
+	return "", nil
+}
+
+// databaseAnswers pings the database, briefly.
+func (s *Server) databaseAnswers(ctx context.Context) (string, error) {
+	if s.Services.Database == nil {
+		return "", nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, readyPingTimeout)
+	defer cancel()
+	if err := s.Services.Database.Ping(ctx); err != nil {
+		return "the database cannot be reached", fmt.Errorf("readyz: ping the database: %w", err)
+	}
+	return "", nil
 }
 
 // waitTimeout is how long a read waits for its read model.
