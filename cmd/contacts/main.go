@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return fmt.Errorf("no command given")
 	}
 	cfg := ConfigFromEnv()
+	cfg.Command = args[0]
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, cfg, logger)
