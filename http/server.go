@@ -243,7 +243,7 @@ func (s *Server) Listen() error {
 	}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.Addr, err)
+		return err // "listen tcp <addr>: bind: address already in use"
 	}
 	s.ln = netutil.LimitListener(ln, s.Limits.withDefaults().MaxConns)
 	return nil
