@@ -128,20 +128,23 @@ func DefaultLimits() Limits {
 // withDefaults fills the zero fields of l from DefaultLimits.
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits()
-	for _, f := range []struct{ v, def *time.Duration }{
-		{&l.ReadHeader, &d.ReadHeader}, {&l.Read, &d.Read}, {&l.Upload, &d.Upload}, {&l.Write, &d.Write}, {&l.Idle, &d.Idle},
-	} {
-		if *f.v <= 0 {
-			*f.v = *f.def
-		}
+	return Limits{
+		ReadHeader:     orDefault(l.ReadHeader, d.ReadHeader),
+		Read:           orDefault(l.Read, d.Read),
+		Upload:         orDefault(l.Upload, d.Upload),
+		Write:          orDefault(l.Write, d.Write),
+		Idle:           orDefault(l.Idle, d.Idle),
+		MaxHeaderBytes: orDefault(l.MaxHeaderBytes, d.MaxHeaderBytes),
+		MaxConns:       orDefault(l.MaxConns, d.MaxConns),
 	}
-	if l.MaxHeaderBytes <= 0 {
-		l.MaxHeaderBytes = d.MaxHeaderBytes
+}
+
+// orDefault returns v, or def when v is not positive.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
 	}
-	if l.MaxConns <= 0 {
-		l.MaxConns = d.MaxConns
-	}
-	return l
+	return def
 }
 
 // Server serves the API on one address.
