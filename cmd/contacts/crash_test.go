@@ -142,6 +142,18 @@ func registerThroughOutage(t *testing.T, api *apiClient, dataDir string) ([]ack,
 			}
 		})
 	}
+	// /readyz, probed throughout: 503 while PostgreSQL is down.
+	readiness := map[int]int{}
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			if status, _, err := api.do(ctx, "GET", "/readyz", ""); err == nil {
+				mu.Lock()
+				readiness[status]++
+				mu.Unlock()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
 	waitUntil(t, "acknowledged registrations before the kill", func() bool { return count() >= before })
 	pid := postmasterPID(t, dataDir)
@@ -154,6 +166,12 @@ func registerThroughOutage(t *testing.T, api *apiClient, dataDir string) ([]ack,
 	stop()
 	wg.Wait()
 	t.Logf("first acknowledged registration made after the kill: %s after it", time.Duration(firstLate.Load()).Round(time.Millisecond))
+	t.Logf("/readyz answers: %v", readiness)
+	for status := range readiness {
+		if status != http.StatusOK && status != http.StatusServiceUnavailable {
+			t.Errorf("/readyz answered %d: want 200 or 503", status)
+		}
+	}
 	return acked, statuses
 }
 

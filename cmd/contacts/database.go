@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/embeddedpg"
@@ -181,6 +182,25 @@ func attachServe(ctx context.Context, pg embeddedpg.Config, held *lockedError) (
 		case <-time.After(lockPoll):
 		}
 	}
+}
+
+// Reachable is /readyz's check of the database: it opens a connection of
+// its own, rather than ping on one from the pool, so that a pool busy under
+// load is not taken for a database down, nor a pooled connection to a
+// server that died for a server still down once it is back.
+func (db *database) Reachable() connectCheck {
+	return connectCheck{config: db.Pool.Config().ConnConfig}
+}
+
+// connectCheck checks that the database accepts a new connection.
+type connectCheck struct{ config *pgx.ConnConfig }
+
+func (c connectCheck) Ping(ctx context.Context) error {
+	conn, err := pgx.ConnectConfig(ctx, c.config)
+	if err != nil {
+		return err
+	}
+	return conn.Close(ctx)
 }
 
 // Close closes the pool, stops the private PostgreSQL if this process

@@ -80,7 +80,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Projections: runner,
 		Excel: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: db.Pool},
 			Reports: reports, Fresh: spreadsheet.CaughtUp(db.Pool, store, time.Second)},
-		Database: db.Pool,
+		Database: db.Reachable(),
 	}
 	if err := server.Open(); err != nil {
 		return err
