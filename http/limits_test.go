@@ -103,6 +103,29 @@ func TestUnfinishedHeadersAreCut(t *testing.T) {
 	waitClosed(t, conn, "headers never finished")
 }
 
+func TestOversizedHeadersAreRefused(t *testing.T) {
+	t.Parallel()
+	_, addr := serveWithLimits(t, chttp.Limits{MaxHeaderBytes: 1 << 10})
+	conn := dial(t, addr)
+	r := bufio.NewReader(conn)
+	if resp := get(t, conn, r, "/healthz"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /healthz = %d", resp.StatusCode)
+	}
+	// net/http reads ahead (and does not count) up to 4 KB of a request on
+	// a kept-alive connection, and lets 4 KB more through: far more.
+	big := "GET /healthz HTTP/1.1\r\nHost: test\r\nX-Padding: " + strings.Repeat("p", 64<<10) + "\r\n\r\n"
+	if _, err := io.WriteString(conn, big); err != nil {
+		t.Fatal(err)
+	}
+	// The server answers 431 and hangs up half a second later: a reader
+	// slower than that finds the connection reset instead, which is a
+	// refusal too (the request was not served).
+	resp, err := http.ReadResponse(r, nil)
+	if err == nil && resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("64 KB of headers answered %d; want 431", resp.StatusCode)
+	}
+}
+
 func TestTrickledBodyIsCut(t *testing.T) {
 	t.Parallel()
 	s, addr := serveWithLimits(t, chttp.Limits{Read: 200 * time.Millisecond})
