@@ -8,6 +8,10 @@
 // data. As root, initdb and postgres run as the "postgres" OS account, since
 // PostgreSQL refuses to run as root.
 //
+// Supervise keeps a server running: it starts it again when it dies.
+// StopLeftover stops a server whose owner died and left it running. A start
+// after a crash first ends the processes the dead server left behind.
+//
 // The package reads /proc to tell live servers from stale pid files, so it
 // works on Linux only.
 package embeddedpg

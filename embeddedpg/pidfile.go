@@ -71,8 +71,9 @@ func runningServer(l layout) (pidFile, error) {
 
 // clearStalePIDFile removes the pid file a crashed server left behind (with
 // its socket lock file), since PostgreSQL refuses to start while the PID in
-// it belongs to any live process. It returns ErrAlreadyRunning if the server
-// is in fact alive.
+// it belongs to any live process, once the processes the server left
+// behind have ended. It returns ErrAlreadyRunning if the server is in fact
+// alive.
 func clearStalePIDFile(l layout, log *slog.Logger) error {
 	pf, err := runningServer(l)
 	if err == nil {
@@ -83,6 +84,10 @@ func clearStalePIDFile(l layout, log *slog.Logger) error {
 	}
 	if _, statErr := os.Stat(l.pidFilePath()); errors.Is(statErr, fs.ErrNotExist) {
 		return nil
+	}
+	// The server did not shut down: its children may live on.
+	if err := endLeftovers(l, log); err != nil {
+		return err
 	}
 	log.Info("removing stale postgres pid file", "path", l.pidFilePath())
 	for _, path := range []string{l.pidFilePath(), l.socketFile() + ".lock", l.socketFile()} {

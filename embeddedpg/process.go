@@ -16,15 +16,34 @@ func isPostgresOn(pid int, pgdata string) bool {
 	if !isLivePostgres(pid) {
 		return false
 	}
+	// A process /proc does not let us inspect: trust the name.
+	return worksIn(pid, pgdata) != no
+}
+
+// answer is yes, no, or unknown.
+type answer int
+
+const (
+	unknown answer = iota
+	yes
+	no
+)
+
+// worksIn says whether process pid's working folder is dir: unknown when
+// /proc does not let us see it (another user's process).
+func worksIn(pid int, dir string) answer {
 	cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
 	if err != nil {
-		return true // not ours to inspect: trust the name
+		return unknown
 	}
-	want, err := filepath.EvalSymlinks(pgdata)
+	want, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		want = pgdata
+		want = dir
 	}
-	return cwd == want
+	if cwd == want {
+		return yes
+	}
+	return no
 }
 
 // isLivePostgres reports whether pid is a process named postgres that has

@@ -61,7 +61,9 @@ func (s *Server) logFailures(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	status, elapsed := c.Writer.Status(), time.Since(start)
-	if status < http.StatusInternalServerError && elapsed < slowRequest {
+	// A followed event stream lasts as long as its client follows: its
+	// length says nothing about the service.
+	if status < http.StatusInternalServerError && (elapsed < slowRequest || followedStream(c)) {
 		return
 	}
 	attrs := []any{
@@ -111,6 +113,71 @@ func limitBody(c *gin.Context) {
 	}
 	c.Next()
 }
+
+// followedStream reports whether the request follows the event stream
+// (GET /v1/events?follow=true): an answer that never ends by design.
+func followedStream(c *gin.Context) bool {
+	return c.FullPath() == "/v1/events" && c.Query("follow") == "true"
+}
+
+// longAnswers are the routes whose answer may take longer to make than
+// Limits.Write allows a whole answer: exports stream a whole community,
+// imports receive a slow upload and apply many rows before they answer,
+// reverts undo as many. (Event streams set a deadline before each of
+// their writes themselves, which supersedes the server's.)
+var longAnswers = map[string]bool{
+	"GET /v1/exports/contacts.xlsx": true,
+	"POST /v1/imports":              true,
+	"POST /v1/imports/:id/revert":   true,
+}
+
+// boundEachWrite gives each write of a long answer Limits.Write to go
+// through, instead of one deadline for the whole answer: only a client
+// that stops reading is cut off.
+func (s *Server) boundEachWrite(c *gin.Context) {
+	if longAnswers[c.Request.Method+" "+c.FullPath()] {
+		c.Writer = &writeDeadlines{ResponseWriter: c.Writer, rc: http.NewResponseController(c.Writer), timeout: s.Limits.withDefaults().Write}
+	}
+	c.Next()
+}
+
+// slowUpload gives a workbook upload Limits.Upload to send its body, once
+// its sender is known to be an admin: others keep Limits.Read. (net/http
+// lifts the read deadline once a body is read whole.)
+func (s *Server) slowUpload(c *gin.Context) {
+	http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(s.Limits.withDefaults().Upload)) //nolint:errcheck // unsupported (tests' recorders): no deadline to extend
+	c.Next()
+}
+
+// writeDeadlines gives each write of an answer Limits.Write to go through,
+// instead of one deadline for the whole answer.
+type writeDeadlines struct {
+	gin.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (w *writeDeadlines) extend() {
+	w.rc.SetWriteDeadline(time.Now().Add(w.timeout)) //nolint:errcheck // unsupported: no deadline to extend
+}
+
+func (w *writeDeadlines) Write(p []byte) (int, error) {
+	w.extend()
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *writeDeadlines) WriteString(s string) (int, error) {
+	w.extend()
+	return w.ResponseWriter.WriteString(s)
+}
+
+func (w *writeDeadlines) Flush() {
+	w.extend()
+	w.ResponseWriter.Flush()
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *writeDeadlines) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // authenticate requires Authorization: Bearer <key> with a stored key, and
 // keeps the key's description for the handlers.

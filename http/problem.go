@@ -3,7 +3,11 @@ package http
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"strings"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 
@@ -70,12 +74,15 @@ func statusOf(code string) int {
 }
 
 // problemOf turns err into the problem a client sees. Errors without a code
-// of their own (bugs, broken dependencies) become a generic 500, and
-// internal reports true: the caller must log the real error, which the
-// client never sees.
+// of their own (bugs, broken dependencies) become a generic 500, or a 503
+// when the database could not be reached; internal reports true for both:
+// the caller must log the real error, which the client never sees.
 func problemOf(err error) (p problem, internal bool) {
 	code := domain.ErrorCode(err)
 	status := statusOf(code)
+	if status == http.StatusInternalServerError && unreachable(err) {
+		return newProblem(http.StatusServiceUnavailable, "the database cannot be reached; try again shortly", "", domain.EUNAVAILABLE), true
+	}
 	if status == http.StatusInternalServerError {
 		return newProblem(status, "internal error; the request ID is in the X-Request-ID header", "", domain.EINTERNAL), true
 	}
@@ -105,3 +112,32 @@ func (s *Server) fail(c *gin.Context, err error) {
 // statusClientClosedRequest is the status (nginx's) recorded when the client
 // left before its answer was ready.
 const statusClientClosedRequest = 499
+
+// unreachable reports whether err says the database could not be reached
+// or went away during the call, rather than refused it: the call may
+// succeed once it is back (a restart takes about a second), so it is worth
+// a 503 and a retry, not a 500. The drivers' errors are recognised by what
+// they wrap and by SQLSTATE, so this package needs none of them.
+func unreachable(err error) bool {
+	var coded interface{ SQLState() string }
+	if errors.As(err, &coded) {
+		return unreachableState(coded.SQLState())
+	}
+	var netErr *net.OpError
+	return errors.As(err, &netErr) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE)
+}
+
+// unreachableState reports whether a SQLSTATE says the connection failed
+// (class 08) or the server is shutting down, crashed, or starting up
+// (57P01-57P03).
+func unreachableState(state string) bool {
+	switch state {
+	case "57P01", "57P02", "57P03":
+		return true
+	}
+	return strings.HasPrefix(state, "08")
+}

@@ -7,6 +7,7 @@ package http
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/net/netutil"
 
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
@@ -45,6 +47,13 @@ type Services struct {
 	// WaitTimeout bounds how long a read waits for its read model to reach
 	// the position a client asked for (default 5 s).
 	WaitTimeout time.Duration
+	// Database is pinged by /readyz (optional: unchecked without it).
+	Database Pinger
+}
+
+// Pinger checks that a dependency answers (*pgxpool.Pool is one).
+type Pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // Waiter waits until a read model has applied a log position
@@ -75,12 +84,81 @@ type KeyService interface {
 // defaultWaitTimeout is how long a read waits for its read model by default.
 const defaultWaitTimeout = 5 * time.Second
 
+// Limits bound what one client may hold of the server: time to send a
+// request, to take its answer, to stay idle between requests, and a share
+// of the connections. Without them a client that trickles its request, or
+// never reads its answer, holds a connection (and its goroutine) for ever.
+type Limits struct {
+	// ReadHeader bounds sending a request's headers.
+	ReadHeader time.Duration
+	// Read bounds sending a whole request, body included (JSON bodies: at
+	// most 1 MB). net/http lifts it once the body is read, so that a long
+	// answer is never cut for its client's silence.
+	Read time.Duration
+	// Upload replaces Read for a workbook upload (POST /v1/imports, up to
+	// 20 MB), which a slow link needs minutes to send.
+	Upload time.Duration
+	// Write bounds sending an answer, from the end of the request's
+	// headers. Answers that may take long to make (exports, imports and
+	// their reverts) are bounded per write instead; followed event streams
+	// bound each write themselves, and last as long as their client reads.
+	Write time.Duration
+	// Idle bounds how long a keep-alive connection waits for its next
+	// request.
+	Idle time.Duration
+	// MaxHeaderBytes bounds a request's headers.
+	MaxHeaderBytes int
+	// MaxConns caps the connections open at once; more wait to be
+	// accepted until one closes.
+	MaxConns int
+}
+
+// DefaultLimits are the limits of a server NewServer makes. Upload lets a
+// 20 MB workbook through at 35 KB/s (a 280 kbit/s link), Read a 1 MB
+// JSON body at the same pace.
+func DefaultLimits() Limits {
+	return Limits{
+		ReadHeader:     10 * time.Second,
+		Read:           30 * time.Second,
+		Upload:         10 * time.Minute,
+		Write:          30 * time.Second,
+		Idle:           60 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		MaxConns:       1024,
+	}
+}
+
+// withDefaults fills the zero fields of l from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	return Limits{
+		ReadHeader:     orDefault(l.ReadHeader, d.ReadHeader),
+		Read:           orDefault(l.Read, d.Read),
+		Upload:         orDefault(l.Upload, d.Upload),
+		Write:          orDefault(l.Write, d.Write),
+		Idle:           orDefault(l.Idle, d.Idle),
+		MaxHeaderBytes: orDefault(l.MaxHeaderBytes, d.MaxHeaderBytes),
+		MaxConns:       orDefault(l.MaxConns, d.MaxConns),
+	}
+}
+
+// orDefault returns v, or def when v is not positive.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
 // Server serves the API on one address.
 type Server struct {
 	Addr   string
 	Logger *slog.Logger
 	// Services are the API's dependencies; set them before serving.
 	Services Services
+	// Limits bound each client; set them before Listen (zero fields take
+	// the defaults).
+	Limits Limits
 
 	engine *gin.Engine
 	server *http.Server
@@ -100,9 +178,9 @@ func NewServer(addr string, logger *slog.Logger) *Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{Addr: addr, Logger: logger, engine: gin.New(), closing: make(chan struct{})}
+	s := &Server{Addr: addr, Logger: logger, Limits: DefaultLimits(), engine: gin.New(), closing: make(chan struct{})}
 	s.engine.HandleMethodNotAllowed = true
-	s.engine.Use(s.requestID, s.logFailures, s.recover, limitBody)
+	s.engine.Use(s.requestID, s.logFailures, s.recover, limitBody, s.boundEachWrite)
 	s.engine.NoRoute(func(c *gin.Context) {
 		writeProblem(c, http.StatusNotFound, "no such route", "", "")
 	})
@@ -152,7 +230,7 @@ func (s *Server) routes() {
 
 	v1.GET("/events", analyst, s.handleEvents)
 	v1.GET("/exports/contacts.xlsx", reader, s.handleExportContacts)
-	v1.POST("/imports", admin, s.handleImport)
+	v1.POST("/imports", admin, s.slowUpload, s.handleImport)
 	v1.GET("/imports/:id", reader, s.handleGetImport)
 	v1.POST("/imports/:id/revert", admin, s.handleRevertImport)
 }
@@ -163,21 +241,40 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // SetReady marks the service ready (or not) to take traffic.
 func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
 
-// Open starts listening on Addr and serving in the background. The address
-// actually bound (useful with port 0) is then in URL.
-func (s *Server) Open() error {
+// Listen binds Addr without serving yet, so that a caller learns at once
+// that the address is taken, before it starts anything else; connections
+// wait to be accepted until Open. The address actually bound (useful with
+// port 0) is then in URL. Open calls it when it was not called.
+func (s *Server) Listen() error {
+	if s.ln != nil {
+		return nil
+	}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
+		return err // "listen tcp <addr>: bind: address already in use"
+	}
+	s.ln = netutil.LimitListener(ln, s.Limits.withDefaults().MaxConns)
+	return nil
+}
+
+// Open starts serving on the address Listen bound (binding it first when
+// needed), in the background.
+func (s *Server) Open() error {
+	if err := s.Listen(); err != nil {
 		return err
 	}
-	s.ln = ln
+	limits := s.Limits.withDefaults()
 	s.server = &http.Server{
 		Handler:           s.engine,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: limits.ReadHeader,
+		ReadTimeout:       limits.Read,
+		WriteTimeout:      limits.Write,
+		IdleTimeout:       limits.Idle,
+		MaxHeaderBytes:    limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}
 	go func() {
-		if err := s.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.server.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.Logger.Error("http server stopped", "err", err)
 		}
 	}()
@@ -197,6 +294,9 @@ func (s *Server) URL() string {
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() { close(s.closing) })
 	if s.server == nil {
+		if s.ln != nil {
+			return s.ln.Close() // bound, never served
+		}
 		return nil
 	}
 	return s.server.Shutdown(ctx)
@@ -206,12 +306,51 @@ func (s *Server) handleHealthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
+// readyPingTimeout bounds /readyz's ping of the database: a load balancer
+// probing it must hear back before its own timeout.
+const readyPingTimeout = time.Second
+
+// readiness is /readyz's answer when the service can take traffic.
+type readiness struct {
+	Status string `json:"status"`
+}
+
+// handleReadyz answers 200 when the service can take traffic, else 503
+// with the first reason why not. Each check returns that reason ("" when
+// it passes) and, for the log, the error behind it.
 func (s *Server) handleReadyz(c *gin.Context) {
-	if !s.ready.Load() {
-		writeProblem(c, http.StatusServiceUnavailable, "not ready: starting up", "", "")
-		return
+	checks := []func(context.Context) (string, error){s.startedUp, s.databaseAnswers}
+	for _, check := range checks {
+		if reason, err := check(c.Request.Context()); reason != "" {
+			if err != nil {
+				c.Error(err) //nolint:errcheck // returns its argument
+			}
+			writeProblem(c, http.StatusServiceUnavailable, "not ready: "+reason, "", domain.EUNAVAILABLE)
+			return
+		}
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	c.JSON(http.StatusOK, readiness{Status: "ready"})
+}
+
+// startedUp fails until SetReady(true), and again once shutting down.
+func (s *Server) startedUp(context.Context) (string, error) {
+	if !s.ready.Load() {
+		return "starting up or shutting down", nil
+	}
+	return "", nil
+}
+
+// databaseAnswers pings the database, briefly.
+func (s *Server) databaseAnswers(ctx context.Context) (string, error) {
+	if s.Services.Database == nil {
+		return "", nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, readyPingTimeout)
+	defer cancel()
+	if err := s.Services.Database.Ping(ctx); err != nil {
+		return "the database cannot be reached", fmt.Errorf("readyz: ping the database: %w", err)
+	}
+	return "", nil
 }
 
 // waitTimeout is how long a read waits for its read model.

@@ -14,6 +14,10 @@ type Config struct {
 	Addr string
 	// EventStoreURL selects the log's backend; empty keeps it in PostgreSQL.
 	EventStoreURL string
+	// Command is the verb this process runs (serve, migrate, ...): it
+	// decides how the private PostgreSQL is shared (see openPrivate) and
+	// names this process to others that find the data folder taken.
+	Command string
 }
 
 // ConfigFromEnv reads the configuration from environment variables.

@@ -20,7 +20,8 @@ import (
 const usage = `usage: contacts <command> [arguments]
 
 commands:
-  serve          run the HTTP API; with no DATABASE_URL, on a private PostgreSQL under CONTACTS_DATA (default ./data)
+  serve          run the HTTP API; with no DATABASE_URL, on a private PostgreSQL under CONTACTS_DATA (default ./data),
+                 one serve per data folder; the other commands use that serve's PostgreSQL while it runs
   migrate        apply the database migrations and exit
   seed N         register N contacts through the command path (flags: -community ID, -callers 8)
   history ID     a contact's history, oldest first: who did what, when, why, old → new (-json: one object per event)
@@ -61,6 +62,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return fmt.Errorf("no command given")
 	}
 	cfg := ConfigFromEnv()
+	cfg.Command = args[0]
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, cfg, logger)

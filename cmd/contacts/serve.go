@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/assoc/contacts/apikeys"
@@ -14,10 +17,28 @@ import (
 	"github.com/assoc/contacts/spreadsheet"
 )
 
-// runServe runs the service until ctx ends (SIGINT or SIGTERM), then stops it
-// cleanly: HTTP first, then the projectors, the store and the database (the
-// private PostgreSQL included).
+// runServe runs the service until ctx ends (SIGINT or SIGTERM, or the exit
+// of the `go run` that started it), then stops it cleanly: HTTP first,
+// then the projectors, the store and the database (the private PostgreSQL
+// included).
 func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	// The address first: when it is taken, nothing else is started, made
+	// or printed.
+	server := chttp.NewServer(cfg.Addr, logger)
+	if err := server.Listen(); err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w: another program (another contacts serve?) listens there; stop it, or set CONTACTS_ADDR to a free address", err)
+		}
+		return err
+	}
+	serving := false
+	defer func() {
+		if !serving {
+			server.Close(context.Background()) //nolint:errcheck // only the listener to close
+		}
+	}()
+	ctx = stopWithGoRun(ctx, logger)
+
 	db, err := openDatabase(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -58,7 +79,6 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	})
 	defer func() { stopProjectors(); projectors.Wait() }()
 
-	server := chttp.NewServer(cfg.Addr, logger)
 	server.Services = chttp.Services{
 		Handler:     handler,
 		Queries:     queries,
@@ -67,10 +87,12 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Projections: runner,
 		Excel: &spreadsheet.Service{Handler: handler, Queries: queries,
 			Reports: reports, Fresh: spreadsheet.CaughtUp(db.Pool, store, time.Second)},
+		Database: db.Reachable(),
 	}
 	if err := server.Open(); err != nil {
 		return err
 	}
+	serving = true
 	// Deferred last, so it runs first: no request reaches a stopped service.
 	defer func() {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
