@@ -391,7 +391,12 @@ func openAPIDocument() obj {
 		}},
 		"/readyz": obj{"get": obj{
 			"operationId": "readyz", "summary": "Readiness probe", "security": []obj{},
-			"responses": obj{"200": obj{"description": "Ready to take traffic."}, "503": problemResponse("503")},
+			"responses": obj{"200": obj{"description": "Ready to take traffic: status ready, or degraded when a read model has set events aside (it could not apply them; see GET /v1/projections).",
+				"content": obj{"application/json": obj{"schema": obj{"type": "object", "required": []string{"status"}, "properties": obj{
+					"status": obj{"type": "string", "enum": []string{"ready", "degraded"}},
+					"degraded": obj{"type": "array", "items": obj{"type": "object", "properties": obj{
+						"read_model": obj{"type": "string"}, "parked": obj{"type": "integer"}}}}}}}}},
+				"503": problemResponse("503")},
 		}},
 		"/openapi.json": obj{"get": operation("openapi", "This document", "", everyone, nil, nil,
 			obj{"200": obj{"description": "The OpenAPI 3.1 document.", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}}})},

@@ -310,9 +310,19 @@ func (s *Server) handleHealthz(c *gin.Context) {
 // probing it must hear back before its own timeout.
 const readyPingTimeout = time.Second
 
-// readiness is /readyz's answer when the service can take traffic.
+// readiness is /readyz's answer when the service can take traffic:
+// "ready", or "degraded" when a read model has set events aside (it could
+// not apply them: see projections/parking.go). A degraded node still
+// serves, so it stays in the load balancer; the body says what to look at.
 type readiness struct {
-	Status string `json:"status"`
+	Status   string          `json:"status"`
+	Degraded []degradedModel `json:"degraded,omitempty"`
+}
+
+// degradedModel is a read model with events set aside.
+type degradedModel struct {
+	ReadModel string `json:"read_model"`
+	Parked    int    `json:"parked"`
 }
 
 // handleReadyz answers 200 when the service can take traffic, else 503
@@ -329,7 +339,28 @@ func (s *Server) handleReadyz(c *gin.Context) {
 			return
 		}
 	}
-	c.JSON(http.StatusOK, readiness{Status: "ready"})
+	c.JSON(http.StatusOK, s.readiness(c))
+}
+
+// readiness says whether a read model is degraded. Failing to tell is
+// logged, not a reason to leave the load balancer.
+func (s *Server) readiness(c *gin.Context) readiness {
+	r := readiness{Status: "ready"}
+	if s.Services.Projections == nil {
+		return r
+	}
+	statuses, err := s.Services.Projections.Status(c.Request.Context())
+	if err != nil {
+		s.Logger.Warn("readyz: read models' status", "err", err)
+		return r
+	}
+	for _, st := range statuses {
+		if st.Parked > 0 {
+			r.Status = "degraded"
+			r.Degraded = append(r.Degraded, degradedModel{ReadModel: st.Name, Parked: st.Parked})
+		}
+	}
+	return r
 }
 
 // startedUp fails until SetReady(true), and again once shutting down.
