@@ -100,7 +100,7 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(rows)
-		readErr <- StreamWorkbook(data, func(name string, cells []string) error {
+		readErr <- StreamWorkbook(ctx, data, func(name string, cells []string) error {
 			var err error
 			h, err = matchHeader(cells, community.Fields())
 			rep.Sheet = name
