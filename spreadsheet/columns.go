@@ -56,7 +56,7 @@ func matchHeader(row []string, fields []domain.Field) (header, error) {
 	}
 	h := header{byKey: map[string]int{}}
 	for i, raw := range row {
-		name := strings.TrimSpace(raw)
+		name := unneutralise(strings.TrimSpace(raw))
 		if name == "" {
 			continue
 		}

@@ -55,7 +55,7 @@ func parseRow(r Row, formulas []string, h header) *rowPlan {
 		if col.index >= len(r.Cells) {
 			continue
 		}
-		raw := strings.TrimSpace(r.Cells[col.index])
+		raw := unneutralise(strings.TrimSpace(r.Cells[col.index]))
 		if raw == "" {
 			continue // an empty cell changes nothing
 		}
