@@ -7,6 +7,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/projections"
 	"github.com/assoc/contacts/spreadsheet"
 )
 
@@ -239,5 +240,34 @@ func TestImportLibreOfficeFile(t *testing.T) {
 	}
 	if again := b.importFile(t, readFixture(t, "libreoffice.xlsx"), false); again.Counts != (spreadsheet.Counts{Unchanged: 2}) {
 		t.Errorf("again: %+v", again.Counts)
+	}
+}
+
+// TestRejectedRowsNameOnlyContactsTheyMatched: rows rejected as
+// duplicates of each other carry no contact ID when they matched none
+// (not the ID a registration would have used), and the contact when they
+// matched one.
+func TestRejectedRowsNameOnlyContactsTheyMatched(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ada := b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
+	b.settle(t)
+	data := book(t, [][]any{
+		{"ID", "Email", "First name"},
+		{nil, "twin@example.org", "Twin"},
+		{nil, "TWIN@example.org", "Twin"},
+		{ada, nil, "Augusta"},
+		{nil, "ada@example.org", "Augustine"},
+	})
+	for _, dry := range []bool{true, false} {
+		o := outcomes(b.importFile(t, data, dry))
+		for n, want := range map[int]string{2: "", 3: "", 4: ada, 5: ada} {
+			if o[n].Outcome != spreadsheet.Rejected || o[n].ContactID != want {
+				t.Errorf("dry run %v, row %d: %+v, want rejected with contact %q", dry, n, o[n], want)
+			}
+		}
+	}
+	if l, err := b.service.Queries.ListContacts(t.Context(), projections.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Limit: 10}); err != nil || len(l.Items) != 1 {
+		t.Errorf("contacts: %+v, %v", l, err)
 	}
 }

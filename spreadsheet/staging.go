@@ -167,8 +167,12 @@ func (p *PGReports) sharedContacts(ctx context.Context, importID string) ([]shar
 }
 
 // rejectSet is what rejecting a row sets, followed by the errors to add:
-// a rejected row applies nothing, and reports no changes and no version.
-const rejectSet = `outcome = 'rejected', changes = NULL, pending = NULL, version = 0, errors = coalesce(r.errors, '[]'::jsonb) || `
+// a rejected row applies nothing, and reports no changes and no version,
+// and only a contact it really matched (not the ID a new contact would
+// have had).
+const rejectSet = `outcome = 'rejected', changes = NULL, pending = NULL, version = 0,
+	contact_id = CASE WHEN r.outcome = 'created' THEN NULL ELSE r.contact_id END,
+	errors = coalesce(r.errors, '[]'::jsonb) || `
 
 // rejectRows rejects rows with more errors (row number → errors).
 func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[int][]CellError) error {
