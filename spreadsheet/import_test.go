@@ -271,3 +271,35 @@ func TestRejectedRowsNameOnlyContactsTheyMatched(t *testing.T) {
 		t.Errorf("contacts: %+v, %v", l, err)
 	}
 }
+
+// TestImportFrenchFile: French headers name the built-in fields, and
+// French numbers and dates written as text read as what they mean.
+func TestImportFrenchFile(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if _, _, err := b.handler.DefineField(t.Context(), b.caller, domain.Field{Key: "nom", Label: "Nom", Type: domain.FieldText}); err != nil {
+		t.Fatal(err)
+	}
+	data := book(t, [][]any{
+		{"Identifiant", "Prénom", "Nom de famille", "Adresse e-mail", "Nom", "Score", "Date de naissance"},
+		{"X-1", "Hélène", "Dupré", "helene@example.org", "Les Amis du Vélo", "1 000,5", "14/07/1975"},
+		{"X-2", "Léa", "Martin", "lea@example.org", nil, "12\u202f345", "14.07.1975"},
+		{"X-3", "Zoé", "Petit", "zoe@example.org", nil, "1 0", "31/02/1975"},
+	})
+	rep := b.importFile(t, data, false)
+	if len(rep.UnknownColumns) != 0 || rep.Columns["Identifiant"] != "external_id" || rep.Columns["Prénom"] != "first_name" ||
+		rep.Columns["Nom de famille"] != "last_name" || rep.Columns["Adresse e-mail"] != "email" || rep.Columns["Nom"] != "nom" {
+		t.Fatalf("columns %v, unknown %q", rep.Columns, rep.UnknownColumns)
+	}
+	o := outcomes(rep)
+	h := o[2].ContactID
+	if o[2].Outcome != spreadsheet.Created || b.value(t, h, "score") != "1000.5" || b.value(t, h, "birthday") != "1975-07-14" ||
+		b.value(t, h, "nom") != "Les Amis du Vélo" || b.value(t, h, "last_name") != "Dupré" || b.value(t, h, "external_id") != "X-1" {
+		t.Errorf("row 2: %+v, %v", o[2], b.contact(t, h).Values)
+	}
+	if l := o[3].ContactID; o[3].Outcome != spreadsheet.Created || b.value(t, l, "score") != "12345" || b.value(t, l, "birthday") != "1975-07-14" {
+		t.Errorf("row 3: %+v", o[3])
+	}
+	wantRejected(t, o[4], "F4", "not a number")
+	wantRejected(t, o[4], "G4", "not a date")
+}
