@@ -107,11 +107,15 @@ func (s *Server) handleImport(c *gin.Context) {
 	if !ok {
 		return
 	}
-	// An import goes to its end even if the client leaves: a half-applied
-	// file would only be found by reading the report.
-	rep, err := svc.Import(context.WithoutCancel(c.Request.Context()), spreadsheet.ImportRequest{
+	// A client that leaves stops its import: a dry run at once, a real
+	// import at a row boundary, its report (stored) saying where.
+	rep, err := svc.Import(c.Request.Context(), spreadsheet.ImportRequest{
 		Caller: callerOf(c), FileName: name, Data: data, DryRun: dryRun,
 	})
+	if domain.ErrorCode(err) == domain.EUNAVAILABLE {
+		// Other imports hold the turns: come back once one is done.
+		c.Header("Retry-After", strconv.Itoa(int(spreadsheet.ImportRetryAfter.Seconds())))
+	}
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -40,7 +40,7 @@ func writeProblem(c *gin.Context, status int, detail, field, code string) {
 }
 
 func writeProblemBody(c *gin.Context, p problem) {
-	if p.Status == http.StatusServiceUnavailable {
+	if p.Status == http.StatusServiceUnavailable && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", "1")
 	}
 	c.Header("Content-Type", "application/problem+json")
