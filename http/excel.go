@@ -137,7 +137,7 @@ func (s *Server) readUpload(c *gin.Context) (string, []byte, bool) {
 	fh, err := c.FormFile("file")
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		writeProblem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is over %d MB", maxImportBytes>>20), "file", domain.EINVALID)
+		writeProblem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is over %d MB", maxImportBytes>>20), "file", codeTooLarge)
 		return "", nil, false
 	}
 	if err != nil {

@@ -147,8 +147,8 @@ func TestImportRefusesBadUploads(t *testing.T) {
 	s.do(t, "POST", "/v1/imports", s.admin, map[string]any{}).wantProblem(t, http.StatusBadRequest, "file")
 	s.upload(t, "/v1/imports?dry_run=perhaps", s.admin, nil).wantProblem(t, http.StatusBadRequest, "dry_run")
 	p = s.upload(t, "/v1/imports", s.admin, bytes.Repeat([]byte{'x'}, 50<<20)).wantProblem(t, http.StatusRequestEntityTooLarge, "file")
-	if !strings.Contains(p.Detail, "20 MB") {
-		t.Errorf("50 MB upload: %q", p.Detail)
+	if !strings.Contains(p.Detail, "20 MB") || p.Type != "https://contacts.invalid/problems/too_large" {
+		t.Errorf("50 MB upload: %+v", p)
 	}
 	f := excelize.NewFile()
 	f.SetSheetRow("Sheet1", "A1", &[]any{"First name"})

@@ -118,7 +118,7 @@ func openAPIDocument() obj {
 			"description": "RFC 9457 problem details (application/problem+json).",
 			"required":    []string{"type", "title", "status"},
 			"properties": obj{
-				"type":   str("A URI naming the kind of problem: https://contacts.invalid/problems/<code>, code one of invalid, not_found, conflict, precondition, unauthorized, forbidden, unavailable, internal."),
+				"type":   str("A URI naming the kind of problem: https://contacts.invalid/problems/<code>, code one of invalid, too_large, not_found, conflict, precondition, unauthorized, forbidden, unavailable, internal."),
 				"title":  str("The HTTP status text."),
 				"status": obj{"type": "integer"},
 				"detail": str("What went wrong, for people."),
@@ -357,7 +357,7 @@ func openAPIDocument() obj {
 	responses := obj{}
 	for _, status := range problemStatuses {
 		code := map[string]string{"400": "invalid", "401": "unauthorized", "403": "forbidden", "404": "not_found",
-			"409": "conflict", "412": "precondition", "413": "invalid", "500": "internal", "501": "", "503": "unavailable"}[status]
+			"409": "conflict", "412": "precondition", "413": "too_large", "500": "internal", "501": "", "503": "unavailable"}[status]
 		description := "A problem (" + status + ")"
 		if code != "" {
 			description += ", type .../problems/" + code

@@ -23,6 +23,11 @@ type problem struct {
 // problemTypeBase prefixes each error code to make a problem's type URI.
 const problemTypeBase = "https://contacts.invalid/problems/"
 
+// codeTooLarge is the type of a 413: a body or upload over its limit is
+// not invalid input a client can fix field by field, and has no domain
+// code (the domain never sees it).
+const codeTooLarge = "too_large"
+
 // newProblem returns the problem for status, with a type naming code when
 // there is one.
 func newProblem(status int, detail, field, code string) problem {
