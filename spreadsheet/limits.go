@@ -6,8 +6,9 @@ package spreadsheet
 // decoded all of it before the first row. Each bound is checked while the
 // part is read, so the work done on any file stays within what a real one
 // needs. The reference is an export of 100,000 contacts × 12 columns: a
-// 70 MB sheet, up to 1.2 million distinct strings (a file Excel saves keeps
-// them in the shared strings part), ~16 MB of text.
+// 70 MB sheet; saved again by LibreOffice (which keeps text in the shared
+// strings part, as Excel does), a 61 MB sheet and 405,318 shared strings
+// (9 MB of text).
 const (
 	// MaxParts bounds the entries of the archive, counted before
 	// archive/zip indexes them (each entry costs an index record). A
@@ -21,14 +22,15 @@ const (
 	// MaxSmallPartBytes bounds the workbook part and its relationships,
 	// which list the sheets and hold no cell.
 	MaxSmallPartBytes = 8 << 20
-	// MaxSharedStrings bounds the shared strings: the reference file's
-	// 1.2 million cells could each hold a distinct one. A table larger than
-	// the first sheet could ever use is refused before this (see
-	// sharedStringBudget): it is work for nothing.
-	MaxSharedStrings = 2_000_000
+	// MaxSharedStrings bounds the shared strings: LibreOffice saves the
+	// reference file with 405,318. A table larger than the first sheet
+	// could ever use is refused before this (see sharedStringBudget): it
+	// is work for nothing.
+	MaxSharedStrings = 1_000_000
 	// MaxSharedStringBytes bounds the shared strings' text, held in memory
-	// while the sheet is read: twice the reference file's.
-	MaxSharedStringBytes = 32 << 20
+	// while the sheet is read: the reference file's take 9 MB. Two imports
+	// at once then hold at most 2 × 24 MB of strings (with their ends).
+	MaxSharedStringBytes = 20 << 20
 	// MaxCellChars is Excel's own limit of characters in a cell.
 	MaxCellChars = 32767
 	// MaxRowChars bounds the characters of one row: 100 columns of the

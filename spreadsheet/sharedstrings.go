@@ -9,22 +9,50 @@ import (
 )
 
 // sharedStrings is the workbook's table of strings that cells refer to by
-// number, kept compact: all the text in one slice and where each string
-// ends (4 bytes a string; excelize's structs took ~300).
+// number, kept compact: the text in chunks of textChunk bytes, each string
+// whole in one chunk, and where each string ends (4 bytes a string;
+// excelize's structs took ~300). Chunks, not one slice: a slice of 32 MB
+// grown by appending would be copied at each doubling, the old copy and
+// the new one alive together.
 type sharedStrings struct {
-	text []byte
-	ends []uint32
+	chunks [][]byte
+	ends   []uint32 // end of string i, counted over the chunks (chunk k starts at k×textChunk)
+	size   int      // bytes of text
 }
+
+// textChunk is the size of a chunk of text: more than any string (a
+// cell's 32,767 characters take at most 4 bytes each).
+const textChunk = 1 << 20
 
 func (s *sharedStrings) len() int { return len(s.ends) }
 
 // at returns string i (0 ≤ i < len()).
 func (s *sharedStrings) at(i int) string {
+	end := s.ends[i]
 	start := uint32(0)
 	if i > 0 {
 		start = s.ends[i-1]
 	}
-	return string(s.text[start:s.ends[i]])
+	if end == start {
+		return ""
+	}
+	k := int((end - 1) / textChunk)
+	if int(start/textChunk) != k {
+		start = uint32(k) * textChunk // the string opened a new chunk
+	}
+	base := uint32(k) * textChunk
+	return string(s.chunks[k][start-base : end-base])
+}
+
+// add appends a string to the table.
+func (s *sharedStrings) add(text string) {
+	if len(s.chunks) == 0 || len(s.chunks[len(s.chunks)-1])+len(text) > textChunk {
+		s.chunks = append(s.chunks, make([]byte, 0, textChunk))
+	}
+	k := len(s.chunks) - 1
+	s.chunks[k] = append(s.chunks[k], text...)
+	s.ends = append(s.ends, uint32(k*textChunk+len(s.chunks[k])))
+	s.size += len(text)
 }
 
 const (
@@ -88,11 +116,10 @@ func readSharedStrings(ctx context.Context, a *archive, name string, budget int,
 		if err != nil {
 			return nil, err
 		}
-		if len(s.text)+len(text) > MaxSharedStringBytes {
+		if s.size+len(text) > MaxSharedStringBytes {
 			return nil, p.refused("shared strings of more than %d MB of text", MaxSharedStringBytes>>20)
 		}
-		s.text = append(s.text, text...)
-		s.ends = append(s.ends, uint32(len(s.text)))
+		s.add(text)
 	}
 }
 
