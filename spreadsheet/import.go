@@ -17,6 +17,10 @@ type ImportRequest struct {
 	Caller   domain.Caller
 	FileName string
 	Data     []byte
+	// Upload, when Data is nil, reads the file (its name and bytes) once
+	// the import has its turn: an upload that waits for it waits in the
+	// network, not in memory.
+	Upload func() (name string, data []byte, err error)
 	// DryRun decides every row and reports, but changes nothing.
 	DryRun bool
 }
@@ -40,6 +44,11 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 		return nil, err
 	}
 	defer endTurn()
+	if req.Data == nil && req.Upload != nil {
+		if req.FileName, req.Data, err = req.Upload(); err != nil {
+			return nil, err
+		}
+	}
 	community, err := domain.LoadCommunity(ctx, s.Handler.Store, req.Caller.CommunityID)
 	if err != nil {
 		return nil, err
