@@ -150,6 +150,7 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 	var h header // set by the reader before it sends any row
 	rows := make(chan *rowPlan, 1024)
 	readErr := make(chan error, 1)
+	flight := newRowsInFlight()
 	go func() {
 		defer close(rows)
 		readErr <- StreamWorkbook(ctx, data, func(name string, cells []string) error {
@@ -158,8 +159,12 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 			rep.Sheet = name
 			return err
 		}, func(r Row, formulas []string) error {
+			p := parseRow(r, formulas, h)
+			if err := flight.take(ctx, p); err != nil {
+				return err
+			}
 			select {
-			case rows <- parseRow(r, formulas, h):
+			case rows <- p:
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
@@ -171,12 +176,14 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 	var stopErr error
 	fail := func(err error) { once.Do(func() { stopErr = err; cancel() }) }
 
-	// The stager writes decided rows in batches of rowsPage.
+	// The stager writes decided rows in batches of rowsPage (or of
+	// batchWeight, for heavy rows).
 	decided := make(chan *rowPlan, rowsPage)
 	staged := make(chan struct{})
 	go func() {
 		defer close(staged)
 		batch := make([]*rowPlan, 0, rowsPage)
+		var weight int64
 		flush := func() {
 			if len(batch) > 0 && ctx.Err() == nil {
 				if err := s.Reports.stageRows(ctx, rep.ID, batch); err != nil {
@@ -185,11 +192,15 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 					fail(err)
 				}
 			}
+			for _, p := range batch {
+				flight.give(p)
+			}
 			clear(batch)
-			batch = batch[:0]
+			batch, weight = batch[:0], 0
 		}
 		for p := range decided {
-			if batch = append(batch, p); len(batch) == rowsPage {
+			batch, weight = append(batch, p), weight+p.weight
+			if len(batch) == rowsPage || weight >= batchWeight {
 				flush()
 			}
 		}
@@ -218,6 +229,7 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 		})
 	}
 	var batch []*rowPlan
+	var weight int64
 	flush := func() {
 		if ctx.Err() == nil {
 			if err := s.settleUnchanged(ctx, community.ID, batch); err != nil {
@@ -231,7 +243,7 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 				work <- p
 			}
 		}
-		batch = batch[:0]
+		batch, weight = batch[:0], 0
 	}
 	for p := range rows {
 		switch {
@@ -239,7 +251,8 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 			p.shed()
 			decided <- p
 		case fresh && p.id != "":
-			if batch = append(batch, p); len(batch) == fastBatch {
+			batch, weight = append(batch, p), weight+p.weight
+			if len(batch) == fastBatch || weight >= batchWeight {
 				flush()
 			}
 		default:

@@ -1,6 +1,7 @@
 package spreadsheet_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -302,4 +303,34 @@ func TestImportFrenchFile(t *testing.T) {
 	}
 	wantRejected(t, o[4], "F4", "not a number")
 	wantRejected(t, o[4], "G4", "not a date")
+}
+
+// TestHeavyRowsFlow: rows that weigh more, together, than an import holds
+// at once (2,000 rows of 8 values of 1,000 characters: 16 MB and more)
+// still flow through: batches are sent on by weight, and every row is
+// decided.
+func TestHeavyRowsFlow(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	head := []any{"Email"}
+	for i := range 8 {
+		key := "note" + string(rune('a'+i))
+		if _, _, err := b.handler.DefineField(t.Context(), b.caller, domain.Field{Key: key, Label: key, Type: domain.FieldText}); err != nil {
+			t.Fatal(err)
+		}
+		head = append(head, key)
+	}
+	long := strings.Repeat("é", 1000)
+	rows := [][]any{head}
+	for i := range 2000 {
+		row := []any{"r" + strconv.Itoa(i) + "@example.org"}
+		for range 8 {
+			row = append(row, long)
+		}
+		rows = append(rows, row)
+	}
+	rep := b.importFile(t, book(t, rows), true)
+	if rep.Counts != (spreadsheet.Counts{Created: 2000}) {
+		t.Errorf("counts %+v", rep.Counts)
+	}
 }

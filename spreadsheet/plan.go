@@ -28,6 +28,7 @@ type rowPlan struct {
 	version           int64           // the contact's version: decided at, then (applied) after
 	done              bool            // decided (and applied, unless a dry run)
 	position          domain.Position // of the row's last event
+	weight            int64           // what the row counts for in its import's rowsInFlight
 }
 
 // shed drops what a decided row no longer needs: an unchanged or rejected
