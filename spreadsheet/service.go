@@ -27,9 +27,9 @@ type Service struct {
 	// bounds the connections they use anyway.
 	Workers int
 	// MaxImports bounds the imports, dry runs included, that read and
-	// match their file at once (default 2, one per core of the machine it
-	// runs on: reading is one core's work, and a file read is the import's
-	// memory). The others wait their turn, up to ImportWait.
+	// match their file at once (default 2: reading a sheet is one core's
+	// work, and the service's machine has 2; a file being read is most of
+	// an import's memory). The others wait their turn, up to ImportWait.
 	MaxImports int
 	// ImportWait is how long an import waits for its turn before it is
 	// refused with EUNAVAILABLE (default 5 s).
