@@ -19,10 +19,10 @@ import (
 // has none; they are where entity tricks live), and stops the read when
 // ctx ends.
 
-// errLimit is a bound the part broke; the reader refuses the file with it.
-type errLimit struct{ reason string }
+// limitError is a bound the part broke; the reader refuses the file with it.
+type limitError struct{ reason string }
 
-func (e *errLimit) Error() string { return e.reason }
+func (e *limitError) Error() string { return e.reason }
 
 // guardState is where the guard is in the markup.
 type guardState int
@@ -63,7 +63,7 @@ func (g *markupGuard) Read(p []byte) (int, error) {
 	g.read += int64(n)
 	*g.total += int64(n)
 	if g.read > g.max {
-		return 0, &errLimit{fmt.Sprintf("unpacks to more than %d MB", g.max>>20)}
+		return 0, &limitError{fmt.Sprintf("unpacks to more than %d MB", g.max>>20)}
 	}
 	if gerr := g.scan(p[:n]); gerr != nil {
 		return 0, gerr
@@ -114,7 +114,7 @@ func (g *markupGuard) scan(b []byte) error {
 			case bytes.Equal(g.bang, cdataOpen):
 				g.state, g.tail = inCDATA, 0
 			case !bytes.HasPrefix(commentOpen, g.bang) && !bytes.HasPrefix(cdataOpen, g.bang):
-				return &errLimit{"holds a DOCTYPE or another declaration, which no workbook part has"}
+				return &limitError{"holds a DOCTYPE or another declaration, which no workbook part has"}
 			}
 		case inTag:
 			j := bytes.IndexAny(b[i:], `>"'`)
@@ -183,14 +183,14 @@ func (g *markupGuard) endOfSpecial(c byte) {
 
 func (g *markupGuard) check(max int, what string) error {
 	if g.run > max {
-		return &errLimit{fmt.Sprintf("holds %s longer than %d KB", what, max>>10)}
+		return &limitError{fmt.Sprintf("holds %s longer than %d KB", what, max>>10)}
 	}
 	return nil
 }
 
 // limitOf returns the bound err broke, if it is one.
-func limitOf(err error) (*errLimit, bool) {
-	var l *errLimit
+func limitOf(err error) (*limitError, bool) {
+	var l *limitError
 	ok := errors.As(err, &l)
 	return l, ok
 }
