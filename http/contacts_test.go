@@ -107,7 +107,9 @@ func TestBodyTooLarge(t *testing.T) {
 	s := newStack(t)
 	big := `{"last_name": "` + strings.Repeat("x", 2<<20) + `"}`
 	r := s.do(t, "POST", "/v1/contacts", s.admin, big)
-	r.wantProblem(t, http.StatusRequestEntityTooLarge, "")
+	if p := r.wantProblem(t, http.StatusRequestEntityTooLarge, ""); p.Type != "https://contacts.invalid/problems/too_large" {
+		t.Errorf("type %q, want …/too_large", p.Type)
+	}
 }
 
 func TestGetContact(t *testing.T) {

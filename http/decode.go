@@ -39,7 +39,7 @@ func (s *Server) decodeJSON(c *gin.Context, v any) bool {
 		}
 	}
 	if errors.As(err, &tooLarge) {
-		writeProblem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is over %d bytes", tooLarge.Limit), "", domain.EINVALID)
+		writeProblem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is over %d bytes", tooLarge.Limit), "", codeTooLarge)
 		return false
 	}
 	s.fail(c, jsonError(err))

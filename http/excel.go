@@ -103,15 +103,21 @@ func (s *Server) handleImport(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	name, data, ok := s.readUpload(c)
-	if !ok {
-		return
-	}
-	// An import goes to its end even if the client leaves: a half-applied
-	// file would only be found by reading the report.
-	rep, err := svc.Import(context.WithoutCancel(c.Request.Context()), spreadsheet.ImportRequest{
-		Caller: callerOf(c), FileName: name, Data: data, DryRun: dryRun,
+	// The upload is read once the import has its turn. A client that
+	// leaves stops its import: a dry run at once, a real import at a row
+	// boundary, its report (stored) saying where.
+	rep, err := svc.Import(c.Request.Context(), spreadsheet.ImportRequest{
+		Caller: callerOf(c), DryRun: dryRun, Upload: func() (string, []byte, error) { return readUpload(c) },
 	})
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.Is(err, errUploadTooLarge) || errors.As(err, &tooLarge):
+		writeProblem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is over %d MB", maxImportBytes>>20), "file", codeTooLarge)
+		return
+	case domain.ErrorCode(err) == domain.EUNAVAILABLE:
+		// Other imports hold the turns: come back once one is done.
+		c.Header("Retry-After", strconv.Itoa(int(spreadsheet.ImportRetryAfter.Seconds())))
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -127,31 +133,44 @@ func (s *Server) writeReport(c *gin.Context, status int, svc *spreadsheet.Servic
 	s.stream(c, w, func(w io.Writer) error { return svc.Reports.WriteJSON(c.Request.Context(), w, rep) })
 }
 
+// errUploadTooLarge is an upload over maxImportBytes.
+var errUploadTooLarge = errors.New("the upload is too large")
+
 // readUpload reads the multipart part "file", whole (the zip format needs
-// random access). On failure it answers and returns false.
-func (s *Server) readUpload(c *gin.Context) (string, []byte, bool) {
-	fh, err := c.FormFile("file")
+// random access), straight from the request: one copy of it in memory
+// (gin's form parsing would keep a second). A body over the limit fails
+// with errUploadTooLarge or *http.MaxBytesError (limitBody's).
+func readUpload(c *gin.Context) (string, []byte, error) {
+	missing := domain.FieldError("file", "is required: send the workbook as the multipart/form-data part \"file\"")
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return "", nil, missing
+	}
 	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		writeProblem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is over %d MB", maxImportBytes>>20), "file", domain.EINVALID)
-		return "", nil, false
+	for {
+		part, err := mr.NextPart()
+		switch {
+		case errors.Is(err, io.EOF):
+			return "", nil, missing
+		case errors.As(err, &tooLarge):
+			return "", nil, err
+		case err != nil:
+			return "", nil, domain.FieldError("file", "could not be read: the multipart/form-data body is damaged or cut short")
+		}
+		if part.FormName() != "file" {
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(part, maxImportBytes+1))
+		switch {
+		case errors.As(err, &tooLarge):
+			return "", nil, err
+		case err != nil:
+			return "", nil, domain.FieldError("file", "could not be read: the upload was cut short")
+		case len(data) > maxImportBytes:
+			return "", nil, errUploadTooLarge
+		}
+		return part.FileName(), data, nil
 	}
-	if err != nil {
-		s.fail(c, domain.FieldError("file", "is required: send the workbook as the multipart/form-data part \"file\""))
-		return "", nil, false
-	}
-	f, err := fh.Open()
-	if err != nil {
-		s.fail(c, fmt.Errorf("open upload: %w", err))
-		return "", nil, false
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxImportBytes+1))
-	if err != nil {
-		s.fail(c, fmt.Errorf("read upload: %w", err))
-		return "", nil, false
-	}
-	return fh.Filename, data, true
 }
 
 func (s *Server) handleGetImport(c *gin.Context) {

@@ -118,7 +118,7 @@ func openAPIDocument() obj {
 			"description": "RFC 9457 problem details (application/problem+json).",
 			"required":    []string{"type", "title", "status"},
 			"properties": obj{
-				"type":   str("A URI naming the kind of problem: https://contacts.invalid/problems/<code>, code one of invalid, not_found, conflict, precondition, unauthorized, forbidden, unavailable, internal."),
+				"type":   str("A URI naming the kind of problem: https://contacts.invalid/problems/<code>, code one of invalid, too_large, not_found, conflict, precondition, unauthorized, forbidden, unavailable, internal."),
 				"title":  str("The HTTP status text."),
 				"status": obj{"type": "integer"},
 				"detail": str("What went wrong, for people."),
@@ -309,6 +309,9 @@ func openAPIDocument() obj {
 						"cell": str("e.g. C5"), "column": str("The header."), "field": str("The field key."), "reason": obj{"type": "string"}}}},
 				}}},
 				"position": schemaRef("Position"),
+				"stopped_at_row": obj{"type": "integer", "description": "Set when the import stopped before its end (its client left, the store failed): " +
+					"the first row left not applied. The rows to apply from it on are rejected as not applied; the rows before it were applied."},
+				"stopped_reason": obj{"type": "string", "description": "Why it stopped: \"the client left\", or the failure."},
 				"revert": obj{"type": "object", "description": "Set once reverted.", "properties": obj{
 					"id": obj{"type": "string", "format": "uuid"}, "reverted_at": obj{"type": "string", "format": "date-time"},
 					"reverted": obj{"type": "integer"}, "archived": obj{"type": "integer"}, "skipped": obj{"type": "integer"},
@@ -373,7 +376,7 @@ func openAPIDocument() obj {
 	responses := obj{}
 	for _, status := range problemStatuses {
 		code := map[string]string{"400": "invalid", "401": "unauthorized", "403": "forbidden", "404": "not_found",
-			"409": "conflict", "412": "precondition", "413": "invalid", "500": "internal", "501": "", "503": "unavailable"}[status]
+			"409": "conflict", "412": "precondition", "413": "too_large", "500": "internal", "501": "", "503": "unavailable"}[status]
 		description := "A problem (" + status + ")"
 		if code != "" {
 			description += ", type .../problems/" + code
@@ -491,7 +494,9 @@ func openAPIDocument() obj {
 			"Row 1 holds headers (field labels or keys, case- and accent-blind; \"Contact ID\" for the ID). Rows match on contact ID, then email, then external ID: "+
 				"matched rows update, others register. An empty cell changes nothing; a cell holding only #CLEAR empties the field. "+
 				"A bad row is rejected (row, cell, reason) and the others go on; a file that cannot be read, or has no identifying column, is refused whole (400, field file). "+
-				"Every event carries the import's ID as correlation ID. The report is kept: GET /v1/imports/{id}.", admin,
+				"Every event carries the import's ID as correlation ID. The report is kept: GET /v1/imports/{id}. "+
+				"A few imports run at once; another waits up to 5 s, then answers 503 with Retry-After. A client that leaves stops its import: "+
+				"a dry run at once, leaving nothing; a real import at a row boundary, its report (stopped_at_row) saying where.", admin,
 			[]obj{{"name": "dry_run", "in": "query", "schema": obj{"type": "boolean", "default": false}, "description": "Decide and report every row, change nothing."}},
 			obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": obj{
 				"type": "object", "required": []string{"file"},

@@ -27,6 +27,11 @@ type problem struct {
 // problemTypeBase prefixes each error code to make a problem's type URI.
 const problemTypeBase = "https://contacts.invalid/problems/"
 
+// codeTooLarge is the type of a 413: a body or upload over its limit is
+// not invalid input a client can fix field by field, and has no domain
+// code (the domain never sees it).
+const codeTooLarge = "too_large"
+
 // newProblem returns the problem for status, with a type naming code when
 // there is one.
 func newProblem(status int, detail, field, code string) problem {
@@ -44,7 +49,7 @@ func writeProblem(c *gin.Context, status int, detail, field, code string) {
 }
 
 func writeProblemBody(c *gin.Context, p problem) {
-	if p.Status == http.StatusServiceUnavailable {
+	if p.Status == http.StatusServiceUnavailable && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", "1")
 	}
 	c.Header("Content-Type", "application/problem+json")

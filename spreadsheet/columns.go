@@ -44,10 +44,27 @@ type header struct {
 	byKey   map[string]int
 }
 
-// matchHeader maps a header row to fields by label or key. Two columns
-// naming the same field are refused: which one would win is a guess.
+// aliases are other headers for the built-in fields, as French (and
+// English) files name them, folded. "Identifiant" alone is the external
+// ID: "Contact ID" and "id" stay the contact ID.
+var aliases = map[string][]string{
+	domain.KeyEmail:      {"e-mail", "email address", "courriel", "mail", "adresse e-mail", "adresse email", "adresse mail", "adresse courriel", "adresse electronique"},
+	domain.KeyFirstName:  {"prenom"},
+	domain.KeyLastName:   {"nom", "nom de famille"},
+	domain.KeyExternalID: {"identifiant", "identifiant externe", "id externe"},
+}
+
+// matchHeader maps a header row to fields by label or key (or, for the
+// built-in fields, an alias). Two columns naming the same field are
+// refused: which one would win is a guess.
 func matchHeader(row []string, fields []domain.Field) (header, error) {
-	names := map[string]domain.Field{fold(idLabel): {Key: idColumn, Label: idLabel}, idColumn: {Key: idColumn, Label: idLabel}}
+	names := map[string]domain.Field{}
+	for _, f := range fields {
+		for _, a := range aliases[f.Key] {
+			names[a] = f // an alias gives way to any field's own key or label
+		}
+	}
+	names[fold(idLabel)], names[idColumn] = domain.Field{Key: idColumn, Label: idLabel}, domain.Field{Key: idColumn, Label: idLabel}
 	for _, f := range fields {
 		names[fold(f.Key)] = f
 	}
@@ -56,7 +73,7 @@ func matchHeader(row []string, fields []domain.Field) (header, error) {
 	}
 	h := header{byKey: map[string]int{}}
 	for i, raw := range row {
-		name := strings.TrimSpace(raw)
+		name := unneutralise(strings.TrimSpace(raw))
 		if name == "" {
 			continue
 		}

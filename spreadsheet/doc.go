@@ -5,14 +5,17 @@
 //
 // Import rules (see the README, "Excel import/export"):
 //   - Row 1 holds the headers: field labels or keys, compared without case
-//     or accents; "Contact ID" (or "id") names the contact ID column.
+//     or accents, and French names of the built-in fields (Prénom, Nom,
+//     Courriel, Identifiant…; see aliases); "Contact ID" (or "id") names
+//     the contact ID column.
 //     Unknown headers are reported and their columns ignored. A file with
 //     no identifying column (contact ID, email, external ID) is refused.
 //   - A row is matched on its contact ID, then its email, then its external
 //     ID (key reservations decide who holds a key). Matched: update;
 //     unmatched: register.
 //   - An empty cell changes nothing. A cell holding only ClearMarker
-//     (#CLEAR) empties the field.
+//     (#CLEAR) empties the field. Text numbers and dates may be written
+//     the French way (1 000,5; 14/07/1975; see cellValue).
 //   - A row that cannot be applied whole is rejected with its row number,
 //     column and reason; the other rows go on.
 package spreadsheet

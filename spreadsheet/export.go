@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -63,7 +64,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, q ExportQuery) error 
 	}
 	head := make([]any, len(columns))
 	for i, c := range columns {
-		head[i] = excelize.Cell{StyleID: headStyle, Value: c.Label}
+		head[i] = excelize.Cell{StyleID: headStyle, Value: neutralise(c.Label)}
 	}
 	if err := sw.SetRow("A1", head); err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -83,11 +84,14 @@ func (s *Service) Export(ctx context.Context, w io.Writer, q ExportQuery) error 
 			values[0] = c.ID
 			for i, fd := range fields {
 				v := viewValue(c, fd.Key)
-				if x := exportValue(fd, v); x == nil {
+				switch x := exportValue(fd, v).(type) {
+				case nil:
 					values[i+1] = nil
-				} else if fd.Type == domain.FieldDate && isTime(x) {
+				case string:
+					values[i+1] = neutralise(x)
+				case time.Time:
 					values[i+1] = excelize.Cell{StyleID: dateStyle, Value: x}
-				} else {
+				default:
 					values[i+1] = x
 				}
 			}
@@ -157,11 +161,6 @@ func viewValue(c projections.ContactView, key string) string {
 		return c.ExternalID
 	}
 	return c.Fields[key]
-}
-
-func isTime(x any) bool {
-	_, ok := x.(interface{ Year() int })
-	return ok
 }
 
 func ptr[T any](v T) *T { return &v }

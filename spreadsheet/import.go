@@ -17,6 +17,10 @@ type ImportRequest struct {
 	Caller   domain.Caller
 	FileName string
 	Data     []byte
+	// Upload, when Data is nil, reads the file (its name and bytes) once
+	// the import has its turn: an upload that waits for it waits in the
+	// network, not in memory.
+	Upload func() (name string, data []byte, err error)
 	// DryRun decides every row and reports, but changes nothing.
 	DryRun bool
 }
@@ -26,7 +30,25 @@ type ImportRequest struct {
 // the report (its rows stay in the store: see PGReports). A file refused
 // whole returns an EINVALID error naming "file" and changes nothing; a bad
 // row is reported and the others go on.
+//
+// At most MaxImports imports read and match at once; another waits its
+// turn up to ImportWait, then is refused with EUNAVAILABLE. When ctx ends
+// (the client left), a dry run stops at once and leaves nothing; so does
+// an import that has applied no row yet. An import applying its rows stops
+// at a row boundary: the rows applied stay applied, the rows left are
+// rejected as not applied, and the report, stored, says where it stopped
+// (StoppedAtRow) and why; Import returns it with the error.
 func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error) {
+	endTurn, err := s.takeTurn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer endTurn()
+	if req.Data == nil && req.Upload != nil {
+		if req.FileName, req.Data, err = req.Upload(); err != nil {
+			return nil, err
+		}
+	}
 	community, err := domain.LoadCommunity(ctx, s.Handler.Store, req.Caller.CommunityID)
 	if err != nil {
 		return nil, err
@@ -53,8 +75,12 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 	// caller has left.
 	keep := context.WithoutCancel(ctx)
 	h, err := s.readAndMatch(ctx, req.Data, community, fresh, rep, keys)
+	endTurn() // the file is read: the next import may read its own
 	if err == nil {
 		err = s.checkAcrossRows(ctx, rep.ID, h, keys)
+	}
+	if err == nil && req.DryRun {
+		err = ctx.Err() // a dry run whose caller left is of no use to anyone
 	}
 	if err != nil {
 		return nil, errors.Join(err, s.Reports.discardImport(keep, rep.ID)) // nothing written but its rows
@@ -71,8 +97,15 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 		last, unrecorded, err = s.applyRows(ctx, caller, rep.ID, h)
 	}
 	rep.Position = last.String()
-	counts, ferr := s.Reports.finishRows(keep, rep.ID, req.DryRun, err, unrecorded)
+	counts, stoppedAt, ferr := s.Reports.finishRows(keep, rep.ID, req.DryRun, stopReason(err), unrecorded)
 	rep.Counts = counts
+	switch {
+	case ferr != nil:
+	case stoppedAt > 0:
+		rep.StoppedAtRow, rep.StoppedReason = stoppedAt, stopReason(err)
+	case callerLeft(err) && len(unrecorded) == 0:
+		err = nil // the caller left once every row was applied
+	}
 	if ferr == nil {
 		ferr = s.Reports.finishImport(keep, rep)
 	}
@@ -83,6 +116,25 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 		return rep, fmt.Errorf("import %s stopped early: %w", rep.ID, err)
 	}
 	return rep, nil
+}
+
+// callerLeft reports whether err is the caller's leaving (its context
+// ended), not a failure.
+func callerLeft(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// stopReason says why an import stopped early ("" when it did not).
+func stopReason(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, context.Canceled):
+		return "the client left"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "it ran out of time"
+	}
+	return domain.ErrorMessage(err)
 }
 
 // readAndMatch reads the workbook and matches its rows as they come: the
@@ -98,16 +150,21 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 	var h header // set by the reader before it sends any row
 	rows := make(chan *rowPlan, 1024)
 	readErr := make(chan error, 1)
+	flight := newRowsInFlight()
 	go func() {
 		defer close(rows)
-		readErr <- StreamWorkbook(data, func(name string, cells []string) error {
+		readErr <- StreamWorkbook(ctx, data, func(name string, cells []string) error {
 			var err error
 			h, err = matchHeader(cells, community.Fields())
 			rep.Sheet = name
 			return err
 		}, func(r Row, formulas []string) error {
+			p := parseRow(r, formulas, h)
+			if err := flight.take(ctx, p); err != nil {
+				return err
+			}
 			select {
-			case rows <- parseRow(r, formulas, h):
+			case rows <- p:
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
@@ -119,12 +176,14 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 	var stopErr error
 	fail := func(err error) { once.Do(func() { stopErr = err; cancel() }) }
 
-	// The stager writes decided rows in batches of rowsPage.
+	// The stager writes decided rows in batches of rowsPage (or of
+	// batchWeight, for heavy rows).
 	decided := make(chan *rowPlan, rowsPage)
 	staged := make(chan struct{})
 	go func() {
 		defer close(staged)
 		batch := make([]*rowPlan, 0, rowsPage)
+		var weight int64
 		flush := func() {
 			if len(batch) > 0 && ctx.Err() == nil {
 				if err := s.Reports.stageRows(ctx, rep.ID, batch); err != nil {
@@ -133,11 +192,15 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 					fail(err)
 				}
 			}
+			for _, p := range batch {
+				flight.give(p)
+			}
 			clear(batch)
-			batch = batch[:0]
+			batch, weight = batch[:0], 0
 		}
 		for p := range decided {
-			if batch = append(batch, p); len(batch) == rowsPage {
+			batch, weight = append(batch, p), weight+p.weight
+			if len(batch) == rowsPage || weight >= batchWeight {
 				flush()
 			}
 		}
@@ -166,6 +229,7 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 		})
 	}
 	var batch []*rowPlan
+	var weight int64
 	flush := func() {
 		if ctx.Err() == nil {
 			if err := s.settleUnchanged(ctx, community.ID, batch); err != nil {
@@ -179,7 +243,7 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 				work <- p
 			}
 		}
-		batch = batch[:0]
+		batch, weight = batch[:0], 0
 	}
 	for p := range rows {
 		switch {
@@ -187,7 +251,8 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 			p.shed()
 			decided <- p
 		case fresh && p.id != "":
-			if batch = append(batch, p); len(batch) == fastBatch {
+			batch, weight = append(batch, p), weight+p.weight
+			if len(batch) == fastBatch || weight >= batchWeight {
 				flush()
 			}
 		default:
@@ -245,9 +310,11 @@ func (s *Service) checkAcrossRows(ctx context.Context, importID string, h header
 	return s.Reports.rejectRows(ctx, importID, rejected)
 }
 
-// applyRows applies the rows to apply, a page at a time, and returns the
-// position of the last event. An error stops it (the store is down, the
-// caller left); the rows not applied stay pending. When writing a page's
+// applyRows applies the rows to apply, a page at a time and in sheet
+// order, and returns the position of the last event. An error stops it
+// (the store is down, the caller left); the rows not applied stay pending.
+// Rows are handed to the workers in order and none starts once the caller
+// has left, so the rows applied then are the ones before a row. When writing a page's
 // outcomes fails, that page is returned, to be written again: its rows
 // were applied.
 func (s *Service) applyRows(ctx context.Context, caller domain.Caller, importID string, h header) (domain.Position, []*rowPlan, error) {
@@ -258,7 +325,13 @@ func (s *Service) applyRows(ctx context.Context, caller domain.Caller, importID 
 			return last, nil, err
 		}
 		err = each(ctx, s.workers(), page, func(p *rowPlan) error {
-			if err := s.apply(ctx, caller, importID, p, h); err != nil {
+			// A row boundary: once the caller has left, no row starts.
+			// A row started goes to its end (its command is one append,
+			// and the report must say for sure whether it was applied).
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := s.apply(context.WithoutCancel(ctx), caller, importID, p, h); err != nil {
 				return err
 			}
 			p.done = true

@@ -1,12 +1,14 @@
 package spreadsheet_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/projections"
 	"github.com/assoc/contacts/spreadsheet"
 )
 
@@ -239,5 +241,96 @@ func TestImportLibreOfficeFile(t *testing.T) {
 	}
 	if again := b.importFile(t, readFixture(t, "libreoffice.xlsx"), false); again.Counts != (spreadsheet.Counts{Unchanged: 2}) {
 		t.Errorf("again: %+v", again.Counts)
+	}
+}
+
+// TestRejectedRowsNameOnlyContactsTheyMatched: rows rejected as
+// duplicates of each other carry no contact ID when they matched none
+// (not the ID a registration would have used), and the contact when they
+// matched one.
+func TestRejectedRowsNameOnlyContactsTheyMatched(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ada := b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
+	b.settle(t)
+	data := book(t, [][]any{
+		{"ID", "Email", "First name"},
+		{nil, "twin@example.org", "Twin"},
+		{nil, "TWIN@example.org", "Twin"},
+		{ada, nil, "Augusta"},
+		{nil, "ada@example.org", "Augustine"},
+	})
+	for _, dry := range []bool{true, false} {
+		o := outcomes(b.importFile(t, data, dry))
+		for n, want := range map[int]string{2: "", 3: "", 4: ada, 5: ada} {
+			if o[n].Outcome != spreadsheet.Rejected || o[n].ContactID != want {
+				t.Errorf("dry run %v, row %d: %+v, want rejected with contact %q", dry, n, o[n], want)
+			}
+		}
+	}
+	if l, err := b.service.Queries.ListContacts(t.Context(), projections.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Limit: 10}); err != nil || len(l.Items) != 1 {
+		t.Errorf("contacts: %+v, %v", l, err)
+	}
+}
+
+// TestImportFrenchFile: French headers name the built-in fields, and
+// French numbers and dates written as text read as what they mean.
+func TestImportFrenchFile(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if _, _, err := b.handler.DefineField(t.Context(), b.caller, domain.Field{Key: "nom", Label: "Nom", Type: domain.FieldText}); err != nil {
+		t.Fatal(err)
+	}
+	data := book(t, [][]any{
+		{"Identifiant", "Prénom", "Nom de famille", "Adresse e-mail", "Nom", "Score", "Date de naissance"},
+		{"X-1", "Hélène", "Dupré", "helene@example.org", "Les Amis du Vélo", "1 000,5", "14/07/1975"},
+		{"X-2", "Léa", "Martin", "lea@example.org", nil, "12\u202f345", "14.07.1975"},
+		{"X-3", "Zoé", "Petit", "zoe@example.org", nil, "1 0", "31/02/1975"},
+	})
+	rep := b.importFile(t, data, false)
+	if len(rep.UnknownColumns) != 0 || rep.Columns["Identifiant"] != "external_id" || rep.Columns["Prénom"] != "first_name" ||
+		rep.Columns["Nom de famille"] != "last_name" || rep.Columns["Adresse e-mail"] != "email" || rep.Columns["Nom"] != "nom" {
+		t.Fatalf("columns %v, unknown %q", rep.Columns, rep.UnknownColumns)
+	}
+	o := outcomes(rep)
+	h := o[2].ContactID
+	if o[2].Outcome != spreadsheet.Created || b.value(t, h, "score") != "1000.5" || b.value(t, h, "birthday") != "1975-07-14" ||
+		b.value(t, h, "nom") != "Les Amis du Vélo" || b.value(t, h, "last_name") != "Dupré" || b.value(t, h, "external_id") != "X-1" {
+		t.Errorf("row 2: %+v, %v", o[2], b.contact(t, h).Values)
+	}
+	if l := o[3].ContactID; o[3].Outcome != spreadsheet.Created || b.value(t, l, "score") != "12345" || b.value(t, l, "birthday") != "1975-07-14" {
+		t.Errorf("row 3: %+v", o[3])
+	}
+	wantRejected(t, o[4], "F4", "not a number")
+	wantRejected(t, o[4], "G4", "not a date")
+}
+
+// TestHeavyRowsFlow: rows that weigh more, together, than an import holds
+// at once (2,000 rows of 8 values of 1,000 characters: 16 MB and more)
+// still flow through: batches are sent on by weight, and every row is
+// decided.
+func TestHeavyRowsFlow(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	head := []any{"Email"}
+	for i := range 8 {
+		key := "note" + string(rune('a'+i))
+		if _, _, err := b.handler.DefineField(t.Context(), b.caller, domain.Field{Key: key, Label: key, Type: domain.FieldText}); err != nil {
+			t.Fatal(err)
+		}
+		head = append(head, key)
+	}
+	long := strings.Repeat("é", 1000)
+	rows := [][]any{head}
+	for i := range 2000 {
+		row := []any{"r" + strconv.Itoa(i) + "@example.org"}
+		for range 8 {
+			row = append(row, long)
+		}
+		rows = append(rows, row)
+	}
+	rep := b.importFile(t, book(t, rows), true)
+	if rep.Counts != (spreadsheet.Counts{Created: 2000}) {
+		t.Errorf("counts %+v", rep.Counts)
 	}
 }

@@ -28,6 +28,7 @@ type rowPlan struct {
 	version           int64           // the contact's version: decided at, then (applied) after
 	done              bool            // decided (and applied, unless a dry run)
 	position          domain.Position // of the row's last event
+	weight            int64           // what the row counts for in its import's rowsInFlight
 }
 
 // shed drops what a decided row no longer needs: an unchanged or rejected
@@ -55,7 +56,7 @@ func parseRow(r Row, formulas []string, h header) *rowPlan {
 		if col.index >= len(r.Cells) {
 			continue
 		}
-		raw := strings.TrimSpace(r.Cells[col.index])
+		raw := unneutralise(strings.TrimSpace(r.Cells[col.index]))
 		if raw == "" {
 			continue // an empty cell changes nothing
 		}

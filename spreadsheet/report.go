@@ -31,6 +31,12 @@ type Report struct {
 	// Position is the log position of the import's last event: read with
 	// after= to see every change it made.
 	Position string `json:"position"`
+	// StoppedAtRow is, for an import that stopped before its end, the
+	// first row it left not applied (that row and the rows to apply after
+	// it are rejected as "not applied"); StoppedReason says why ("the
+	// client left", a failure of the store).
+	StoppedAtRow  int    `json:"stopped_at_row,omitempty"`
+	StoppedReason string `json:"stopped_reason,omitempty"`
 	// Revert is set once the import has been reverted.
 	Revert *RevertReport `json:"revert,omitempty"`
 }

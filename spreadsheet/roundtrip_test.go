@@ -156,3 +156,37 @@ func mustFloat(t *testing.T, s string) float64 {
 	}
 	return f
 }
+
+// TestExportNeutralisesFormulas: text a spreadsheet would run as a
+// formula once saved as CSV is exported with a leading apostrophe, header
+// included, and the export imports back unchanged.
+func TestExportNeutralisesFormulas(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if _, _, err := b.handler.DefineField(t.Context(), b.caller, domain.Field{Key: "note", Label: "=Note", Type: domain.FieldText}); err != nil {
+		t.Fatal(err)
+	}
+	id := b.register(t, map[string]string{"email": "eve@example.org", "first_name": "'=already", "last_name": `=HYPERLINK("http://evil","x")`,
+		"external_id": "@ext", "note": "-5 + 2", "score": "-3"})
+	data := b.export(t, spreadsheet.ExportQuery{})
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetList()[0], excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"Contact ID", "Email", "First name", "Last name", "External ID", "Date de naissance", "Score", "Niveau", "'=Note"},
+		{id, "eve@example.org", "''=already", `'=HYPERLINK("http://evil","x")`, "'@ext", "", "-3", "", "'-5 + 2"},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Fatalf("exported %q, want %q", rows, want)
+	}
+	rep := b.importFile(t, data, true)
+	if rep.Counts != (spreadsheet.Counts{Unchanged: 1}) || len(rep.UnknownColumns) != 0 {
+		t.Errorf("re-import: %+v, unknown columns %q, rows %+v", rep.Counts, rep.UnknownColumns, rep.Rows)
+	}
+}

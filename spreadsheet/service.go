@@ -1,6 +1,7 @@
 package spreadsheet
 
 import (
+	"sync"
 	"time"
 
 	"github.com/assoc/contacts/domain"
@@ -25,8 +26,19 @@ type Service struct {
 	// ~4 s (the round trips wait on the disk, not the CPU); the pool's size
 	// bounds the connections they use anyway.
 	Workers int
+	// MaxImports bounds the imports, dry runs included, that read and
+	// match their file at once (default 2: reading a sheet is one core's
+	// work, and the service's machine has 2; a file being read is most of
+	// an import's memory). The others wait their turn, up to ImportWait.
+	MaxImports int
+	// ImportWait is how long an import waits for its turn before it is
+	// refused with EUNAVAILABLE (default 5 s).
+	ImportWait time.Duration
 	// Now stamps reports (time.Now when nil).
 	Now func() time.Time
+
+	turns     chan struct{} // one token per import reading at once
+	turnsOnce sync.Once
 }
 
 func (s *Service) workers() int {

@@ -93,6 +93,7 @@ func (b *bundle) export(t *testing.T, q spreadsheet.ExportQuery) []byte {
 	if err := b.service.Export(t.Context(), &buf, q); err != nil {
 		t.Fatal(err)
 	}
+	sameAsExcelize(t, buf.Bytes())
 	return buf.Bytes()
 }
 

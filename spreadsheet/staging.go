@@ -167,8 +167,12 @@ func (p *PGReports) sharedContacts(ctx context.Context, importID string) ([]shar
 }
 
 // rejectSet is what rejecting a row sets, followed by the errors to add:
-// a rejected row applies nothing, and reports no changes and no version.
-const rejectSet = `outcome = 'rejected', changes = NULL, pending = NULL, version = 0, errors = coalesce(r.errors, '[]'::jsonb) || `
+// a rejected row applies nothing, and reports no changes and no version,
+// and only a contact it really matched (not the ID a new contact would
+// have had).
+const rejectSet = `outcome = 'rejected', changes = NULL, pending = NULL, version = 0,
+	contact_id = CASE WHEN r.outcome = 'created' THEN NULL ELSE r.contact_id END,
+	errors = coalesce(r.errors, '[]'::jsonb) || `
 
 // rejectRows rejects rows with more errors (row number → errors).
 func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[int][]CellError) error {
@@ -250,24 +254,30 @@ func (p *PGReports) appliedRows(ctx context.Context, importID string, plans []*r
 // finishRows ends an import's staging. It writes the outcomes of applied
 // rows that could not be written before (unrecorded), rejects as not
 // applied the rows still pending when the import stopped early (stopped
-// says why), erases the rows of contacts deleted meanwhile, clears the
-// values a dry run left pending, and counts the outcomes.
-func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped error, unrecorded []*rowPlan) (Counts, error) {
+// says why) and returns the first of them, erases the rows of contacts
+// deleted meanwhile, clears the values a dry run left pending, and counts
+// the outcomes.
+func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped string, unrecorded []*rowPlan) (Counts, int, error) {
 	var counts Counts
 	// Rows applied whose outcome could not be written (the write failed):
 	// a second try, before the rows still pending are called not applied.
 	if err := p.appliedRows(ctx, importID, unrecorded); err != nil {
-		return counts, err
+		return counts, 0, err
 	}
-	if stopped != nil && !dryRun {
-		notApplied, err := json.Marshal([]CellError{{Reason: "not applied: the import stopped early (" + domain.ErrorMessage(stopped) + ")"}})
+	var stoppedAt int
+	if stopped != "" && !dryRun {
+		err := p.Pool.QueryRow(ctx, `SELECT coalesce(min(sheet_row), 0) FROM import_rows WHERE import_id = $1 AND pending IS NOT NULL`, importID).Scan(&stoppedAt)
 		if err != nil {
-			return counts, err
+			return counts, 0, fmt.Errorf("finish import rows: %w", err)
+		}
+		notApplied, err := json.Marshal([]CellError{{Reason: fmt.Sprintf("not applied: the import stopped at row %d (%s)", stoppedAt, stopped)}})
+		if err != nil {
+			return counts, 0, err
 		}
 		if _, err := p.Pool.Exec(ctx, `
 			UPDATE import_rows r SET `+rejectSet+`$2
 			 WHERE import_id = $1 AND pending IS NOT NULL`, importID, notApplied); err != nil {
-			return counts, fmt.Errorf("finish import rows: %w", err)
+			return counts, 0, fmt.Errorf("finish import rows: %w", err)
 		}
 	}
 	// A contact deleted while the import ran was erased from the rows
@@ -277,10 +287,10 @@ func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool
 		UPDATE import_rows r SET changes = NULL, errors = NULL, erased = true
 		  FROM contacts c
 		 WHERE r.import_id = $1 AND c.id = r.contact_id AND c.status = 'deleted' AND NOT r.erased`, importID); err != nil {
-		return counts, fmt.Errorf("finish import rows: %w", err)
+		return counts, 0, fmt.Errorf("finish import rows: %w", err)
 	}
 	if _, err := p.Pool.Exec(ctx, `UPDATE import_rows SET pending = NULL WHERE import_id = $1 AND pending IS NOT NULL`, importID); err != nil {
-		return counts, fmt.Errorf("finish import rows: %w", err)
+		return counts, 0, fmt.Errorf("finish import rows: %w", err)
 	}
 	err := p.Pool.QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE outcome = 'created'), count(*) FILTER (WHERE outcome = 'updated'),
@@ -288,9 +298,9 @@ func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool
 		  FROM import_rows WHERE import_id = $1`, importID).
 		Scan(&counts.Created, &counts.Updated, &counts.Unchanged, &counts.Rejected)
 	if err != nil {
-		return counts, fmt.Errorf("count import rows: %w", err)
+		return counts, 0, fmt.Errorf("count import rows: %w", err)
 	}
-	return counts, nil
+	return counts, stoppedAt, nil
 }
 
 // beginImport stores the summary of an import that starts, unfinished:

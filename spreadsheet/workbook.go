@@ -1,27 +1,13 @@
 package spreadsheet
 
 import (
-	"archive/zip"
-	"bytes"
+	"context"
 	"errors"
-	"fmt"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/assoc/contacts/domain"
-)
-
-// Limits of what ReadWorkbook accepts.
-const (
-	// MaxUnzipped bounds the workbook's unpacked size: a zip bomb (a small
-	// file that unpacks to gigabytes) is refused before anything unpacks.
-	// 100,000 contacts × 12 columns unpack to ~40 MB.
-	MaxUnzipped = 256 << 20
-	// maxEntries bounds the parts of the archive.
-	maxEntries = 10000
-	// MaxRows is Excel's own limit of rows in a sheet.
-	MaxRows = excelize.TotalRows
 )
 
 // Sheet is the first sheet of a workbook: its header row and the rows
@@ -41,27 +27,21 @@ type Row struct {
 	Cells  []string
 }
 
-// oleHeader starts a Compound File: an encrypted (password-protected)
-// .xlsx, or a legacy .xls.
-var oleHeader = []byte{0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1}
-
 // fileError is a refusal of the whole file, naming the "file" field (the
 // multipart part an upload sends it in).
 func fileError(format string, args ...any) error {
 	return domain.FieldError("file", format, args...)
 }
 
-// ReadWorkbook reads the first sheet of an .xlsx workbook whole. A file
-// that is not one, or that cannot be imported safely (zip bomb, password,
-// merged cells, too many rows, no sheet, no header), is refused whole with
-// an EINVALID error naming "file" and the reason. Formulas are not refused
-// here: their rows are (see Sheet.Formulas).
+// ReadWorkbook reads the first sheet of an .xlsx workbook whole, with the
+// checks of StreamWorkbook.
 func ReadWorkbook(data []byte) (*Sheet, error) {
 	sheet := &Sheet{Formulas: map[int][]string{}}
-	err := StreamWorkbook(data, func(name string, cells []string) error {
+	err := StreamWorkbook(context.Background(), data, func(name string, cells []string) error {
 		sheet.Name, sheet.Header = name, cells
 		return nil
 	}, func(r Row, formulas []string) error {
+		r.Cells = append([]string(nil), r.Cells...)
 		sheet.Rows = append(sheet.Rows, r)
 		if len(formulas) > 0 {
 			sheet.Formulas[r.Number] = formulas
@@ -74,111 +54,116 @@ func ReadWorkbook(data []byte) (*Sheet, error) {
 	return sheet, nil
 }
 
-// StreamWorkbook reads the first sheet of an .xlsx workbook row by row,
-// with the same checks as ReadWorkbook: header gets the sheet's name and
-// row 1, then row gets each row below it that holds anything, with the
-// cells of it that hold a formula. An error from either stops the reading
-// and is returned.
-func StreamWorkbook(data []byte, header func(name string, cells []string) error, row func(r Row, formulas []string) error) error {
-	if len(data) == 0 {
-		return fileError("is empty: send an .xlsx workbook")
-	}
-	if bytes.HasPrefix(data, oleHeader) {
-		return fileError("is password-protected or an old .xls workbook: save it as .xlsx without a password")
-	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return fileError("is not an .xlsx workbook (not a zip archive)")
-	}
-	if len(zr.File) > maxEntries {
-		return fileError("has %d parts: not a workbook this service reads", len(zr.File))
-	}
-	var unzipped uint64
-	for _, zf := range zr.File {
-		unzipped += zf.UncompressedSize64
-	}
-	if unzipped > MaxUnzipped {
-		return fileError("unpacks to %d MB, over the %d MB limit", unzipped>>20, MaxUnzipped>>20)
-	}
-	path, err := firstSheetPath(zr)
+// StreamWorkbook reads the first sheet of an .xlsx workbook row by row:
+// header gets the sheet's name and row 1, then row gets each row below it
+// that holds anything, with the cells of it that hold a formula (a
+// formula rejects its row, not the file). Only the parts it needs are
+// read (the workbook and its relationships, the shared strings, the
+// sheet), a stream at a time, within the limits of limits.go.
+//
+// A file that is not a workbook, or is damaged (invalid XML, a shared
+// string that is not there, rows or cells out of order, …), or cannot be
+// imported safely (a limit broken, a password, merged cells, no sheet, no
+// header), is refused whole with an EINVALID error naming "file", the
+// part and, where there is one, the cell. The refusal may come after rows
+// were handed to row (merged cells are listed after the rows): nothing
+// may be applied before StreamWorkbook returns.
+//
+// A row's Cells are only valid until row returns. An error from header or
+// row stops the reading and is returned; so is ctx's end.
+func StreamWorkbook(ctx context.Context, data []byte, header func(name string, cells []string) error, row func(r Row, formulas []string) error) error {
+	a, err := openWorkbook(data)
 	if err != nil {
 		return err
 	}
-	formulas, err := scanSheet(zr, path)
-	if err != nil {
-		return err
-	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		RawCellValue: true, UnzipSizeLimit: MaxUnzipped, UnzipXMLSizeLimit: 16 << 20,
-	})
-	if err != nil {
-		return fileError("is not a readable .xlsx workbook: %s", readError(err))
-	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return fileError("has no sheet")
-	}
-	return readRows(f, sheets[0], formulas, header, row)
+	return streamArchive(ctx, a, header, row)
 }
 
-// readRows walks the sheet with the workbook's row iterator (a streaming
-// XML reader: the sheet itself is never held whole).
-func readRows(f *excelize.File, name string, formulas map[int][]string, header func(string, []string) error, row func(Row, []string) error) error {
-	rows, err := f.Rows(name)
-	if err != nil {
-		return fileError("sheet %q cannot be read: %s", name, readError(err))
+// openWorkbook opens data as a zip archive, or says what else it is.
+func openWorkbook(data []byte) (*archive, error) {
+	if len(data) == 0 {
+		return nil, fileError("is empty: send an .xlsx workbook")
 	}
-	defer rows.Close()
-	n := 1
-	for ; rows.Next(); n++ {
-		if n > MaxRows {
-			return fileError("has more than %d rows", MaxRows)
-		}
-		cells, err := rows.Columns()
-		if err != nil {
-			return fileError("row %d cannot be read: %s", n, readError(err))
-		}
-		if n == 1 {
-			if blank(cells) {
-				break
+	a, err := openArchive(data)
+	var refused *domain.Error
+	if err != nil && !errors.As(err, &refused) {
+		return nil, notZipError(data)
+	}
+	return a, err
+}
+
+func streamArchive(ctx context.Context, a *archive, header func(name string, cells []string) error, row func(r Row, formulas []string) error) error {
+	m, err := readWorkbookMap(ctx, a)
+	if err != nil {
+		return err
+	}
+	if err := checkHeaderText(m.sheetName, "the sheet's name"); err != nil {
+		return err
+	}
+	sheetFile, err := a.find(m.sheetPath)
+	if err != nil {
+		return err
+	}
+	if sheetFile == nil {
+		return fileError("is damaged: sheet %q has no part (no %s)", m.sheetName, m.sheetPath)
+	}
+	sst, err := readSharedStrings(ctx, a, m.sharedStrings, sharedStringBudget(sheetFile.UncompressedSize64), sheetFile.UncompressedSize64)
+	if err != nil {
+		return err
+	}
+	p, c, err := a.open(ctx, m.sheetPath, MaxPartBytes, func() error {
+		return fileError("is damaged: sheet %q has no part (no %s)", m.sheetName, m.sheetPath)
+	})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	seen := false
+	r := &sheetReader{p: p, sst: sst, emit: func(n int, cells, formulas []string) error {
+		if !seen {
+			seen = true
+			if n != 1 || blank(cells) {
+				return errEmptySheet(m.sheetName)
 			}
-			if err := header(name, cells); err != nil {
-				return err
+			for i, h := range cells {
+				if err := checkHeaderText(h, "header cell "+cellName(i, 1)); err != nil {
+					return err
+				}
 			}
-			continue
+			return header(m.sheetName, append([]string(nil), cells...))
 		}
 		if blank(cells) {
-			continue
+			return nil
 		}
-		if err := row(Row{Number: n, Cells: cells}, formulas[n]); err != nil {
-			return err
-		}
+		return row(Row{Number: n, Cells: cells}, formulas)
+	}}
+	if err := r.read(); err != nil {
+		return err
 	}
-	if err := rows.Error(); err != nil {
-		return fileError("cannot be read: %s", readError(err))
-	}
-	if n == 1 {
-		return fileError("sheet %q is empty: row 1 must hold the column headers", name)
+	if !seen {
+		return errEmptySheet(m.sheetName)
 	}
 	return nil
 }
 
-// readError explains a reading error in a few words.
-func readError(err error) string {
-	switch {
-	case errors.Is(err, excelize.ErrMaxRows):
-		return fmt.Sprintf("more than %d rows", MaxRows)
-	case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrAlgorithm), errors.Is(err, zip.ErrChecksum):
-		return "the archive is damaged"
-	case errors.Is(err, excelize.ErrWorkbookFileFormat), errors.Is(err, excelize.ErrWorkbookPassword):
-		return "unsupported or protected workbook"
+func errEmptySheet(name string) error {
+	return fileError("sheet %q is empty: row 1 must hold the column headers", name)
+}
+
+// checkHeaderText refuses a sheet name or header with a control character
+// (but tab and line break) or invalid UTF-8: both are stored in the
+// import's report, in PostgreSQL text, which takes neither (NUL) or shows
+// them as garbage. A value with one is kept: the domain refuses its row.
+func checkHeaderText(s, what string) error {
+	if !utf8.ValidString(s) {
+		return fileError("is refused: %s is not valid UTF-8 text", what)
 	}
-	msg := err.Error()
-	if len(msg) > 200 {
-		msg = msg[:200]
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' {
+			return fileError("is refused: %s holds a control character (%U): remove it", what, r)
+		}
 	}
-	return msg
+	return nil
 }
 
 func blank(cells []string) bool {

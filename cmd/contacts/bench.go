@@ -9,7 +9,7 @@ import (
 // runBench dispatches the bench sub-commands.
 func runBench(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: want a target: store, contacts, audit or excel")
+		return fmt.Errorf("bench: want a target: store, contacts, audit, excel or bombs")
 	}
 	switch args[0] {
 	case "store":
@@ -20,6 +20,8 @@ func runBench(ctx context.Context, cfg Config, logger *slog.Logger, args []strin
 		return runBenchAudit(ctx, cfg, logger, args[1:])
 	case "excel":
 		return runBenchExcel(ctx, cfg, logger, args[1:])
+	case "bombs":
+		return runBenchBombs(ctx, cfg, logger, args[1:])
 	}
-	return fmt.Errorf("bench: unknown target %q (want store, contacts, audit or excel)", args[0])
+	return fmt.Errorf("bench: unknown target %q (want store, contacts, audit, excel or bombs)", args[0])
 }

@@ -35,6 +35,7 @@ commands:
   export FILE    write a community's contacts to an .xlsx workbook (flags: -community ID, -archived, -q TEXT)
   import FILE    import an .xlsx workbook, print the report as JSON (flags: -community ID, -dry-run)
   bench excel    measure Excel export, dry run and import at 10,000 and 100,000 contacts
+  bench bombs    import the workbook bombs of spreadsheet/testdata, alone then six at once: time and peak RSS
 
 environment:
   DATABASE_URL   PostgreSQL connection string (default: private PostgreSQL)
