@@ -211,3 +211,32 @@ func boolQuery(c *gin.Context, name string) (bool, error) {
 	}
 	return v, nil
 }
+
+// importsPageSize is the imports list's default page; maxImportsPage its
+// largest.
+const importsPageSize, maxImportsPage = 20, 100
+
+func (s *Server) handleListImports(c *gin.Context) {
+	svc := s.excel(c)
+	if svc == nil {
+		return
+	}
+	limit, err := parseLimit(c.Query("limit"), importsPageSize, maxImportsPage)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page, err := svc.Reports.List(c.Request.Context(), keyOf(c).CommunityID, c.Query("cursor"), limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := listJSON[*spreadsheet.Report]{Items: page.Items}
+	if out.Items == nil {
+		out.Items = []*spreadsheet.Report{}
+	}
+	if page.NextCursor != "" {
+		out.NextCursor = &page.NextCursor
+	}
+	c.JSON(http.StatusOK, out)
+}

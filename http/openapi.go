@@ -285,6 +285,7 @@ func openAPIDocument() obj {
 				"admin_key": str("The community's first admin key. It is shown this once."),
 			},
 		},
+		"ImportList": listOf("ImportReport"),
 		"ImportReport": obj{
 			"type": "object", "required": []string{"id", "dry_run", "counts", "rows", "unknown_columns", "columns", "position"},
 			"properties": obj{
@@ -490,7 +491,11 @@ func openAPIDocument() obj {
 			[]obj{{"name": "archived", "in": "query", "schema": obj{"type": "boolean", "default": false}, "description": "Export the archived contacts instead of the active ones."},
 				paramRef("Q"), after}, nil,
 			problems(obj{"200": obj{"description": "The workbook.", "content": obj{xlsxType: obj{"schema": obj{"type": "string", "format": "binary"}}}}}, "400", "503"))},
-		"/v1/imports": obj{"post": operation("importContacts", "Import contacts from Excel",
+		"/v1/imports": obj{"get": operation("listImports", "List the community's imports",
+			"Newest first, without their rows (GET /v1/imports/{id} has them). An import whose process died is listed once the service has finished it from the log "+
+				"(stopped_reason says so): what it applied can be reverted.", readers,
+			[]obj{paramRef("Cursor"), {"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}}, nil,
+			problems(obj{"200": jsonResponse("A page.", schemaRef("ImportList"))}, "400", "503")), "post": operation("importContacts", "Import contacts from Excel",
 			"Row 1 holds headers (field labels or keys, case- and accent-blind; \"Contact ID\" for the ID). Rows match on contact ID, then email, then external ID: "+
 				"matched rows update, others register. An empty cell changes nothing; a cell holding only #CLEAR empties the field. "+
 				"A bad row is rejected (row, cell, reason) and the others go on; a file that cannot be read, or has no identifying column, is refused whole (400, field file). "+

@@ -230,6 +230,7 @@ func (s *Server) routes() {
 
 	v1.GET("/events", analyst, s.handleEvents)
 	v1.GET("/exports/contacts.xlsx", reader, s.handleExportContacts)
+	v1.GET("/imports", reader, s.handleListImports)
 	v1.POST("/imports", admin, s.slowUpload, s.handleImport)
 	v1.GET("/imports/:id", reader, s.handleGetImport)
 	v1.POST("/imports/:id/revert", admin, s.handleRevertImport)

@@ -68,6 +68,9 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 		return nil, err
 	}
 	defer keys.close()
+	if err := keys.hold(ctx, rep.ID); err != nil {
+		return nil, err
+	}
 	if err := s.Reports.beginImport(ctx, rep); err != nil {
 		return nil, err
 	}
@@ -88,6 +91,9 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 	rep.UnknownColumns = h.unknown
 	for _, c := range h.columns {
 		rep.Columns[c.header] = c.field.Key
+	}
+	if err := s.Reports.saveSummary(ctx, rep); err != nil {
+		return nil, errors.Join(err, s.Reports.discardImport(keep, rep.ID))
 	}
 	var (
 		last       domain.Position

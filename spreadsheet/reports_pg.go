@@ -2,10 +2,13 @@ package spreadsheet
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,20 +29,20 @@ const rowsPage = 1000
 // finishImport stores the summary of an import that ended (its rows are in
 // import_rows already): from now on it is served.
 func (p *PGReports) finishImport(ctx context.Context, r *Report) error {
-	head := *r
-	head.Rows = nil
-	raw, err := json.Marshal(head)
+	raw, err := summaryJSON(r)
 	if err != nil {
-		return fmt.Errorf("save import report: %w", err)
+		return err
 	}
 	tag, err := p.Pool.Exec(ctx, `UPDATE imports SET report = $2, finished = true WHERE id = $1 AND NOT finished`, r.ID, raw)
 	if err != nil {
 		return fmt.Errorf("save import report: %w", err)
 	}
 	if tag.RowsAffected() != 1 {
-		// Discarded as abandoned while it ran: rows staged since have no
-		// summary, and nothing would ever find them.
-		return errors.Join(domain.Errorf(domain.EINTERNAL, "import %s was discarded as abandoned while it ran", r.ID),
+		// Finished by RecoverInterrupted (this process lost its hold on the
+		// import: its connection to the database died, and another took it
+		// for interrupted; that report stands), or its summary is gone:
+		// then its rows have nothing to be found by, and go too.
+		return errors.Join(domain.Errorf(domain.EINTERNAL, "import %s was recovered as interrupted, or removed, while it ran", r.ID),
 			p.discardImport(ctx, r.ID))
 	}
 	return nil
@@ -190,4 +193,87 @@ func (p *PGReports) SaveRevert(ctx context.Context, communityID, id string, reve
 		return domain.Errorf(domain.ECONFLICT, "import %s was reverted already", id)
 	}
 	return nil
+}
+
+// ImportPage is one page of a community's imports, newest first.
+type ImportPage struct {
+	Items []*Report
+	// NextCursor reads the next page ("" on the last).
+	NextCursor string
+}
+
+// List returns a page of a community's imports (finished, or finished by
+// RecoverInterrupted), newest first, without their rows; cursor is a
+// previous page's NextCursor ("" for the first page).
+func (p *PGReports) List(ctx context.Context, communityID, cursor string, limit int) (ImportPage, error) {
+	var page ImportPage
+	after, err := parseImportCursor(cursor)
+	if err != nil {
+		return page, err
+	}
+	rows, err := p.Pool.Query(ctx, `
+		SELECT id::text, created_at, report, revert FROM imports
+		 WHERE community_id = $1 AND finished AND (created_at, id) < ($2, $3::uuid)
+		 ORDER BY created_at DESC, id DESC LIMIT $4`, communityID, after.at, after.id, limit+1)
+	if err != nil {
+		return page, fmt.Errorf("list imports: %w", err)
+	}
+	type listed struct {
+		id             string
+		at             time.Time
+		report, revert []byte
+	}
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (listed, error) {
+		var l listed
+		err := r.Scan(&l.id, &l.at, &l.report, &l.revert)
+		return l, err
+	})
+	if err != nil {
+		return page, fmt.Errorf("list imports: %w", err)
+	}
+	for i, l := range found {
+		if i == limit {
+			page.NextCursor = importCursor{at: found[i-1].at, id: found[i-1].id}.String()
+			break
+		}
+		r := &Report{}
+		if err := json.Unmarshal(l.report, r); err != nil {
+			return page, fmt.Errorf("list imports: %w", err)
+		}
+		r.ID, r.CommunityID = l.id, communityID
+		if l.revert != nil {
+			r.Revert = &RevertReport{}
+			if err := json.Unmarshal(l.revert, r.Revert); err != nil {
+				return page, fmt.Errorf("list imports: %w", err)
+			}
+			r.Revert.Contacts = nil // the list says what a revert did, not to whom
+		}
+		page.Items = append(page.Items, r)
+	}
+	return page, nil
+}
+
+// importCursor is the position after the last import of a page: its start
+// and ID (nothing personal).
+type importCursor struct {
+	at time.Time
+	id string
+}
+
+func (c importCursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.at.UTC().Format(time.RFC3339Nano) + " " + c.id))
+}
+
+// parseImportCursor reads a cursor; "" is the start of the list.
+func parseImportCursor(s string) (importCursor, error) {
+	if s == "" {
+		return importCursor{at: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), id: "ffffffff-ffff-ffff-ffff-ffffffffffff"}, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	at, id, ok := strings.Cut(string(raw), " ")
+	t, terr := time.Parse(time.RFC3339Nano, at)
+	if err != nil || !ok || terr != nil || !domain.ValidID(id) {
+		return importCursor{}, domain.FieldError("cursor", "is not a cursor of the imports' list")
+	}
+	return importCursor{at: t, id: id}, nil
 }

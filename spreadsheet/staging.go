@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -138,11 +137,26 @@ func (k *keyStage) shared(ctx context.Context) ([]sharedKey, error) {
 	})
 }
 
-// close drops the keys and gives the connection back; should the drop
-// fail, the connection is closed instead, and its session's table with it.
+// hold marks the import as running for as long as this connection's
+// session lives: a session lock, which a process that dies (kill -9, OOM)
+// loses with its connections, so RecoverInterrupted can tell an import
+// whose process died from one that runs, on any node, at once.
+func (k *keyStage) hold(ctx context.Context, importID string) error {
+	if _, err := k.conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, importLockClass, importID); err != nil {
+		return fmt.Errorf("hold import %s: %w", importID, err)
+	}
+	return nil
+}
+
+// importLockClass is the first key of the imports' session locks.
+const importLockClass int32 = 0x696d7074 // "impt"
+
+// close drops the keys and the import's lock and gives the connection
+// back; should that fail, the connection is closed instead, and its
+// session's table and lock with it.
 func (k *keyStage) close() {
 	ctx := context.Background()
-	if _, err := k.conn.Exec(ctx, `DROP TABLE IF EXISTS import_keys`); err != nil {
+	if _, err := k.conn.Exec(ctx, `DROP TABLE IF EXISTS import_keys; SELECT pg_advisory_unlock_all()`); err != nil {
 		k.conn.Conn().Close(ctx) //nolint:errcheck // closing is the fallback; the pool drops a closed connection
 	}
 	k.conn.Release()
@@ -292,6 +306,14 @@ func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool
 	if _, err := p.Pool.Exec(ctx, `UPDATE import_rows SET pending = NULL WHERE import_id = $1 AND pending IS NOT NULL`, importID); err != nil {
 		return counts, 0, fmt.Errorf("finish import rows: %w", err)
 	}
+	if dryRun {
+		// A dry run registers nobody: the IDs its rows to create were
+		// given are no contact's, and never will be (the import draws new
+		// ones). A report shows only contacts that exist.
+		if _, err := p.Pool.Exec(ctx, `UPDATE import_rows SET contact_id = NULL WHERE import_id = $1 AND outcome = 'created'`, importID); err != nil {
+			return counts, 0, fmt.Errorf("finish import rows: %w", err)
+		}
+	}
 	err := p.Pool.QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE outcome = 'created'), count(*) FILTER (WHERE outcome = 'updated'),
 		       count(*) FILTER (WHERE outcome = 'unchanged'), count(*) FILTER (WHERE outcome = 'rejected')
@@ -304,45 +326,52 @@ func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool
 }
 
 // beginImport stores the summary of an import that starts, unfinished:
-// not served, but found by DiscardAbandoned should the import never end.
+// not served, but found by RecoverInterrupted should its process die.
 func (p *PGReports) beginImport(ctx context.Context, r *Report) error {
-	_, err := p.Pool.Exec(ctx, `INSERT INTO imports (id, community_id, dry_run, created_at, report, finished) VALUES ($1, $2, $3, $4, '{}', false)`,
-		r.ID, r.CommunityID, r.DryRun, r.CreatedAt)
+	raw, err := summaryJSON(r)
+	if err != nil {
+		return err
+	}
+	_, err = p.Pool.Exec(ctx, `INSERT INTO imports (id, community_id, dry_run, created_at, report, finished) VALUES ($1, $2, $3, $4, $5, false)`,
+		r.ID, r.CommunityID, r.DryRun, r.CreatedAt, raw)
 	if err != nil {
 		return fmt.Errorf("begin import: %w", err)
 	}
 	return nil
 }
 
-// discardImport removes an unfinished import, its summary and rows, in
-// one statement.
-func (p *PGReports) discardImport(ctx context.Context, importID string) error {
-	_, err := p.Pool.Exec(ctx, `
-		WITH summary AS (DELETE FROM imports WHERE id = $1 AND NOT finished)
-		DELETE FROM import_rows WHERE import_id = $1`, importID)
+// saveSummary stores the summary of a running import as it stands (its
+// columns, once read), for RecoverInterrupted.
+func (p *PGReports) saveSummary(ctx context.Context, r *Report) error {
+	raw, err := summaryJSON(r)
 	if err != nil {
-		return fmt.Errorf("discard import: %w", err)
+		return err
+	}
+	if _, err := p.Pool.Exec(ctx, `UPDATE imports SET report = $2 WHERE id = $1 AND NOT finished`, r.ID, raw); err != nil {
+		return fmt.Errorf("save import summary: %w", err)
 	}
 	return nil
 }
 
-// DiscardAbandoned removes the imports that started more than olderThan
-// ago and never finished (the process stopped half-way), with their rows:
-// no one can see them, and their rows hold personal data. It returns how
-// many it removed.
-func (p *PGReports) DiscardAbandoned(ctx context.Context, olderThan time.Duration) (int, error) {
-	rows, err := p.Pool.Query(ctx, `SELECT id::text FROM imports WHERE NOT finished AND created_at < $1`, time.Now().Add(-olderThan))
+// summaryJSON is a report without its rows, as imports.report keeps it.
+func summaryJSON(r *Report) ([]byte, error) {
+	head := *r
+	head.Rows = nil
+	raw, err := json.Marshal(head)
 	if err != nil {
-		return 0, fmt.Errorf("find abandoned imports: %w", err)
+		return nil, fmt.Errorf("import summary: %w", err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return raw, nil
+}
+
+// discardImport removes an unfinished import, its summary and rows, in
+// one statement; nothing of an import that has finished.
+func (p *PGReports) discardImport(ctx context.Context, importID string) error {
+	_, err := p.Pool.Exec(ctx, `
+		WITH summary AS (DELETE FROM imports WHERE id = $1 AND NOT finished)
+		DELETE FROM import_rows WHERE import_id = $1 AND NOT EXISTS (SELECT 1 FROM imports WHERE id = $1 AND finished)`, importID)
 	if err != nil {
-		return 0, fmt.Errorf("find abandoned imports: %w", err)
+		return fmt.Errorf("discard import: %w", err)
 	}
-	for _, id := range ids {
-		if err := p.discardImport(ctx, id); err != nil {
-			return 0, err
-		}
-	}
-	return len(ids), nil
+	return nil
 }

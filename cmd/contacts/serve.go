@@ -66,6 +66,8 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 	queries := &projections.Queries{Pool: db.Pool, CursorKey: cursors}
+	excel := &spreadsheet.Service{Handler: handler, Queries: queries,
+		Reports: reports, Fresh: spreadsheet.CaughtUp(db.Pool, store, time.Second)}
 
 	runner := projections.NewRunner(db.Pool, store, logger)
 	projectorCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
@@ -73,7 +75,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	projectors.Go(func() {
 		runner.Run(projectorCtx, readModels(store)...)
 	})
-	projectors.Go(func() { discardAbandonedImports(projectorCtx, reports, logger) })
+	projectors.Go(func() { recoverImports(projectorCtx, excel, logger) })
 	projectors.Go(func() {
 		carryOnMerges(projectorCtx, queries, handler, logger, openMergeAge, openMergeAge)
 	})
@@ -85,9 +87,8 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Runner:      runner,
 		Keys:        keys,
 		Projections: runner,
-		Excel: &spreadsheet.Service{Handler: handler, Queries: queries,
-			Reports: reports, Fresh: spreadsheet.CaughtUp(db.Pool, store, time.Second)},
-		Database: db.Reachable(),
+		Excel:       excel,
+		Database:    db.Reachable(),
 	}
 	if err := server.Open(); err != nil {
 		return err
@@ -121,17 +122,17 @@ func runMigrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	return nil
 }
 
-// discardAbandonedImports removes, at start and then every hour, the
-// imports some process left unfinished (it stopped half-way) over an hour
-// ago, far longer than any import runs.
-func discardAbandonedImports(ctx context.Context, reports *spreadsheet.PGReports, logger *slog.Logger) {
-	tick := time.NewTicker(time.Hour)
+// recoverImports finishes, at start and then every minute, the imports
+// whose process died while they ran (spreadsheet.Service.RecoverInterrupted):
+// what they applied can then be listed and reverted.
+func recoverImports(ctx context.Context, excel *spreadsheet.Service, logger *slog.Logger) {
+	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		if n, err := reports.DiscardAbandoned(ctx, time.Hour); err != nil && ctx.Err() == nil {
-			logger.Warn("discard abandoned imports", "err", err)
+		if n, err := excel.RecoverInterrupted(ctx); err != nil && ctx.Err() == nil {
+			logger.Warn("recover interrupted imports", "err", err)
 		} else if n > 0 {
-			logger.Info("discarded abandoned imports", "imports", n)
+			logger.Info("recovered imports a stopped process left unfinished", "imports", n)
 		}
 		select {
 		case <-ctx.Done():
