@@ -153,3 +153,51 @@ func TestDeleteErasesWhatASurvivorGaveBack(t *testing.T) {
 		t.Fatalf("the survivor's own values are gone from its history: %s", r.body)
 	}
 }
+
+// TestReportsKeepNoOneInClear: an import report keeps an update's values
+// sealed under keys of the contact (a copy of the row taken before the
+// contact's deletion cannot be opened after it), a rejection's reason
+// without the cell's value, and a dry run no values to apply: the
+// database holds no one's values in clear, while the API still shows the
+// report.
+func TestReportsKeepNoOneInClear(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ctx := t.Context()
+	ada := s.register(t, map[string]any{"first_name": "Ada", "email": "ada.lovelace@example.org"})
+	real := s.upload(t, "/v1/imports", s.admin, workbook(t, [][]any{{"Contact ID", "First name"}, {ada.ID, "Augustina-Zed"}}))
+	real.want(t, http.StatusCreated)
+	if !strings.Contains(string(real.body), "Augustina-Zed") {
+		t.Fatalf("the report does not show the change: %s", real.body)
+	}
+	dry := s.upload(t, "/v1/imports?dry_run=true", s.admin, workbook(t, [][]any{
+		{"Email", "First name"}, {"nina.unique@example.org", "Ninon-Quelconque"}, {"bogus-email-qq", "Bogus"}}))
+	dry.want(t, http.StatusCreated)
+	if strings.Contains(string(dry.body), "bogus-email-qq") || !strings.Contains(string(dry.body), "is not an email address") {
+		t.Errorf("the dry run's rejection quotes the cell, or says nothing: %s", dry.body)
+	}
+	for _, secret := range []string{"Augustina-Zed", "bogus-email-qq", "nina.unique", "Ninon-Quelconque"} {
+		var n int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM import_rows r WHERE r::text LIKE '%' || $1 || '%'`, secret).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%q is in clear in %d import rows (%v)", secret, n, err)
+		}
+	}
+	var sealedChanges string
+	if err := s.pool.QueryRow(ctx, `SELECT changes #>> '{}' FROM import_rows WHERE contact_id = $1`, ada.ID).Scan(&sealedChanges); err != nil {
+		t.Fatal(err)
+	}
+	plains, erased, err := s.store.Keyring().OpenOwned(ctx, []string{sealedChanges})
+	if err != nil || erased[0] || !strings.Contains(string(plains[0]), "Augustina-Zed") {
+		t.Fatalf("the sealed change opens to %q (erased %v, %v) before the deletion", plains[0], erased, err)
+	}
+
+	s.bulk(t, "archive", ada.ID)
+	b := s.bulk(t, "delete", ada.ID)
+	pos, _ := domain.ParsePosition(b.Position)
+	if err := s.server.Services.Runner.WaitFor(ctx, "erasure", pos, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, erased, err := s.store.Keyring().OpenOwned(ctx, []string{sealedChanges}); err != nil || !erased[0] {
+		t.Errorf("a copy of the row taken before the deletion still opens (erased %v, %v)", erased, err)
+	}
+}

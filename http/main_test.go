@@ -82,7 +82,7 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 		Keys:        keys,
 		Projections: runner,
 		Excel: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: pool},
-			Reports: &spreadsheet.PGReports{Pool: pool}, Fresh: spreadsheet.CaughtUp(pool, store, time.Second)},
+			Reports: &spreadsheet.PGReports{Pool: pool, Sealer: keyring}, Fresh: spreadsheet.CaughtUp(pool, store, time.Second)},
 	}
 	for _, f := range configure {
 		f(server)

@@ -192,7 +192,7 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 		var weight int64
 		flush := func() {
 			if len(batch) > 0 && ctx.Err() == nil {
-				if err := s.Reports.stageRows(ctx, rep.ID, batch); err != nil {
+				if err := s.Reports.stageRows(ctx, rep.ID, rep.DryRun, batch); err != nil {
 					fail(err)
 				} else if err := keys.add(ctx, batch); err != nil {
 					fail(err)

@@ -1,6 +1,9 @@
 package spreadsheet_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -333,4 +336,52 @@ func TestHeavyRowsFlow(t *testing.T) {
 	if rep.Counts != (spreadsheet.Counts{Created: 2000}) {
 		t.Errorf("counts %+v", rep.Counts)
 	}
+}
+
+// TestImportRejectsTextNoOneMeant: a cell holding what no person types (a
+// NUL written as the _x0000_ escape, an escape sequence, invalid text)
+// rejects its row, naming the cell and the field, and the other rows go
+// on: the domain's rules on text hold for imports too.
+func TestImportRejectsTextNoOneMeant(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	data := book(t, [][]any{
+		{"Email", "First name", "Last name"},
+		{"nul@example.org", "NULCELL", "Doe"},
+		{"esc@example.org", "Esc", "ESCCELL"},
+		{"ok@example.org", "Okay", "Fine"},
+	})
+	shared := partOf(t, data, "xl/sharedStrings.xml")
+	shared = strings.Replace(shared, "NULCELL", "a_x0000_b", 1)
+	shared = strings.Replace(shared, "ESCCELL", "_x001B_[31mred", 1)
+	rep := b.importFile(t, rezip(t, data, map[string]string{"xl/sharedStrings.xml": shared}), false)
+	if c := rep.Counts; c.Created != 1 || c.Rejected != 2 {
+		t.Fatalf("counts %+v: want the clean row created, the two others rejected", c)
+	}
+	for i, want := range []struct{ cell, field string }{{"B2", "first_name"}, {"C3", "last_name"}} {
+		r := rep.Rows[i]
+		if r.Outcome != spreadsheet.Rejected || len(r.Errors) != 1 || r.Errors[0].Cell != want.cell || r.Errors[0].Field != want.field ||
+			!strings.Contains(r.Errors[0].Reason, "control character") {
+			t.Errorf("row %d: %+v, want rejected at %s (%s) for a control character", r.Row, r, want.cell, want.field)
+		}
+	}
+}
+
+// partOf returns a part of an archive as text.
+func partOf(t *testing.T, data []byte, name string) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := zr.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
 }

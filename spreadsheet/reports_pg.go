@@ -21,6 +21,8 @@ import (
 // see staging.go), so no report is ever held whole in memory.
 type PGReports struct {
 	Pool *pgxpool.Pool
+	// Sealer seals the personal values reports keep (see sealing.go).
+	Sealer Sealer
 }
 
 // rowsPage is how many report rows one query reads.
@@ -103,6 +105,7 @@ func (p *PGReports) EachRow(ctx context.Context, importID string, fn func(RowOut
 		if err != nil {
 			return fmt.Errorf("read import rows: %w", err)
 		}
+		var sealed [][]byte
 		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RowOutcome, error) {
 			var (
 				o               RowOutcome
@@ -111,13 +114,24 @@ func (p *PGReports) EachRow(ctx context.Context, importID string, fn func(RowOut
 			if err := r.Scan(&o.Row, &o.Outcome, &o.ContactID, &o.Version, &changes, &errors, &o.Erased); err != nil {
 				return o, err
 			}
-			if err := unmarshalIf(changes, &o.Changes); err != nil {
-				return o, err
-			}
+			sealed = append(sealed, changes)
 			return o, unmarshalIf(errors, &o.Errors)
 		})
 		if err != nil {
 			return fmt.Errorf("read import rows: %w", err)
+		}
+		dst := make([]any, len(page))
+		for i := range page {
+			dst[i] = &page[i].Changes
+		}
+		erased, err := p.openJSON(ctx, sealed, dst)
+		if err != nil {
+			return fmt.Errorf("read import rows: %w", err)
+		}
+		for i := range page {
+			if erased[i] {
+				page[i].Changes, page[i].Erased = nil, true
+			}
 		}
 		for _, o := range page {
 			if err := fn(o); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/eventstore/postgres"
+	"github.com/assoc/contacts/eventstore/sealed"
 	"github.com/assoc/contacts/pgtest"
 	"github.com/assoc/contacts/projections"
 	"github.com/assoc/contacts/spreadsheet"
@@ -25,6 +26,7 @@ type bundle struct {
 	store   *postgres.Store
 	handler *domain.Handler
 	runner  *projections.Runner
+	keyring *sealed.Keyring
 	service *spreadsheet.Service
 	caller  domain.Caller
 	last    domain.Position // the last position a helper wrote
@@ -43,8 +45,14 @@ func setup(t *testing.T) *bundle {
 	var wg sync.WaitGroup
 	wg.Go(func() { runner.Run(ctx, projections.ContactsProjector{}) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	b := &bundle{store: store, handler: handler, runner: runner, service: &spreadsheet.Service{
-		Handler: handler, Queries: &projections.Queries{Pool: pool}, Reports: &spreadsheet.PGReports{Pool: pool},
+	master := make([]byte, sealed.MasterKeySize)
+	rand.Read(master)
+	keyring, err := sealed.NewKeyring(t.Context(), pool, master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bundle{store: store, handler: handler, runner: runner, keyring: keyring, service: &spreadsheet.Service{
+		Handler: handler, Queries: &projections.Queries{Pool: pool}, Reports: &spreadsheet.PGReports{Pool: pool, Sealer: keyring},
 		Fresh: spreadsheet.CaughtUp(pool, store, time.Second),
 	}}
 	res, err := handler.CreateCommunity(t.Context(), domain.Caller{Actor: "test"}, "Test community")

@@ -23,32 +23,42 @@ import (
 
 var stagedColumns = []string{"import_id", "sheet_row", "outcome", "contact_id", "version", "changes", "errors", "pending"}
 
-// stageRows writes decided rows.
-func (p *PGReports) stageRows(ctx context.Context, importID string, plans []*rowPlan) error {
+// stageRows writes decided rows, their personal values sealed (see
+// sealing.go). A dry run keeps no values to apply: it applies nothing.
+func (p *PGReports) stageRows(ctx context.Context, importID string, dryRun bool, plans []*rowPlan) error {
 	id, err := uuid.Parse(importID)
 	if err != nil {
 		return fmt.Errorf("stage import rows: %w", err)
 	}
 	rows := make([][]any, 0, len(plans))
+	owners := make([]string, 0, 2*len(plans))
+	personal := make([]any, 0, 2*len(plans)) // per row: its changes, then its values to apply
 	for _, pl := range plans {
 		o := pl.result()
 		contact, err := uuidOrNull(o.ContactID)
 		if err != nil {
 			return fmt.Errorf("stage import row %d: %w", pl.number, err)
 		}
-		changes, err := jsonOrNull(len(o.Changes) > 0, o.Changes)
+		errs, err := jsonOrNull(len(o.Errors) > 0, scrubbed(o.Errors))
 		if err != nil {
 			return err
 		}
-		errs, err := jsonOrNull(len(o.Errors) > 0, o.Errors)
-		if err != nil {
-			return err
+		var changes, pending any
+		if len(o.Changes) > 0 && o.ContactID != "" {
+			changes = o.Changes
 		}
-		pending, err := jsonOrNull(o.Outcome == Created || o.Outcome == Updated, pl.values)
-		if err != nil {
-			return err
+		if !dryRun && (o.Outcome == Created || o.Outcome == Updated) && o.ContactID != "" {
+			pending = pl.values
 		}
-		rows = append(rows, []any{[16]byte(id), int32(pl.number), o.Outcome, contact, o.Version, changes, errs, pending})
+		owners, personal = append(owners, o.ContactID, o.ContactID), append(personal, changes, pending)
+		rows = append(rows, []any{[16]byte(id), int32(pl.number), o.Outcome, contact, o.Version, nil, errs, nil})
+	}
+	sealed, err := p.sealJSON(ctx, owners, personal)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		rows[i][5], rows[i][7] = sealed[2*i], sealed[2*i+1]
 	}
 	if _, err := p.Pool.CopyFrom(ctx, pgx.Identifier{"import_rows"}, stagedColumns, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("stage import rows: %w", err)
@@ -196,7 +206,7 @@ func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[in
 	numbers := make([]int32, 0, len(errs))
 	lists := make([][]byte, 0, len(errs))
 	for n, e := range errs {
-		raw, err := json.Marshal(e)
+		raw, err := json.Marshal(scrubbed(e))
 		if err != nil {
 			return err
 		}
@@ -222,7 +232,8 @@ func (p *PGReports) pendingRows(ctx context.Context, importID string, after int)
 	if err != nil {
 		return nil, fmt.Errorf("read the rows to apply: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*rowPlan, error) {
+	var sealed [][]byte
+	page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*rowPlan, error) {
 		pl := &rowPlan{}
 		var values []byte
 		if err := r.Scan(&pl.number, &pl.outcome, &pl.contactID, &pl.version, &values); err != nil {
@@ -231,8 +242,26 @@ func (p *PGReports) pendingRows(ctx context.Context, importID string, after int)
 		if pl.outcome == Created {
 			pl.newID = pl.contactID
 		}
-		return pl, json.Unmarshal(values, &pl.values)
+		sealed = append(sealed, values)
+		return pl, nil
 	})
+	if err != nil {
+		return nil, fmt.Errorf("read the rows to apply: %w", err)
+	}
+	dst := make([]any, len(page))
+	for i, pl := range page {
+		dst[i] = &pl.values
+	}
+	erased, err := p.openJSON(ctx, sealed, dst)
+	if err != nil {
+		return nil, fmt.Errorf("read the rows to apply: %w", err)
+	}
+	for i, pl := range page {
+		if erased[i] { // its contact was deleted meanwhile: nothing to apply
+			pl.values = map[string]string{}
+		}
+	}
+	return page, nil
 }
 
 // appliedRows records what applying rows did: the contact's new version,

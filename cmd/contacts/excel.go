@@ -17,7 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/eventstore/postgres"
+	"github.com/assoc/contacts/eventstore/sealed"
 	"github.com/assoc/contacts/projections"
 	"github.com/assoc/contacts/spreadsheet"
 )
@@ -25,7 +25,7 @@ import (
 // excelEnv is what the Excel verbs run on.
 type excelEnv struct {
 	db      *database
-	store   *postgres.Store
+	store   *sealed.Store
 	handler *domain.Handler
 	runner  *projections.Runner
 	service *spreadsheet.Service
@@ -42,7 +42,14 @@ func openExcel(ctx context.Context, cfg Config, logger *slog.Logger) (*excelEnv,
 		db.Close()
 		return nil, err
 	}
-	store := postgres.New(db.Pool, logger)
+	// The same store as serve's: the log the configuration selects, with
+	// personal values sealed (an import from the command line is as
+	// erasable as one over HTTP).
+	store, closeStore, err := openEventStore(ctx, cfg, db.Pool, logger)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	handler := &domain.Handler{Store: store, KeySecret: secret}
 	// The read model the export lists from must be up to date: run its
 	// projector here (a standby when a server runs it already).
@@ -51,9 +58,9 @@ func openExcel(ctx context.Context, cfg Config, logger *slog.Logger) (*excelEnv,
 	var wg sync.WaitGroup
 	wg.Go(func() { runner.Run(runCtx, projections.ContactsProjector{}) })
 	env := &excelEnv{db: db, store: store, handler: handler, runner: runner,
-		service: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: db.Pool}, Reports: &spreadsheet.PGReports{Pool: db.Pool},
+		service: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: db.Pool}, Reports: &spreadsheet.PGReports{Pool: db.Pool, Sealer: store.Keyring()},
 			Fresh: spreadsheet.CaughtUp(db.Pool, store, time.Second)}}
-	env.stop = func() { cancel(); wg.Wait(); store.Close(); db.Close() }
+	env.stop = func() { cancel(); wg.Wait(); closeStore(); db.Close() }
 	return env, nil
 }
 

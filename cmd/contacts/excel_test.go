@@ -15,6 +15,7 @@ import (
 
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/eventstore/postgres"
+	"github.com/assoc/contacts/eventstore/sealed"
 	"github.com/assoc/contacts/pgtest"
 	"github.com/assoc/contacts/spreadsheet"
 )
@@ -42,6 +43,8 @@ func captureStdout(t *testing.T, fn func() error) (string, error) {
 func TestExportImportVerbs(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	t.Setenv("DATABASE_URL", url)
+	dataDir := t.TempDir()
+	t.Setenv("CONTACTS_DATA", dataDir)
 	ctx := t.Context()
 	logger := slog.New(slog.DiscardHandler)
 	pool, err := pgxpool.New(ctx, url)
@@ -53,8 +56,19 @@ func TestExportImportVerbs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := postgres.New(pool, nil)
-	defer store.Close()
+	log := postgres.New(pool, nil)
+	defer log.Close()
+	// The verbs seal personal values with the data folder's master key:
+	// the test reads through the same.
+	master, err := masterKey(Config{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyring, err := sealed.NewKeyring(ctx, pool, master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := sealed.New(log, keyring)
 	h := &domain.Handler{Store: store, KeySecret: secret}
 	res, err := h.CreateCommunity(ctx, domain.Caller{Actor: "test"}, "default")
 	if err != nil {

@@ -60,7 +60,7 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return err
 	}
 
-	reports := &spreadsheet.PGReports{Pool: db.Pool}
+	reports := &spreadsheet.PGReports{Pool: db.Pool, Sealer: store.Keyring()}
 	cursors, err := cursorKey(cfg)
 	if err != nil {
 		return err

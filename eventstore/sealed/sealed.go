@@ -43,6 +43,10 @@ func New(inner domain.EventStore, keys *Keyring) *Store {
 	return &Store{inner: inner, keys: keys}
 }
 
+// Keyring is the store's keyring, which also seals the contacts' personal
+// values kept outside the log (see SealOwned).
+func (s *Store) Keyring() *Keyring { return s.keys }
+
 // Inner is the wrapped store, whose events are sealed.
 func (s *Store) Inner() domain.EventStore { return s.inner }
 
