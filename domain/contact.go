@@ -200,21 +200,24 @@ func (c *Contact) holdsKey(kind, normalized string) bool {
 }
 
 // keysHeld returns the values of unique key kind the contact holds,
-// normalised: its own, and those it gave up in a merge that can still be
-// undone (a survivor that took a duplicate's email keeps its own reserved,
-// so that an unmerge can always give it back).
+// normalised: its own, and, while a merge can be undone, both sides of
+// each key value it changed in that merge: its own it gave up, and the
+// duplicate's it took, even once it has changed it since. An unmerge then
+// always finds both free to give back: the survivor its own, the
+// duplicate its.
 func (c *Contact) keysHeld(kind string) []string {
 	var held []string
-	if v := normalizeKey(kind, c.Values[kind]); v != "" {
-		held = append(held, v)
+	add := func(value string) {
+		if v := normalizeKey(kind, value); v != "" && !slices.Contains(held, v) {
+			held = append(held, v)
+		}
 	}
+	add(c.Values[kind])
 	for _, mergeID := range slices.Sorted(maps.Keys(c.Absorbed)) {
 		for _, ch := range c.Absorbed[mergeID] {
-			if ch.FieldID != "" || ch.Field != kind {
-				continue
-			}
-			if v := normalizeKey(kind, ch.Old); v != "" && !slices.Contains(held, v) {
-				held = append(held, v)
+			if ch.FieldID == "" && ch.Field == kind {
+				add(ch.Old)
+				add(ch.New)
 			}
 		}
 	}

@@ -216,6 +216,14 @@ func (p Position) Compare(q Position) int {
 
 // String encodes p for clients, as "<commit>-<prepare>"; the start of the log
 // is "0-0".
+// Max returns the later of p and q.
+func (p Position) Max(q Position) Position {
+	if p.Compare(q) >= 0 {
+		return p
+	}
+	return q
+}
+
 func (p Position) String() string {
 	return strconv.FormatUint(p.Commit, 10) + "-" + strconv.FormatUint(p.Prepare, 10)
 }

@@ -74,7 +74,8 @@ const (
 	// search indexes always hold a contact's row (PostgreSQL refuses an
 	// index entry over 2,704 bytes).
 	maxNameLength = 100
-	// maxEmailLength is the longest address SMTP can carry (RFC 5321).
+	// maxEmailLength is the longest address SMTP can carry (RFC 5321), in
+	// bytes: an address of accented letters is shorter in characters.
 	maxEmailLength = 254
 	maxLabelLength = 100
 	maxChoices     = 100
@@ -113,6 +114,9 @@ func (f Field) Normalize(value string) (string, error) {
 	case FieldText:
 		return normalizeLineBreaks(v), nil
 	case FieldEmail:
+		if len(v) > maxEmailLength {
+			return "", FieldError(f.Key, "is longer than %d bytes (the most an address can be)", maxEmailLength)
+		}
 		addr, err := mail.ParseAddress(v)
 		if err != nil || addr.Address != v || !strings.Contains(v[strings.LastIndex(v, "@"):], ".") {
 			return "", FieldError(f.Key, "%q is not an email address", v)

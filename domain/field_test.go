@@ -55,6 +55,7 @@ func TestFieldNormalize(t *testing.T) {
 		{field: firstName, in: strings.Repeat("é", 101), msg: "longer than 100 characters"},
 		{field: email, in: strings.Repeat("a", 242) + "@example.org", want: strings.Repeat("a", 242) + "@example.org"},
 		{field: email, in: strings.Repeat("a", 243) + "@example.org", msg: "longer than 254 characters"},
+		{field: email, in: strings.Repeat("é", 200) + "@ex.org", msg: "longer than 254 bytes"},
 		// An admin-defined text field holds lines: line breaks become LF.
 		{field: text, in: "12 rue Haute\r\n75001 Paris", want: "12 rue Haute\n75001 Paris"},
 		{field: text, in: "a\rb\tc", want: "a\nb\tc"},

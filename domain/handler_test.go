@@ -680,7 +680,7 @@ func TestHandlerMerge(t *testing.T) {
 	// The survivor's email it gave up for the taken one stays reserved for
 	// it while the merge can be undone, so an unmerge can give it back.
 	_, err = f.h.RegisterContact(ctx, f.caller, map[string]string{"first_name": "New", "email": "sam@example.org"})
-	wantErr(t, err, domain.ECONFLICT, "email", "reserved for contact "+sam+", which gave it up in a merge")
+	wantErr(t, err, domain.ECONFLICT, "email", "reserved for contact "+sam+" by a merge that can still be undone")
 
 	// Merged contacts can no longer be edited nor merged again elsewhere.
 	_, err = f.h.UpdateContact(ctx, f.caller, d1, map[string]string{"first_name": "X"}, 0)

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -179,6 +180,16 @@ func (h *Handler) abandonMerge(ctx context.Context, caller Caller, started Merge
 			if c.Status != StatusMerged || c.MergedInto != started.ContactID || c.MergeID != started.MergeID {
 				return nil, nil // not merged by this merge: nothing to undo
 			}
+			// The survivor may have claimed this duplicate's keys already
+			// (it claims them just before recording what it takes): they
+			// go back to the duplicate before it comes back with them.
+			for _, k := range uniqueKeys {
+				if v := c.Values[k]; v != "" {
+					if _, _, err := h.handOver(ctx, caller, k, v, started.ContactID, c.ID, c.Version); err != nil {
+						return nil, err
+					}
+				}
+			}
 			return c.UnmergeFrom(started.ContactID, started.MergeID)
 		})
 		if err != nil && ErrorCode(err) != ENOTFOUND && undoErr == nil {
@@ -194,7 +205,8 @@ func (h *Handler) abandonMerge(ctx context.Context, caller Caller, started Merge
 		})
 	}
 	if undoErr != nil {
-		return fmt.Errorf("the merge could not complete, and rolling it back failed too (%v): it is rolled back when it is carried on next: %w", undoErr, cause)
+		return errors.Join(fmt.Errorf("the merge could not complete: %w", cause),
+			fmt.Errorf("rolling it back failed too; it is rolled back when it is carried on next: %w", undoErr))
 	}
 	return fmt.Errorf("the merge could not complete and was rolled back: %w", cause)
 }

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/assoc/contacts/domain"
 )
@@ -153,4 +154,70 @@ func TestMergeThatCannotCompleteRollsBack(t *testing.T) {
 	// Their keys are theirs again.
 	_, err = f.h.RegisterContact(ctx, f.caller, map[string]string{"first_name": "N", "email": "d0@example.org"})
 	wantErr(t, err, domain.ECONFLICT, "email", "already used by contact "+dups[0])
+}
+
+// TestMergeCutAfterTheSurvivorsClaimKeepsTheKey: a merge killed after the
+// survivor claimed the duplicate's email (it claims it just before
+// recording what it takes): while the merge is open, nobody can register
+// that email, even once the claim's lease has passed; rolled back, the
+// email is the duplicate's again.
+func TestMergeCutAfterTheSurvivorsClaimKeepsTheKey(t *testing.T) {
+	f := setup(t)
+	ctx := t.Context()
+	sam := f.register(map[string]string{"first_name": "Sam", "email": "sam@example.org"})
+	dee := f.register(map[string]string{"first_name": "Dee", "email": "dee@example.org"})
+	// MergeStarted, ContactMerged, then the survivor's claim of dee@.
+	dying := &dyingStore{EventStore: f.store, left: 3}
+	_, err := (&domain.Handler{Store: dying, KeySecret: testSecret}).MergeContacts(ctx, f.caller, sam, []string{dee}, map[string]string{"email": dee})
+	if !errors.Is(err, errKilled) {
+		t.Fatalf("merge: %v, want the kill", err)
+	}
+	impatient := &domain.Handler{Store: f.store, KeySecret: testSecret, Lease: time.Nanosecond}
+	_, err = impatient.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Eve", "email": "dee@example.org"})
+	wantErr(t, err, domain.ECONFLICT, "email", "")
+	// The survivor is archived meanwhile: the merge can no longer complete.
+	if _, err := f.h.ArchiveContact(ctx, f.caller, sam); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.h.CompleteMerge(ctx, f.caller, sam)
+	wantErr(t, err, domain.ECONFLICT, "", "archived")
+	if d := f.load(dee); d.Status != domain.StatusActive || d.Email() != "dee@example.org" {
+		t.Fatalf("duplicate after the rollback: %q %v", d.Status, d.Values)
+	}
+	if holder, err := f.h.KeyHolder(ctx, f.caller.CommunityID, "email", "dee@example.org"); err != nil || holder != dee {
+		t.Errorf("dee@example.org held by %q (%v), want the duplicate again", holder, err)
+	}
+	_, err = impatient.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Eve", "email": "dee@example.org"})
+	wantErr(t, err, domain.ECONFLICT, "email", "already used by contact "+dee)
+}
+
+// TestUnmergeAfterTheSurvivorChangedTheKeyItTook: a survivor that took a
+// duplicate's email and changed it since keeps the duplicate's email
+// reserved: nobody registers it, and the unmerge gives it back.
+func TestUnmergeAfterTheSurvivorChangedTheKeyItTook(t *testing.T) {
+	f := setup(t)
+	ctx := t.Context()
+	sam := f.register(map[string]string{"first_name": "Sam", "email": "sam@example.org"})
+	dee := f.register(map[string]string{"first_name": "Dee", "email": "dee@example.org"})
+	if _, err := f.h.MergeContacts(ctx, f.caller, sam, []string{dee}, map[string]string{"email": dee}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.h.UpdateContact(ctx, f.caller, sam, map[string]string{"email": "samuel@example.org"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.h.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Eve", "email": "dee@example.org"})
+	wantErr(t, err, domain.ECONFLICT, "email", "reserved for contact "+sam)
+	if _, err := f.h.UnmergeContact(ctx, f.caller, sam, dee); err != nil {
+		t.Fatalf("unmerge: %v", err)
+	}
+	if d := f.load(dee); d.Status != domain.StatusActive || d.Email() != "dee@example.org" {
+		t.Fatalf("duplicate after the unmerge: %q %v", d.Status, d.Values)
+	}
+	if s := f.load(sam); s.Email() != "samuel@example.org" {
+		t.Errorf("survivor after the unmerge: %v, want the email it chose kept", s.Values)
+	}
+	_, err = f.h.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Eve", "email": "dee@example.org"})
+	wantErr(t, err, domain.ECONFLICT, "email", "already used by contact "+dee)
+	// Its own old email, given up in the merge, is free now.
+	f.register(map[string]string{"first_name": "Eve", "email": "sam@example.org"})
 }

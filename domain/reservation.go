@@ -145,7 +145,7 @@ func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, conta
 func keyTaken(kind, normalized string, holder *Contact) error {
 	msg := fmt.Sprintf("%s is already used by contact %s", kind, holder.ID)
 	if normalizeKey(kind, holder.Values[kind]) != normalized {
-		msg = fmt.Sprintf("%s is reserved for contact %s, which gave it up in a merge that can still be undone (unmerge gives it back)", kind, holder.ID)
+		msg = fmt.Sprintf("%s is reserved for contact %s by a merge that can still be undone (an unmerge gives it back)", kind, holder.ID)
 	}
 	return &Error{Code: ECONFLICT, Field: kind, Message: msg}
 }
@@ -160,7 +160,7 @@ const maxMergeChain = 16
 // they end with it: a deleted or unknown survivor frees them).
 func (h *Handler) holdsKey(ctx context.Context, c *Contact, kind, normalized string) (bool, error) {
 	if !c.holdsKey(kind, normalized) {
-		return false, nil
+		return h.holdsForOpenMerge(ctx, c, kind, normalized)
 	}
 	for i := 0; c.Status == StatusMerged; i++ {
 		if i == maxMergeChain {
@@ -179,6 +179,31 @@ func (h *Handler) holdsKey(ctx context.Context, c *Contact, kind, normalized str
 		c = s
 	}
 	return true, nil
+}
+
+// holdsForOpenMerge reports whether c, the survivor of a merge that has
+// started and not closed, holds key kind=normalized on behalf of one of
+// that merge's duplicates: its claim of a duplicate's key (made just
+// before it records what it takes) stands for as long as the merge is
+// open, should a crash cut the merge short there; the merge's completion
+// takes it, its rollback gives it back to the duplicate.
+func (h *Handler) holdsForOpenMerge(ctx context.Context, c *Contact, kind, normalized string) (bool, error) {
+	if c.Merging == nil || (c.Status != StatusActive && c.Status != StatusArchived) {
+		return false, nil
+	}
+	for _, id := range c.Merging.DuplicateIDs {
+		d, err := LoadContact(ctx, h.Store, c.CommunityID, id)
+		if ErrorCode(err) == ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if d.Status == StatusMerged && d.MergedInto == c.ID && d.MergeID == c.Merging.MergeID && normalizeKey(kind, d.Values[kind]) == normalized {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // handOver passes key kind=value, reserved by contact, straight to to (at

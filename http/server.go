@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,6 +70,8 @@ type Waiter interface {
 // and retries the events one set aside (*projections.Runner is one).
 type ProjectionStatus interface {
 	Status(ctx context.Context) ([]projections.Status, error)
+	// Parked counts the events each read model set aside (one query).
+	Parked(ctx context.Context) (map[string]int, error)
 	// RetryParked applies again the events read model name set aside
 	// (ENOTFOUND for an unknown name).
 	RetryParked(ctx context.Context, name string) (projections.RetryResult, error)
@@ -350,16 +354,16 @@ func (s *Server) readiness(c *gin.Context) readiness {
 	if s.Services.Projections == nil {
 		return r
 	}
-	statuses, err := s.Services.Projections.Status(c.Request.Context())
+	ctx, cancel := context.WithTimeout(c.Request.Context(), readyPingTimeout)
+	defer cancel()
+	parked, err := s.Services.Projections.Parked(ctx)
 	if err != nil {
-		s.Logger.Warn("readyz: read models' status", "err", err)
+		s.Logger.Warn("readyz: events the read models set aside", "err", err)
 		return r
 	}
-	for _, st := range statuses {
-		if st.Parked > 0 {
-			r.Status = "degraded"
-			r.Degraded = append(r.Degraded, degradedModel{ReadModel: st.Name, Parked: st.Parked})
-		}
+	for _, name := range slices.Sorted(maps.Keys(parked)) {
+		r.Status = "degraded"
+		r.Degraded = append(r.Degraded, degradedModel{ReadModel: name, Parked: parked[name]})
 	}
 	return r
 }

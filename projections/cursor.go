@@ -14,9 +14,10 @@ import (
 // A list's cursor is the keyset position after a page's last row: its sort
 // values (a name, an email) and its ID. Cursors travel in URLs, which land
 // in proxy logs and browser histories, so they are sealed (AES-256-GCM):
-// opaque to everyone, and not a copy of a person's name that outlives its
-// deletion. Every node must seal with the same key (Queries.CursorKey,
-// derived from the master key) for a cursor to work on any node.
+// opaque to whoever reads the URL. Every node seals with the same key
+// (Queries.CursorKey, derived from the master key), so a cursor works on
+// any node; whoever holds the master key can open one, even after the
+// person it follows was deleted (README: Known limits).
 
 // cursor is the keyset position after the last row of a page.
 type cursor struct {

@@ -119,7 +119,7 @@ func (r *Runner) Retry(ctx context.Context, p Projector) (RetryResult, error) {
 				res.StillParked++
 				if _, err := tx.Exec(ctx, `UPDATE projection_parked SET error = $4, attempts = attempts + 1, parked_at = now()
 					WHERE projection = $1 AND commit_pos = $2 AND prepare_pos = $3`,
-					name, int64(pe.Position.Commit), int64(pe.Position.Prepare), capBytes(storable(err.Error()), maxParkedError)); err != nil {
+					name, int64(pe.Position.Commit), int64(pe.Position.Prepare), capBytes(storable(reasonOf(err)), maxParkedError)); err != nil {
 					return fmt.Errorf("record retry of %s: %w", pe.Position, err)
 				}
 				continue

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"regexp"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,17 +50,44 @@ type parkedEvent struct {
 	attempts int
 }
 
+// closesStream are the event types that end what a read model shows of
+// their stream, whatever came before: a deletion erases the contact from
+// the read models (DESIGN: personal data leaves them at once), so it is
+// never set aside behind an earlier event of its stream, and the events
+// set aside before it have nothing left to apply.
+var closesStream = map[string]bool{"ContactDeleted": true}
+
 // splitBehind separates the events of streams that have an event set aside
-// (parked: stream → position of its first) from the others.
-func splitBehind(events []domain.RecordedEvent, parked map[string]domain.Position) (apply []domain.RecordedEvent, behind []parkedEvent) {
+// (parked: stream → position of its first, updated) from the others. A
+// stream's closing event is applied all the same, and settles the stream:
+// its events set aside are to be dropped.
+func splitBehind(events []domain.RecordedEvent, parked map[string]domain.Position) (apply []domain.RecordedEvent, behind []parkedEvent, settled []string) {
 	for _, e := range events {
-		if first, ok := parked[e.Stream]; ok {
+		first, ok := parked[e.Stream]
+		switch {
+		case ok && closesStream[e.Type]:
+			delete(parked, e.Stream)
+			settled = append(settled, e.Stream)
+			behind = slices.DeleteFunc(behind, func(b parkedEvent) bool { return b.event.Stream == e.Stream })
+		case ok:
 			behind = append(behind, parkedEvent{event: e, reason: "waits behind the event of its stream set aside at " + first.String()})
 			continue
 		}
 		apply = append(apply, e)
 	}
-	return apply, behind
+	return apply, behind, settled
+}
+
+// dropSettled removes the events set aside of streams a closing event
+// settled.
+func dropSettled(ctx context.Context, tx pgx.Tx, projection string, streams []string) error {
+	if len(streams) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM projection_parked WHERE projection = $1 AND stream = ANY($2)`, projection, streams); err != nil {
+		return fmt.Errorf("drop the events set aside of deleted contacts: %w", err)
+	}
+	return nil
 }
 
 // applyEach applies events one at a time, each tried applyAttempts times,
@@ -77,8 +106,7 @@ func (run *projectorRun) applyEach(ctx context.Context, events []domain.Recorded
 			}
 		}
 		if err == nil {
-			run.r.parkedInARow(run.p.Name(), 0)
-			continue
+			continue // apply resets the count of events set aside in a row
 		}
 		if !cannotApply(ctx, err) {
 			return err
@@ -86,7 +114,7 @@ func (run *projectorRun) applyEach(ctx context.Context, events []domain.Recorded
 		if n := run.r.parkedInARow(run.p.Name(), 1); n > maxParkedInARow {
 			return fmt.Errorf("%d events in a row could not be applied, the fault is not one event's: stopped without setting more aside: %w", n-1, err)
 		}
-		if err := run.park(ctx, parkedEvent{event: e, reason: err.Error(), attempts: applyAttempts}); err != nil {
+		if err := run.park(ctx, parkedEvent{event: e, reason: reasonOf(err), attempts: applyAttempts}); err != nil {
 			return err
 		}
 	}
@@ -194,56 +222,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// rebuildParking sets aside, during a rebuild, the events the new tables
-// cannot take, as the running projector does; the swap replaces the read
-// model's parked events with these.
-type rebuildParking struct {
-	streams map[string]domain.Position // streams with an event set aside → its position
-	events  []parkedEvent
-}
+// quotedInput matches what PostgreSQL and the decoders quote of the input
+// they refuse (`invalid input syntax for type uuid: "…"`).
+var quotedInput = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
-// applyPage applies a page of the log to the tables of schema inside tx,
-// each event that cannot be applied set aside (and its stream's later
-// events behind it). Setting aside happens in savepoints, so the page's
-// other events stay applied.
-func (rp *rebuildParking) applyPage(ctx context.Context, tx pgx.Tx, p Projector, schema string, events []domain.RecordedEvent) error {
-	apply, behind := splitBehind(events, rp.streams)
-	rp.events = append(rp.events, behind...)
-	if len(apply) == 0 {
-		return nil
-	}
-	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return applyIn(ctx, sp, p, schema, apply) })
-	if err == nil || !cannotApply(ctx, err) {
-		return err
-	}
-	for _, e := range apply {
-		if first, ok := rp.streams[e.Stream]; ok {
-			rp.events = append(rp.events, parkedEvent{event: e, reason: "waits behind the event of its stream set aside at " + first.String()})
-			continue
-		}
-		err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return applyIn(ctx, sp, p, schema, []domain.RecordedEvent{e}) })
-		if err == nil {
-			continue
-		}
-		if !cannotApply(ctx, err) {
-			return err
-		}
-		rp.streams[e.Stream] = e.Position
-		rp.events = append(rp.events, parkedEvent{event: e, reason: err.Error(), attempts: 1})
-	}
-	return nil
-}
-
-// replace makes the events this rebuild set aside the read model's parked
-// events, inside the swap's transaction.
-func (rp *rebuildParking) replace(ctx context.Context, tx pgx.Tx, projection string) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM projection_parked WHERE projection = $1`, projection); err != nil {
-		return fmt.Errorf("replace parked events: %w", err)
-	}
-	for _, pe := range rp.events {
-		if err := insertParked(ctx, tx, projection, pe); err != nil {
-			return err
-		}
-	}
-	return nil
+// reasonOf is why an event could not be applied, as kept and logged: the
+// error without the input it quotes, which may be a person's data (kept
+// in clear and never erased otherwise).
+func reasonOf(err error) string {
+	return quotedInput.ReplaceAllString(err.Error(), `"…"`)
 }

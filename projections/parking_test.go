@@ -287,3 +287,94 @@ func TestRebuildSetsAsideToo(t *testing.T) {
 		}
 	}
 }
+
+// TestRebuildStopsAtASystemicFault: a rebuild whose projector fails on
+// every event fails before its swap: the read model in service stays.
+func TestRebuildStopsAtASystemicFault(t *testing.T) {
+	b := setup(t)
+	ctx := t.Context()
+	runner := b.run(t, projections.ContactsProjector{})
+	var last domain.Result
+	for i := range 30 {
+		last = b.register(t, map[string]string{"first_name": fmt.Sprintf("N%d", i)})
+	}
+	if err := runner.WaitFor(ctx, projections.ContactsReadModel, last.Position, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runner.Rebuild(ctx, failingEverything{}); err == nil {
+		t.Fatal("a rebuild that applied nothing swapped in")
+	}
+	page, err := b.queries.ListContacts(ctx, projections.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Limit: 100})
+	if err != nil || len(page.Items) != 30 {
+		t.Fatalf("active list after the failed rebuild: %d contacts, %v; want the 30", len(page.Items), err)
+	}
+}
+
+// TestIsolatedPoisonEventsNeverAddUp: poison events far apart, each
+// followed by events that apply, are each set aside: the count of events
+// set aside in a row starts over at every event applied, so the eleventh
+// does not stop the read model.
+func TestIsolatedPoisonEventsNeverAddUp(t *testing.T) {
+	b := setup(t)
+	ctx := t.Context()
+	runner := b.run(t, projections.ContactsProjector{})
+	for i := range 12 {
+		b.appendRaw(t, domain.ContactStream(domain.NewID()), domain.NoStream, domain.ContactArchived{ContactID: "not-a-uuid"})
+		good := b.register(t, map[string]string{"first_name": fmt.Sprintf("Good %d", i)})
+		if err := runner.WaitFor(ctx, projections.ContactsReadModel, good.Position, 30*time.Second); err != nil {
+			t.Fatalf("after poison event %d: %v", i+1, err)
+		}
+	}
+	if parked, err := runner.ListParked(ctx, projections.ContactsReadModel); err != nil || len(parked) != 12 {
+		t.Fatalf("%d events set aside (%v), want the 12 poison events", len(parked), err)
+	}
+}
+
+// TestDeletionIsNeverHeldBehind: a contact whose stream has an event set
+// aside is deleted: the deletion is applied all the same (its personal
+// data leaves the read model at once), and the events set aside of its
+// stream are dropped.
+func TestDeletionIsNeverHeldBehind(t *testing.T) {
+	b := setup(t)
+	ctx := t.Context()
+	ann := b.register(t, map[string]string{"first_name": "Annabelle", "last_name": "Quelconque"})
+	p := &breakable{contact: ann.ID}
+	runner := b.run(t, p)
+	if _, err := b.handler.UpdateContact(ctx, b.caller, ann.ID, map[string]string{"email": "annabelle@example.org"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.handler.ArchiveContact(ctx, b.caller, ann.ID); err != nil {
+		t.Fatal(err)
+	}
+	deleted, err := b.handler.DeleteContact(ctx, b.caller, ann.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.WaitFor(ctx, projections.ContactsReadModel, deleted.Position, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	view, err := b.queries.Contact(ctx, b.caller.CommunityID, ann.ID)
+	if err != nil || view.Status != "deleted" || view.FirstName != "" || view.LastName != "" {
+		t.Errorf("Ann after her deletion: %+v, %v; want deleted, her names gone", view, err)
+	}
+	if parked, err := runner.ListParked(ctx, ""); err != nil || len(parked) != 0 {
+		t.Errorf("parked %+v, %v: want her events set aside dropped", parked, err)
+	}
+}
+
+// TestParkedReasonQuotesNoInput: the reason kept for an event set aside
+// does not quote the input PostgreSQL refused, which may be a person's.
+func TestParkedReasonQuotesNoInput(t *testing.T) {
+	b := setup(t)
+	ctx := t.Context()
+	runner := b.run(t, projections.ContactsProjector{})
+	b.appendRaw(t, domain.ContactStream(domain.NewID()), domain.NoStream, domain.ContactArchived{ContactID: "jeanne.dupont@example.org"})
+	after := b.register(t, map[string]string{"first_name": "After"})
+	if err := runner.WaitFor(ctx, projections.ContactsReadModel, after.Position, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	parked, err := runner.ListParked(ctx, "")
+	if err != nil || len(parked) != 1 || strings.Contains(parked[0].Error, "jeanne") || !strings.Contains(parked[0].Error, "22P02") {
+		t.Fatalf("parked %+v, %v: want the error without the input", parked, err)
+	}
+}

@@ -142,6 +142,7 @@ func (run *projectorRun) handle(ctx context.Context, events []domain.RecordedEve
 func (run *projectorRun) apply(ctx context.Context, events []domain.RecordedEvent) error {
 	name, last := run.p.Name(), events[len(events)-1].Position
 	var behind []parkedEvent
+	var settled []string
 	err := pgx.BeginFunc(ctx, run.r.Pool, func(tx pgx.Tx) error {
 		// The checkpoint must still be where this run left it: a rebuild
 		// swapped in meanwhile moves it, and then this run must restart
@@ -155,12 +156,15 @@ func (run *projectorRun) apply(ctx context.Context, events []domain.RecordedEven
 		}
 		apply := events
 		if len(parked) > 0 {
-			apply, behind = splitBehind(events, parked)
+			apply, behind, settled = splitBehind(events, parked)
 		}
 		if len(apply) > 0 {
 			if err := run.p.Apply(ctx, tx, apply); err != nil {
 				return err
 			}
+		}
+		if err := dropSettled(ctx, tx, name, settled); err != nil {
+			return err
 		}
 		for _, b := range behind {
 			if err := insertParked(ctx, tx, name, b); err != nil {
@@ -176,8 +180,14 @@ func (run *projectorRun) apply(ctx context.Context, events []domain.RecordedEven
 		run.r.Logger.Warn("projector set an event aside behind an earlier one of its stream",
 			"projector", name, "position", b.event.Position.String(), "stream", b.event.Stream, "type", b.event.Type)
 	}
+	if len(settled) > 0 {
+		run.r.Logger.Info("projector dropped the events it had set aside of contacts since deleted", "projector", name, "streams", len(settled))
+	}
 	run.applied = last
 	run.r.advance(name, last)
+	if len(behind) < len(events) {
+		run.r.parkedInARow(name, 0) // an event applied: the faults met before were not systemic
+	}
 	return nil
 }
 

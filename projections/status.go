@@ -52,9 +52,16 @@ func (r *Runner) oldestAfter(ctx context.Context, pos domain.Position) (time.Tim
 // its lag behind the log.
 func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 	r.mu.Lock()
-	names := make([]string, 0, len(r.reached))
-	for name := range r.reached {
+	// The read models this runner runs, holding their lock or standing by,
+	// and any it has followed (a runner used only to wait).
+	names := make([]string, 0, len(r.reached)+len(r.projectors))
+	for name := range r.projectors {
 		names = append(names, name)
+	}
+	for name := range r.reached {
+		if _, ok := r.projectors[name]; !ok {
+			names = append(names, name)
+		}
 	}
 	r.mu.Unlock()
 	slices.Sort(names)
@@ -64,7 +71,11 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 	}
 	out := make([]Status, 0, len(names))
 	for _, name := range names {
-		st := Status{Name: name, Position: r.Reached(name), Parked: parked[name]}
+		pos, err := Checkpoint(ctx, r.Pool, name) // the shared checkpoint: right on a standby too
+		if err != nil {
+			return nil, err
+		}
+		st := Status{Name: name, Position: pos, Parked: parked[name]}
 		at, behind, err := r.oldestAfter(ctx, st.Position)
 		if err != nil {
 			return nil, fmt.Errorf("projection status %s: %w", name, err)
@@ -76,4 +87,10 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// Parked returns how many events each read model has set aside (absent:
+// none): the degraded read models, for /readyz, at the cost of one query.
+func (r *Runner) Parked(ctx context.Context) (map[string]int, error) {
+	return ParkedCounts(ctx, r.Pool)
 }

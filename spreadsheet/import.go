@@ -77,6 +77,11 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 	// Whatever happens, the import is finished (or discarded), even if the
 	// caller has left.
 	keep := context.WithoutCancel(ctx)
+	// It runs for as long as its caller stays and it holds the import.
+	ctx, stop := context.WithCancelCause(ctx)
+	var holding sync.WaitGroup
+	holding.Go(func() { keys.keepHold(ctx, rep.ID, stop) })
+	defer func() { stop(nil); holding.Wait() }()
 	h, err := s.readAndMatch(ctx, req.Data, community, fresh, rep, keys)
 	endTurn() // the file is read: the next import may read its own
 	if err == nil {
@@ -101,6 +106,9 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 	)
 	if !req.DryRun {
 		last, unrecorded, err = s.applyRows(ctx, caller, rep.ID, h)
+	}
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, errLostHold) {
+		err = cause
 	}
 	rep.Position = last.String()
 	counts, stoppedAt, ferr := s.Reports.finishRows(keep, rep.ID, req.DryRun, stopReason(err), unrecorded)
@@ -139,6 +147,8 @@ func stopReason(err error) string {
 		return "the client left"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "it ran out of time"
+	case errors.Is(err, errLostHold):
+		return "it lost its connection to the database"
 	}
 	return domain.ErrorMessage(err)
 }

@@ -29,7 +29,8 @@ const interruptedReason = "the service stopped during the import"
 // (keyStage.hold) and is left alone. It returns how many it finished or
 // discarded.
 func (s *Service) RecoverInterrupted(ctx context.Context) (int, error) {
-	rows, err := s.Reports.Pool.Query(ctx, `SELECT id::text, dry_run FROM imports WHERE NOT finished ORDER BY created_at`)
+	rows, err := s.Reports.Pool.Query(ctx, `SELECT id::text, dry_run FROM imports
+		WHERE NOT finished AND heartbeat_at < now() - $1::interval ORDER BY created_at`, RecoverAfter.String())
 	if err != nil {
 		return 0, fmt.Errorf("find interrupted imports: %w", err)
 	}
@@ -46,16 +47,17 @@ func (s *Service) RecoverInterrupted(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("find interrupted imports: %w", err)
 	}
 	n := 0
+	var errs []error
 	for _, u := range found {
 		done, err := s.recoverIfDead(ctx, u.id, u.dry)
 		if err != nil {
-			return n, fmt.Errorf("recover import %s: %w", u.id, err)
+			errs = append(errs, fmt.Errorf("recover import %s: %w", u.id, err)) // the others go on
 		}
 		if done {
 			n++
 		}
 	}
-	return n, nil
+	return n, errors.Join(errs...)
 }
 
 // recoverIfDead finishes (or, a dry run, discards) one unfinished import
@@ -74,6 +76,15 @@ func (s *Service) recoverIfDead(ctx context.Context, id string, dry bool) (bool,
 		return false, nil // it runs
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext($2))`, importLockClass, id) //nolint:errcheck // released with the session anyway
+	// Another node may have finished it between the list and the lock.
+	var finished bool
+	err = conn.QueryRow(ctx, `SELECT finished FROM imports WHERE id = $1`, id).Scan(&finished)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && finished) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
 	if dry {
 		return true, s.Reports.discardImport(ctx, id)
 	}
@@ -109,7 +120,7 @@ func (s *Service) finishInterrupted(ctx context.Context, id string) error {
 			}
 			if version > 0 {
 				p.done, p.version = true, version
-				last = later(last, pos)
+				last = last.Max(pos)
 			}
 		}
 		if err := s.Reports.appliedRows(ctx, id, page); err != nil {
@@ -158,12 +169,4 @@ func (s *Service) appliedByImport(ctx context.Context, importID string, p *rowPl
 		}
 		from = events[len(events)-1].Version + 1
 	}
-}
-
-// later returns the later of two positions.
-func later(a, b domain.Position) domain.Position {
-	if a.Compare(b) >= 0 {
-		return a
-	}
-	return b
 }

@@ -39,6 +39,9 @@ func (p *PGReports) finishImport(ctx context.Context, r *Report) error {
 	if err != nil {
 		return fmt.Errorf("save import report: %w", err)
 	}
+	if err := p.forgetPending(ctx, r.ID); err != nil {
+		return err
+	}
 	if tag.RowsAffected() != 1 {
 		// Finished by RecoverInterrupted (this process lost its hold on the
 		// import: its connection to the database died, and another took it

@@ -7,13 +7,15 @@ import (
 	"regexp"
 )
 
-// A report keeps personal values: an update's old and new values, and,
-// while the import runs, the values a row has still to apply. They are
-// sealed under keys of their contact (Sealer), which deleting the contact
+// A report keeps personal values: an update's old and new values, sealed
+// under a key of their contact (Sealer), which deleting the contact
 // destroys, as the log's values are: after a deletion they are gone from
-// every copy of the rows, old row versions and backups included. A value
-// no contact owns is not kept: a dry run keeps no values to apply, and a
-// rejection's reason never quotes the cell (scrubbed).
+// every copy of the rows, old row versions and backups included; a value
+// sealed after its contact's deletion is not kept at all. While an import
+// runs, the values its rows have still to apply are sealed under a key of
+// the import, destroyed when it ends (applied, they are in the log; not
+// applied, they belong to no one). A dry run keeps no values to apply, and
+// a rejection's reason never quotes the cell (scrubbed).
 
 // Sealer seals and opens a contact's personal values kept outside the log
 // (*sealed.Keyring is one).
@@ -23,6 +25,9 @@ type Sealer interface {
 	// OpenOwned opens sealed values; erased[i] is set when the contact was
 	// deleted (its keys destroyed) and the value is gone.
 	OpenOwned(ctx context.Context, sealed []string) (plains [][]byte, erased []bool, err error)
+	// DestroyOwned destroys the keys an owner that is not a contact (an
+	// import) owns.
+	DestroyOwned(ctx context.Context, owner string) error
 }
 
 // sealJSON seals each value's JSON under its owner's key and returns each
@@ -53,6 +58,9 @@ func (p *PGReports) sealJSON(ctx context.Context, owners []string, values []any)
 		return nil, fmt.Errorf("seal import values: %w", err)
 	}
 	for j, i := range idx {
+		if sealed[j] == "" {
+			continue // its contact was deleted meanwhile: not kept
+		}
 		raw, _ := json.Marshal(sealed[j])
 		out[i] = raw
 	}

@@ -3,7 +3,10 @@ package spreadsheet
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -50,7 +53,7 @@ func (p *PGReports) stageRows(ctx context.Context, importID string, dryRun bool,
 		if !dryRun && (o.Outcome == Created || o.Outcome == Updated) && o.ContactID != "" {
 			pending = pl.values
 		}
-		owners, personal = append(owners, o.ContactID, o.ContactID), append(personal, changes, pending)
+		owners, personal = append(owners, o.ContactID, importID), append(personal, changes, pending)
 		rows = append(rows, []any{[16]byte(id), int32(pl.number), o.Outcome, contact, o.Version, nil, errs, nil})
 	}
 	sealed, err := p.sealJSON(ctx, owners, personal)
@@ -98,6 +101,7 @@ type sharedKey struct {
 // process's keys vanish with its sessions. Its methods are for one
 // goroutine at a time.
 type keyStage struct {
+	mu   sync.Mutex // the connection serves the stager and the heartbeat
 	conn *pgxpool.Conn
 }
 
@@ -116,6 +120,8 @@ func (p *PGReports) newKeyStage(ctx context.Context) (*keyStage, error) {
 
 // add stages the keys of decided rows.
 func (k *keyStage) add(ctx context.Context, plans []*rowPlan) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	var rows [][]any
 	for _, p := range plans {
 		for _, key := range [...]struct{ kind, value string }{{idColumn, p.id}, {domain.KeyEmail, p.email}, {domain.KeyExternalID, p.externalID}} {
@@ -133,6 +139,8 @@ func (k *keyStage) add(ctx context.Context, plans []*rowPlan) error {
 // shared finds the contact IDs, emails and external IDs that more than one
 // row claims (every row counts, rejected or not).
 func (k *keyStage) shared(ctx context.Context) ([]sharedKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	rows, err := k.conn.Query(ctx, `
 		SELECT kind, key, array_agg(sheet_row ORDER BY sheet_row)
 		  FROM import_keys GROUP BY kind, key HAVING count(*) > 1
@@ -156,6 +164,38 @@ func (k *keyStage) hold(ctx context.Context, importID string) error {
 		return fmt.Errorf("hold import %s: %w", importID, err)
 	}
 	return nil
+}
+
+// heartbeat is how often a running import says so (imports.heartbeat_at);
+// RecoverAfter how old its last beat must be for RecoverInterrupted to
+// take it for dead: far longer than a beat, and than the rows in flight
+// take to finish once a beat fails.
+const heartbeat, RecoverAfter = time.Second, 10 * time.Second
+
+// errLostHold stops an import whose connection, and with it its hold on
+// the import, is gone: another process may take it for interrupted.
+var errLostHold = errors.New("the import lost its connection to the database, and with it its hold on the import")
+
+// keepHold beats every second on the connection that holds the import,
+// until ctx ends; when a beat fails the import has lost its hold (its
+// session may be gone), and stop stops it at once.
+func (k *keyStage) keepHold(ctx context.Context, importID string, stop context.CancelCauseFunc) {
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		k.mu.Lock()
+		_, err := k.conn.Exec(ctx, `UPDATE imports SET heartbeat_at = now() WHERE id = $1`, importID)
+		k.mu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			stop(fmt.Errorf("%w: %w", errLostHold, err))
+			return
+		}
+	}
 }
 
 // importLockClass is the first key of the imports' session locks.
@@ -402,5 +442,14 @@ func (p *PGReports) discardImport(ctx context.Context, importID string) error {
 	if err != nil {
 		return fmt.Errorf("discard import: %w", err)
 	}
-	return nil
+	return p.forgetPending(ctx, importID)
+}
+
+// forgetPending destroys the key of an import's values to apply: once it
+// ends they are in the log, or belong to no one.
+func (p *PGReports) forgetPending(ctx context.Context, importID string) error {
+	if p.Sealer == nil {
+		return nil
+	}
+	return p.Sealer.DestroyOwned(ctx, importID)
 }

@@ -87,9 +87,10 @@ Try:
 // community of that name in the read model).
 func defaultCommunity(ctx context.Context, pool *pgxpool.Pool) (string, error) {
 	var id string
-	err := pool.QueryRow(ctx, `SELECT convert_from(value, 'UTF8') FROM settings WHERE name = 'default_community'
-		UNION ALL (SELECT id::text FROM communities WHERE name = 'default' ORDER BY created_at LIMIT 1)
-		LIMIT 1`).Scan(&id)
+	err := pool.QueryRow(ctx, `SELECT id FROM (
+		SELECT convert_from(value, 'UTF8') AS id, 0 AS rank FROM settings WHERE name = 'default_community'
+		UNION ALL (SELECT id::text, 1 FROM communities WHERE name = 'default' ORDER BY created_at LIMIT 1)) c
+		ORDER BY rank LIMIT 1`).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("no community \"default\" yet: start the service once (contacts serve), or give -community ID")
 	}

@@ -122,11 +122,12 @@ func runMigrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	return nil
 }
 
-// recoverImports finishes, at start and then every minute, the imports
-// whose process died while they ran (spreadsheet.Service.RecoverInterrupted):
-// what they applied can then be listed and reverted.
+// recoverImports finishes, at start and then as often as an import can
+// be taken for dead (spreadsheet.RecoverAfter), the imports whose process
+// died while they ran (spreadsheet.Service.RecoverInterrupted): what they
+// applied can then be listed and reverted.
 func recoverImports(ctx context.Context, excel *spreadsheet.Service, logger *slog.Logger) {
-	tick := time.NewTicker(time.Minute)
+	tick := time.NewTicker(spreadsheet.RecoverAfter)
 	defer tick.Stop()
 	for {
 		if n, err := excel.RecoverInterrupted(ctx); err != nil && ctx.Err() == nil {

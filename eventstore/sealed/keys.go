@@ -213,13 +213,23 @@ func (k *Keyring) destroy(ctx context.Context, tx pgx.Tx, contactID string, ids 
 	delete(k.assigned, contactID)
 	k.mu.Unlock()
 	// The keys that sealed its stream, and those of its values in other
-	// contacts' streams (which name their owner).
-	const sql = `DELETE FROM contact_keys WHERE key_id = ANY($1::uuid[]) OR contact_id = $2`
+	// contacts' streams and outside the log (which name their owner); the
+	// contact is marked erased, under its owner lock, so that no key is
+	// made for it again (see SealOwned).
+	destroy := func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, ownerLockClass, contactID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			WITH tombstone AS (INSERT INTO erased_contacts (contact_id) VALUES ($2) ON CONFLICT (contact_id) DO NOTHING)
+			DELETE FROM contact_keys WHERE key_id = ANY($1::uuid[]) OR contact_id = $2`, ids, contactID)
+		return err
+	}
 	var err error
 	if tx != nil {
-		_, err = tx.Exec(ctx, sql, ids, contactID)
+		err = destroy(tx)
 	} else {
-		_, err = k.pool.Exec(ctx, sql, ids, contactID)
+		err = pgx.BeginFunc(ctx, k.pool, destroy)
 	}
 	if err != nil {
 		return fmt.Errorf("destroy contact keys: %w", err)
