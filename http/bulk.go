@@ -105,7 +105,7 @@ func (s *Server) handleBulk(op bulkOp) gin.HandlerFunc {
 
 // bulkCommand returns the domain command of op.
 func (s *Server) bulkCommand(op bulkOp) func(context.Context, domain.Caller, string) (domain.Result, error) {
-	h := s.Services.Handler
+	h := s.Services.Commands
 	switch op {
 	case bulkArchive:
 		return h.ArchiveContact

@@ -30,7 +30,7 @@ func (s *Server) handleCreateCommunity(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	res, err := s.Services.Handler.CreateCommunity(ctx, callerOf(c), req.Name)
+	res, err := s.Services.Commands.CreateCommunity(ctx, callerOf(c), req.Name)
 	if err != nil {
 		s.fail(c, err)
 		return

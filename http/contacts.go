@@ -12,7 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/projections"
 )
 
 // contactJSON is a contact as the API shows it. Empty text is "", absent
@@ -39,7 +38,7 @@ type contactResult struct {
 	Position string `json:"position"`
 }
 
-func toContactJSON(v projections.ContactView) contactJSON {
+func toContactJSON(v domain.ContactView) contactJSON {
 	fields := v.Fields
 	if fields == nil {
 		fields = map[string]string{}
@@ -173,7 +172,7 @@ func (s *Server) handleRegisterContact(c *gin.Context) {
 		return
 	}
 	caller := callerOf(c)
-	res, err := s.Services.Handler.RegisterContact(c.Request.Context(), caller, p.registerValues())
+	res, err := s.Services.Commands.RegisterContact(c.Request.Context(), caller, p.registerValues())
 	if err != nil {
 		s.fail(c, p.locate(err))
 		return
@@ -187,10 +186,7 @@ func (s *Server) handleGetContact(c *gin.Context) {
 		s.handleContactAsOf(c)
 		return
 	}
-	if !s.waitAfter(c) {
-		return
-	}
-	view, err := s.Services.Queries.Contact(c.Request.Context(), keyOf(c).CommunityID, c.Param("id"))
+	view, err := s.Services.Contacts.Contact(c.Request.Context(), keyOf(c).CommunityID, c.Param("id"), afterOf(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -215,7 +211,7 @@ func (s *Server) handleUpdateContact(c *gin.Context) {
 		return
 	}
 	caller := callerOf(c)
-	res, err := s.Services.Handler.UpdateContact(c.Request.Context(), caller, c.Param("id"), p.updateValues(), ifVersion)
+	res, err := s.Services.Commands.UpdateContact(c.Request.Context(), caller, c.Param("id"), p.updateValues(), ifVersion)
 	if err != nil {
 		s.fail(c, p.locate(err))
 		return
@@ -235,7 +231,7 @@ func (s *Server) handleMergeContacts(c *gin.Context) {
 		return
 	}
 	caller := callerOf(c)
-	res, err := s.Services.Handler.MergeContacts(c.Request.Context(), caller, c.Param("id"), req.Duplicates, req.Take)
+	res, err := s.Services.Commands.MergeContacts(c.Request.Context(), caller, c.Param("id"), req.Duplicates, req.Take)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -260,7 +256,7 @@ func (s *Server) handleUnmergeContact(c *gin.Context) {
 		return
 	}
 	caller := callerOf(c)
-	res, err := s.Services.Handler.UnmergeContact(c.Request.Context(), caller, c.Param("id"), req.Duplicate)
+	res, err := s.Services.Commands.UnmergeContact(c.Request.Context(), caller, c.Param("id"), req.Duplicate)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -272,7 +268,7 @@ func (s *Server) handleUnmergeContact(c *gin.Context) {
 // writeContactResult answers a command with the contact it left, its
 // version as ETag and the command's log position.
 func (s *Server) writeContactResult(c *gin.Context, status int, communityID string, res domain.Result) {
-	view, err := s.contactAfter(c.Request.Context(), communityID, res)
+	view, err := s.contactAfter(c, communityID, res)
 	if err != nil {
 		s.fail(c, err)
 		return

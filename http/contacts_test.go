@@ -620,7 +620,7 @@ func TestReadYourWrites(t *testing.T) {
 // A position the read model does not reach in time answers 503.
 func TestAfterTimesOut(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, func(srv *chttp.Server) { srv.Services.WaitTimeout = 200 * time.Millisecond })
+	s := newStack(t, func(srv *chttp.Server) { srv.Services.Contacts.(*domain.Reader).WaitTimeout = 200 * time.Millisecond })
 	far := "99999999999-1"
 	for _, path := range []string{"/v1/contacts?after=" + far, "/v1/archived-contacts?after=" + far,
 		"/v1/contacts/" + domain.NewID() + "?after=" + far, "/v1/fields?after=" + far} {

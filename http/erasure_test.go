@@ -48,7 +48,7 @@ func TestDeleteErases(t *testing.T) {
 	}
 	s.get(t, c.ID, b.Position) // the read models have applied the delete
 	pos, _ := domain.ParsePosition(b.Position)
-	if err := s.server.Services.Runner.WaitFor(ctx, "erasure", pos, 10*time.Second); err != nil {
+	if err := s.runner.WaitFor(ctx, "erasure", pos, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 
@@ -194,7 +194,7 @@ func TestReportsKeepNoOneInClear(t *testing.T) {
 	s.bulk(t, "archive", ada.ID)
 	b := s.bulk(t, "delete", ada.ID)
 	pos, _ := domain.ParsePosition(b.Position)
-	if err := s.server.Services.Runner.WaitFor(ctx, "erasure", pos, 10*time.Second); err != nil {
+	if err := s.runner.WaitFor(ctx, "erasure", pos, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if _, erased, err := s.store.Keyring().OpenOwned(ctx, []string{sealedChanges}); err != nil || !erased[0] {

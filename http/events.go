@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,17 +18,13 @@ import (
 const (
 	defaultEventsLimit = 1000
 	maxEventsLimit     = 10000
-	// eventsReadPage is how many events of the whole log one read takes;
-	// other communities' events are skipped in the same pass.
-	eventsReadPage = 2000
 )
 
 // defaultHeartbeat is how often a followed stream without events says it
 // is still alive.
 const defaultHeartbeat = 15 * time.Second
 
-// eventJSON is one line of the NDJSON event stream. Data is the event's
-// payload in its current schema (older versions are upcast on read).
+// eventJSON is one line of the NDJSON event stream (domain.FeedEvent).
 type eventJSON struct {
 	Position      string          `json:"position"`
 	Stream        string          `json:"stream"`
@@ -63,6 +58,11 @@ type eventsRequest struct {
 	limit       int // 0: no limit (follow without limit=)
 	types       []string
 	follow      bool
+}
+
+// query is what the request asks of the feed.
+func (r eventsRequest) query() domain.FeedQuery {
+	return domain.FeedQuery{CommunityID: r.communityID, From: r.from, Types: r.types}
 }
 
 func parseEventsRequest(c *gin.Context) (eventsRequest, error) {
@@ -151,22 +151,26 @@ const nextFromTrailer = "Next-From"
 
 // readEvents sends up to req.limit events after req.from and ends. It
 // returns the position to resume from: the last event sent when the limit
-// is reached, else the last event read.
+// is reached, else how far the log was read.
 func (s *Server) readEvents(ctx context.Context, req eventsRequest, w *ndjsonWriter) (domain.Position, error) {
-	from := req.from
-	for {
-		page, err := s.Services.Handler.Store.ReadAll(ctx, from, eventsReadPage)
-		if err != nil {
-			return from, err
+	next := req.from
+	err := s.Services.Events.Read(ctx, req.query(), func(events []domain.FeedEvent, scanned domain.Position) error {
+		if err := w.send(req, events); err != nil {
+			return err
 		}
-		if len(page) == 0 {
-			return from, w.flush()
-		}
-		if err := w.send(req, page); err != nil {
-			return w.last, err
-		}
-		from = page[len(page)-1].Position
+		next = scanned
+		return nil
+	})
+	if err != nil {
+		return w.last, err
 	}
+	return next, w.flush()
+}
+
+// feedBatch is what the feed sends a followed stream.
+type feedBatch struct {
+	events  []domain.FeedEvent
+	scanned domain.Position
 }
 
 // followEvents sends the events after req.from, then new ones as they come,
@@ -174,12 +178,12 @@ func (s *Server) readEvents(ctx context.Context, req eventsRequest, w *ndjsonWri
 func (s *Server) followEvents(ctx context.Context, req eventsRequest, w *ndjsonWriter) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []domain.RecordedEvent)
+	batches := make(chan feedBatch)
 	subscription := make(chan error, 1)
 	go func() {
-		subscription <- s.Services.Handler.Store.Subscribe(ctx, req.from, func(ctx context.Context, events []domain.RecordedEvent) error {
+		subscription <- s.Services.Events.Follow(ctx, req.query(), func(events []domain.FeedEvent, scanned domain.Position) error {
 			select {
-			case batches <- events:
+			case batches <- feedBatch{events, scanned}:
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
@@ -194,11 +198,11 @@ func (s *Server) followEvents(ctx context.Context, req eventsRequest, w *ndjsonW
 	}
 	for {
 		select {
-		case events := <-batches:
-			if err := w.send(req, events); err != nil {
+		case b := <-batches:
+			if err := w.send(req, b.events); err != nil {
 				return err
 			}
-			scanned = events[len(events)-1].Position
+			scanned = b.scanned
 			if err := w.flush(); err != nil {
 				return err
 			}
@@ -235,67 +239,26 @@ type ndjsonWriter struct {
 	last domain.Position // of the last event sent
 }
 
-// send writes the events of page that belong to the request's community
-// and types, up to its limit (then errLimitReached).
-func (w *ndjsonWriter) send(req eventsRequest, page []domain.RecordedEvent) error {
-	for _, r := range page {
-		line, ok, err := eventLine(req, r)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		w.buf = appendEventLine(w.buf[:0], line)
+// send writes events, up to the request's limit (then errLimitReached).
+func (w *ndjsonWriter) send(req eventsRequest, events []domain.FeedEvent) error {
+	for _, e := range events {
+		w.buf = appendEventLine(w.buf[:0], eventJSON{
+			Position: e.Position.String(), Stream: e.Stream, Version: e.Version, Type: e.Type,
+			Schema: e.Schema, Time: e.Time, Actor: e.Actor, Command: e.Command,
+			CorrelationID: e.CorrelationID, CausationID: e.CausationID, Data: e.Data, Erased: e.Erased,
+		})
 		w.deadline()
 		if _, err := w.c.Writer.Write(w.buf); err != nil {
 			return err
 		}
 		w.sent++
-		w.last = r.Position
+		w.last = e.Position
 		if req.limit > 0 && w.sent >= req.limit {
 			w.flush() //nolint:errcheck // the stream ends here anyway
 			return errLimitReached
 		}
 	}
 	return nil
-}
-
-// eventLine turns a recorded event into its line, or says it is not one
-// for this request: another community's, an internal key reservation, or
-// a type not asked for.
-func eventLine(req eventsRequest, r domain.RecordedEvent) (eventJSON, bool, error) {
-	// Key reservations are the store's bookkeeping for unique emails and
-	// external IDs: no fact about contacts an analyst would count.
-	if strings.HasPrefix(r.Stream, domain.KeyStreamPrefix) {
-		return eventJSON{}, false, nil
-	}
-	if len(req.types) > 0 && !slices.Contains(req.types, r.Type) {
-		return eventJSON{}, false, nil
-	}
-	var meta domain.Metadata
-	if err := json.Unmarshal(r.Metadata, &meta); err != nil {
-		return eventJSON{}, false, fmt.Errorf("event %s@%d: metadata: %w", r.Stream, r.Version, err)
-	}
-	if meta.CommunityID != req.communityID {
-		return eventJSON{}, false, nil
-	}
-	data := json.RawMessage(r.Data)
-	if meta.Schema != domain.SchemaVersion(r.Type) {
-		// An older shape: upcast it (Decode does) and send the current one.
-		e, _, err := domain.Decode(r)
-		if err != nil {
-			return eventJSON{}, false, err
-		}
-		if data, err = json.Marshal(e); err != nil {
-			return eventJSON{}, false, err
-		}
-	}
-	return eventJSON{
-		Position: r.Position.String(), Stream: r.Stream, Version: r.Version, Type: r.Type,
-		Schema: domain.SchemaVersion(r.Type), Time: meta.Time.UTC(), Actor: meta.Actor, Command: meta.Command,
-		CorrelationID: meta.CorrelationID, CausationID: meta.CausationID, Data: data, Erased: r.Erased,
-	}, true, nil
 }
 
 func (w *ndjsonWriter) write(v any) error {

@@ -252,9 +252,9 @@ func (s *hookedStore) Append(ctx context.Context, stream string, expected domain
 // configure adjusts the service.
 func withHookedExcel(store **hookedStore, configure func(*spreadsheet.Service)) func(*chttp.Server) {
 	return func(srv *chttp.Server) {
-		*store = &hookedStore{EventStore: srv.Services.Handler.Store}
 		ex := srv.Services.Excel
-		svc := &spreadsheet.Service{Handler: &domain.Handler{Store: *store, KeySecret: srv.Services.Handler.KeySecret},
+		*store = &hookedStore{EventStore: ex.Handler.Store}
+		svc := &spreadsheet.Service{Handler: &domain.Handler{Store: *store, KeySecret: ex.Handler.KeySecret},
 			Queries: ex.Queries, Reports: ex.Reports}
 		configure(svc)
 		srv.Services.Excel = svc

@@ -21,7 +21,7 @@ import (
 // stallableRunner is the real runner, or a read model that never catches
 // up while stalled.
 type stallableRunner struct {
-	chttp.Waiter
+	domain.ReadModels
 	stalled atomic.Bool
 }
 
@@ -29,7 +29,7 @@ func (r *stallableRunner) WaitFor(ctx context.Context, name string, pos domain.P
 	if r.stalled.Load() {
 		return &domain.Error{Code: domain.EUNAVAILABLE, Message: "not yet"}
 	}
-	return r.Waiter.WaitFor(ctx, name, pos, timeout)
+	return r.ReadModels.WaitFor(ctx, name, pos, timeout)
 }
 
 // A command whose read model lags still answers with the contact it left,
@@ -37,7 +37,10 @@ func (r *stallableRunner) WaitFor(ctx context.Context, name string, pos domain.P
 func TestCommandAnswersWhileReadModelLags(t *testing.T) {
 	t.Parallel()
 	runner := &stallableRunner{}
-	s := newStack(t, func(srv *chttp.Server) { runner.Waiter = srv.Services.Runner; srv.Services.Runner = runner })
+	s := newStack(t, func(srv *chttp.Server) {
+		reader := srv.Services.Contacts.(*domain.Reader)
+		runner.ReadModels, reader.ReadModels = reader.ReadModels, runner
+	})
 	s.do(t, "POST", "/v1/fields", s.admin, map[string]any{"key": "city", "label": "City", "type": "text"}).want(t, http.StatusCreated)
 	s.do(t, "POST", "/v1/fields", s.admin, map[string]any{"key": "zip", "label": "Zip", "type": "text"}).want(t, http.StatusCreated)
 	runner.stalled.Store(true)

@@ -39,10 +39,7 @@ func toFieldJSON(f domain.Field) fieldJSON {
 }
 
 func (s *Server) handleListFields(c *gin.Context) {
-	if !s.waitAfter(c) {
-		return
-	}
-	fields, err := s.Services.Queries.Fields(c.Request.Context(), keyOf(c).CommunityID)
+	fields, err := s.Services.Contacts.Fields(c.Request.Context(), keyOf(c).CommunityID, afterOf(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -69,7 +66,7 @@ func (s *Server) handleDefineField(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
-	f, res, err := s.Services.Handler.DefineField(c.Request.Context(), callerOf(c), domain.Field{
+	f, res, err := s.Services.Commands.DefineField(c.Request.Context(), callerOf(c), domain.Field{
 		Key: req.Key, Label: req.Label, Type: domain.FieldType(req.Type), Choices: req.Choices,
 	})
 	if err != nil {
@@ -92,7 +89,7 @@ type removedField struct {
 }
 
 func (s *Server) handleRemoveField(c *gin.Context) {
-	res, err := s.Services.Handler.RemoveField(c.Request.Context(), callerOf(c), c.Param("key"))
+	res, err := s.Services.Commands.RemoveField(c.Request.Context(), callerOf(c), c.Param("key"))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -45,7 +45,7 @@ type relatedJSON struct {
 const erasedValue = "[erased]"
 
 func (s *Server) handleContactHistory(c *gin.Context) {
-	entries, err := domain.ContactHistory(c.Request.Context(), s.Services.Handler.Store, keyOf(c).CommunityID, c.Param("id"))
+	entries, err := s.Services.Contacts.History(c.Request.Context(), keyOf(c).CommunityID, c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -88,7 +88,7 @@ func (s *Server) handleContactAsOf(c *gin.Context) {
 		s.fail(c, domain.FieldError("as_of", "must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z"))
 		return
 	}
-	view, err := s.contactFromLogAsOf(c.Request.Context(), keyOf(c).CommunityID, c.Param("id"), at)
+	view, err := s.Services.Contacts.AsOf(c.Request.Context(), keyOf(c).CommunityID, c.Param("id"), at)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -42,6 +42,7 @@ type stack struct {
 	store    *sealed.Store
 	handler  *domain.Handler
 	keys     *apikeys.Store
+	runner   *projections.Runner
 	operator string // operator key
 	// Community A, made through the API.
 	community string
@@ -75,14 +76,16 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 
 	keys := apikeys.New(pool)
 	server := chttp.NewServer("127.0.0.1:0", slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	queries := &projections.Queries{Pool: pool}
 	server.Services = chttp.Services{
-		Handler:     handler,
-		Queries:     &projections.Queries{Pool: pool},
-		Runner:      runner,
+		Commands:    handler,
+		Contacts:    &domain.Reader{Queries: queries, ReadModels: runner, Store: store},
+		Events:      &domain.Feed{Store: store},
 		Keys:        keys,
 		Projections: runner,
-		Excel: &spreadsheet.Service{Handler: handler, Queries: &projections.Queries{Pool: pool},
+		Excel: &spreadsheet.Service{Handler: handler, Queries: queries,
 			Reports: &spreadsheet.PGReports{Pool: pool, Sealer: keyring}, Fresh: spreadsheet.CaughtUp(pool, store, time.Second)},
+		Database: pool,
 	}
 	for _, f := range configure {
 		f(server)
@@ -91,7 +94,7 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 	ts := httptest.NewServer(server.Handler())
 	t.Cleanup(ts.Close)
 
-	s := &stack{url: ts.URL, client: ts.Client(), server: server, pool: pool, store: store, handler: handler, keys: keys}
+	s := &stack{url: ts.URL, client: ts.Client(), server: server, pool: pool, store: store, handler: handler, keys: keys, runner: runner}
 	op, _, err := keys.Create(t.Context(), apikeys.RoleOperator, "")
 	if err != nil {
 		t.Fatal(err)

@@ -182,7 +182,7 @@ func (w *writeDeadlines) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 // authenticate requires Authorization: Bearer <key> with a stored key, and
 // keeps the key's description for the handlers.
 func (s *Server) authenticate(c *gin.Context) {
-	if s.Services.Keys == nil || s.Services.Handler == nil || s.Services.Queries == nil {
+	if s.Services.Keys == nil || s.Services.Commands == nil || s.Services.Contacts == nil {
 		writeProblem(c, http.StatusServiceUnavailable, "the API is not configured yet", "", domain.EUNAVAILABLE)
 		return
 	}

@@ -1,15 +1,12 @@
 package http
 
 import (
-	"context"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/projections"
 )
 
 // Page sizes of the contact lists.
@@ -44,17 +41,14 @@ func (s *Server) listContacts(c *gin.Context, status domain.ContactStatus, defau
 		s.fail(c, err)
 		return
 	}
-	if !s.waitAfter(c) {
-		return
-	}
-	page, err := s.Services.Queries.ListContacts(c.Request.Context(), projections.ListQuery{
+	page, err := s.Services.Contacts.List(c.Request.Context(), domain.ListQuery{
 		CommunityID: keyOf(c).CommunityID,
 		Status:      status,
 		Search:      c.Query("q"),
 		Sort:        c.Query("sort"),
 		Cursor:      c.Query("cursor"),
 		Limit:       limit,
-	})
+	}, afterOf(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -95,109 +89,30 @@ func checkAfter(c *gin.Context) {
 	c.Next()
 }
 
-// waitAfter honours after=<position>: it waits, briefly, until the contacts
-// read model has applied that position, so a client reads its own writes.
-// On failure (a bad position: 400; not reached in time: 503) it answers and
-// returns false.
+// afterOf is the request's after= position (checkAfter has checked it):
+// a read waits, briefly, until the read model has applied it, so a client
+// reads its own writes.
+func afterOf(c *gin.Context) domain.Position {
+	pos, _ := domain.ParsePosition(c.Query("after"))
+	return pos
+}
+
+// waitAfter honours after= for a read that is not the contacts read
+// model's own (an export): on failure it answers and returns false.
 func (s *Server) waitAfter(c *gin.Context) bool {
-	raw := c.Query("after")
-	if raw == "" {
-		return true
-	}
-	pos, err := domain.ParsePosition(raw)
-	if err != nil {
-		s.fail(c, domain.FieldError("after", "%s", domain.ErrorMessage(err)))
-		return false
-	}
-	if err := s.waitFor(c.Request.Context(), pos); err != nil {
+	if err := s.Services.Contacts.WaitFor(c.Request.Context(), afterOf(c)); err != nil {
 		s.fail(c, err)
 		return false
 	}
 	return true
 }
 
-// commandWait is how long a command's answer waits for the read model
-// before it is built from the log instead.
-const commandWait = time.Second
-
-// waitFor waits until the contacts read model has applied pos.
-func (s *Server) waitFor(ctx context.Context, pos domain.Position) error {
-	if pos.IsStart() {
-		return nil
-	}
-	if s.Services.Runner == nil {
-		return domain.Errorf(domain.EUNAVAILABLE, "the read models are not running")
-	}
-	return s.Services.Runner.WaitFor(ctx, projections.ContactsReadModel, pos, s.waitTimeout())
-}
-
-// contactAfter returns the contact a command left: from the read model,
-// once it has applied the command, as a GET would show it; from the log
-// when the read model lags too far behind (the command succeeded and must
-// not look failed).
-func (s *Server) contactAfter(ctx context.Context, communityID string, res domain.Result) (projections.ContactView, error) {
-	// A command waits briefly: its answer must not hang on a stalled read
-	// model (one long transaction anywhere on the server holds the log's
-	// visibility back), and the log answers as well.
-	var err error
-	if !res.Position.IsStart() {
-		if s.Services.Runner == nil {
-			err = domain.Errorf(domain.EUNAVAILABLE, "the read models are not running")
-		} else {
-			err = s.Services.Runner.WaitFor(ctx, projections.ContactsReadModel, res.Position, commandWait)
-		}
-	}
-	if err == nil {
-		view, err := s.Services.Queries.Contact(ctx, communityID, res.ID)
-		if err == nil && view.Version >= res.Version {
-			return view, nil
-		}
-		if err != nil && domain.ErrorCode(err) != domain.ENOTFOUND {
-			return view, err
-		}
-		// A command that changed nothing has no position to wait for: the
-		// read model may not show the contact's latest events yet.
-	} else if domain.ErrorCode(err) != domain.EUNAVAILABLE {
-		return projections.ContactView{}, err
-	} else {
+// contactAfter returns the contact a command left, logging when the read
+// model lagged and the answer came from the log.
+func (s *Server) contactAfter(c *gin.Context, communityID string, res domain.Result) (domain.ContactView, error) {
+	view, fromLog, err := s.Services.Contacts.AfterCommand(c.Request.Context(), communityID, res)
+	if err == nil && fromLog {
 		s.Logger.Warn("read model lags; answering a command from the log", "contact", res.ID, "position", res.Position.String())
 	}
-	return s.contactFromLog(ctx, communityID, res.ID)
-}
-
-// contactFromLog folds a contact from its events and shows it as the read
-// model would.
-func (s *Server) contactFromLog(ctx context.Context, communityID, id string) (projections.ContactView, error) {
-	return s.contactFromLogAsOf(ctx, communityID, id, time.Time{})
-}
-
-// contactFromLogAsOf folds a contact, and its community's fields, from
-// their events recorded up to at (all when at is zero).
-func (s *Server) contactFromLogAsOf(ctx context.Context, communityID, id string, at time.Time) (projections.ContactView, error) {
-	store := s.Services.Handler.Store
-	contact, err := domain.LoadContactAsOf(ctx, store, communityID, id, at)
-	if err != nil {
-		return projections.ContactView{}, err
-	}
-	community, err := domain.LoadCommunityAsOf(ctx, store, communityID, at)
-	if err != nil {
-		return projections.ContactView{}, err
-	}
-	// The read model keeps times to the microsecond.
-	micro := func(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-	v := projections.ContactView{
-		ID: contact.ID, CommunityID: contact.CommunityID, Status: string(contact.Status),
-		Email: contact.Email(), FirstName: contact.FirstName(), LastName: contact.LastName(), ExternalID: contact.ExternalID(),
-		Fields: contact.FieldValues(community), Version: contact.Version,
-		CreatedAt: micro(contact.CreatedAt), UpdatedAt: micro(contact.UpdatedAt),
-	}
-	if !contact.ArchivedAt.IsZero() && contact.Status != domain.StatusDeleted {
-		at := micro(contact.ArchivedAt)
-		v.ArchivedAt = &at
-	}
-	if contact.MergedInto != "" {
-		into := contact.MergedInto
-		v.MergedInto = &into
-	}
-	return v, nil
+	return view, err
 }

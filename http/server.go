@@ -26,19 +26,22 @@ import (
 	"github.com/assoc/contacts/spreadsheet"
 )
 
-// Services are what the API's routes call. Set Server.Services before the
-// server takes traffic; routes whose services are missing answer 503.
+// Services are what the API's routes call: ports of the domain (and of
+// the platform: keys, the read models' state), never an adapter's own
+// types. Set Server.Services before the server takes traffic; routes
+// whose services are missing answer 503.
 type Services struct {
-	// Handler runs the commands.
-	Handler *domain.Handler
-	// Queries reads the read models.
-	Queries *projections.Queries
-	// Runner tells when the read models have applied a log position, for
-	// reads with after= and for the answers of commands.
-	Runner Waiter
+	// Commands runs the commands.
+	Commands domain.Commands
+	// Contacts reads contacts, fields, history and the past, and answers
+	// commands with the contact they left.
+	Contacts domain.ContactReader
+	// Events is the communities' event feed, for /v1/events.
+	Events domain.EventFeed
 	// Keys authenticates callers and makes new keys.
 	Keys KeyService
-	// Projections reports the read models' lag, for /metrics (optional).
+	// Projections reports the read models' state, for /metrics, /readyz
+	// and /v1/projections (optional).
 	Projections ProjectionStatus
 	// Heartbeat is how often a followed event stream with nothing to send
 	// sends a heartbeat line (default 15 s).
@@ -46,9 +49,6 @@ type Services struct {
 	// Excel imports and exports workbooks (optional: its routes answer 503
 	// without it).
 	Excel *spreadsheet.Service
-	// WaitTimeout bounds how long a read waits for its read model to reach
-	// the position a client asked for (default 5 s).
-	WaitTimeout time.Duration
 	// Database is pinged by /readyz (optional: unchecked without it).
 	Database Pinger
 }
@@ -56,14 +56,6 @@ type Services struct {
 // Pinger checks that a dependency answers (*pgxpool.Pool is one).
 type Pinger interface {
 	Ping(ctx context.Context) error
-}
-
-// Waiter waits until a read model has applied a log position
-// (*projections.Runner is one).
-type Waiter interface {
-	// WaitFor returns nil once read model name has applied pos, or an
-	// EUNAVAILABLE error when timeout passes first.
-	WaitFor(ctx context.Context, name string, pos domain.Position, timeout time.Duration) error
 }
 
 // ProjectionStatus reports how far each read model lags behind the log,
@@ -84,9 +76,6 @@ type KeyService interface {
 	// Lookup describes key: EUNAUTHORIZED or ENOTFOUND when it is not one.
 	Lookup(ctx context.Context, key string) (apikeys.Key, error)
 }
-
-// defaultWaitTimeout is how long a read waits for its read model by default.
-const defaultWaitTimeout = 5 * time.Second
 
 // Limits bound what one client may hold of the server: time to send a
 // request, to take its answer, to stay idle between requests, and a share
@@ -389,10 +378,3 @@ func (s *Server) databaseAnswers(ctx context.Context) (string, error) {
 	return "", nil
 }
 
-// waitTimeout is how long a read waits for its read model.
-func (s *Server) waitTimeout() time.Duration {
-	if s.Services.WaitTimeout > 0 {
-		return s.Services.WaitTimeout
-	}
-	return defaultWaitTimeout
-}

@@ -51,7 +51,7 @@ func TestReadyzFailsWhileTheDatabaseIsUnreachable(t *testing.T) {
 	}
 	t.Cleanup(unreachable.Close)
 	pinger := &switchablePinger{down: unreachable}
-	s := newStack(t, func(srv *chttp.Server) { pinger.up = srv.Services.Queries.Pool; srv.Services.Database = pinger })
+	s := newStack(t, func(srv *chttp.Server) { pinger.up = srv.Services.Database; srv.Services.Database = pinger })
 	s.do(t, "GET", "/readyz", "", nil).want(t, http.StatusOK)
 
 	pinger.isDown.Store(true)

@@ -16,7 +16,7 @@ import (
 type ContactsProjector struct{}
 
 // ContactsReadModel is the name of the contacts read model and its checkpoint.
-const ContactsReadModel = "contacts"
+const ContactsReadModel = domain.ContactsReadModel
 
 // Name implements Projector.
 func (ContactsProjector) Name() string { return ContactsReadModel }

@@ -23,39 +23,13 @@ type Queries struct {
 	cursors cursorSealer
 }
 
-// ContactView is a contact as the read model shows it.
-type ContactView struct {
-	ID          string
-	CommunityID string
-	Status      string
-	Email       string
-	FirstName   string
-	LastName    string
-	ExternalID  string
-	// Fields maps the community's current field keys to values.
-	Fields     map[string]string
-	Version    int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	ArchivedAt *time.Time
-	MergedInto *string
-}
-
-// ListQuery asks for one page of a contact list.
-type ListQuery struct {
-	CommunityID string
-	Status      domain.ContactStatus // active or archived
-	Search      string               // case- and accent-blind fragment of names, email, external ID
-	Sort        string               // a SortKeys entry, "-" prefix for descending
-	Cursor      string               // from the previous page's NextCursor
-	Limit       int
-}
-
-// Page is one page of a list; NextCursor is "" on the last page.
-type Page struct {
-	Items      []ContactView
-	NextCursor string
-}
+// ContactView, ListQuery and Page are the domain's read types, under the
+// names this package's callers know.
+type (
+	ContactView = domain.ContactView
+	ListQuery   = domain.ListQuery
+	Page        = domain.ContactPage
+)
 
 // SortKeys maps the sort names clients use to columns.
 var SortKeys = map[string]string{

@@ -146,7 +146,9 @@ func runBenchAudit(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		return err
 	}
 	server := chttp.NewServer("127.0.0.1:0", logger)
-	server.Services = chttp.Services{Handler: sealed, Keys: keys, Queries: &projections.Queries{Pool: pool}}
+	server.Services = chttp.Services{Commands: sealed, Keys: keys,
+		Contacts: &domain.Reader{Queries: &projections.Queries{Pool: pool}, Store: sealed.Store},
+		Events:   &domain.Feed{Store: sealed.Store}}
 	if err := server.Open(); err != nil {
 		return err
 	}

@@ -82,9 +82,9 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	defer func() { stopProjectors(); projectors.Wait() }()
 
 	server.Services = chttp.Services{
-		Handler:     handler,
-		Queries:     queries,
-		Runner:      runner,
+		Commands:    handler,
+		Contacts:    &domain.Reader{Queries: queries, ReadModels: runner, Store: store},
+		Events:      &domain.Feed{Store: store},
 		Keys:        keys,
 		Projections: runner,
 		Excel:       excel,

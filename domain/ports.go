@@ -1,0 +1,76 @@
+package domain
+
+import (
+	"context"
+	"time"
+)
+
+// The ports: what the domain needs of the adapters around it, and what
+// the adapters that serve people (the HTTP API, the console) need of the
+// rest. Adapters implement or use these interfaces, never each other's
+// types. EventStore (eventstore.go) is the first of them.
+
+// Commands are the commands people issue; *Handler is them.
+type Commands interface {
+	CreateCommunity(ctx context.Context, caller Caller, name string) (Result, error)
+	DefineField(ctx context.Context, caller Caller, f Field) (Field, Result, error)
+	RemoveField(ctx context.Context, caller Caller, key string) (Result, error)
+	RegisterContact(ctx context.Context, caller Caller, values map[string]string) (Result, error)
+	UpdateContact(ctx context.Context, caller Caller, id string, values map[string]string, ifVersion int64) (Result, error)
+	ArchiveContact(ctx context.Context, caller Caller, id string) (Result, error)
+	RestoreContact(ctx context.Context, caller Caller, id string) (Result, error)
+	DeleteContact(ctx context.Context, caller Caller, id string) (Result, error)
+	MergeContacts(ctx context.Context, caller Caller, survivorID string, duplicateIDs []string, take map[string]string) (Result, error)
+	UnmergeContact(ctx context.Context, caller Caller, survivorID, duplicateID string) (Result, error)
+}
+
+var _ Commands = (*Handler)(nil)
+
+// ContactQueries reads the contacts read model (projections.Queries is
+// one). Errors: ENOTFOUND for a contact that does not exist or belongs to
+// another community; EINVALID for a query the model cannot answer (a sort
+// key, a cursor, a search term), naming the field.
+type ContactQueries interface {
+	Contact(ctx context.Context, communityID, id string) (ContactView, error)
+	ListContacts(ctx context.Context, q ListQuery) (ContactPage, error)
+	// Fields returns the community's fields, built-ins first.
+	Fields(ctx context.Context, communityID string) ([]Field, error)
+}
+
+// ContactsReadModel names the read model of contacts and fields, the one
+// a command on contacts waits for.
+const ContactsReadModel = "contacts"
+
+// ReadModels tells when a read model has applied a log position
+// (projections.Runner is one).
+type ReadModels interface {
+	// WaitFor returns nil once read model name has applied pos, or an
+	// EUNAVAILABLE error when timeout passes first.
+	WaitFor(ctx context.Context, name string, pos Position, timeout time.Duration) error
+}
+
+// ContactReader answers what people read of contacts: from the read model
+// (waiting, briefly, for a position they wrote), or from the log where the
+// read model cannot answer (the past, a read model that lags behind a
+// command). *Reader is one.
+type ContactReader interface {
+	// Contact reads a contact once the read model has applied after.
+	Contact(ctx context.Context, communityID, id string, after Position) (ContactView, error)
+	// List reads a page of a list once the read model has applied after.
+	List(ctx context.Context, q ListQuery, after Position) (ContactPage, error)
+	// Fields reads the community's fields once the read model has applied after.
+	Fields(ctx context.Context, communityID string, after Position) ([]Field, error)
+	// WaitFor waits until the read model has applied after (EUNAVAILABLE
+	// past a few seconds).
+	WaitFor(ctx context.Context, after Position) error
+	// AfterCommand is the contact as a command left it (res): from the
+	// read model once it has applied the command, else, past a short wait,
+	// folded from the log (fromLog true), so a write never looks failed.
+	AfterCommand(ctx context.Context, communityID string, res Result) (view ContactView, fromLog bool, err error)
+	// AsOf is the contact as it was at an instant, folded from the log.
+	AsOf(ctx context.Context, communityID, id string, at time.Time) (ContactView, error)
+	// History is every event of the contact, oldest first, told for auditors.
+	History(ctx context.Context, communityID, id string) ([]HistoryEntry, error)
+}
+
+var _ ContactReader = (*Reader)(nil)
