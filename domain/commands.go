@@ -193,14 +193,14 @@ func (h *Handler) UnmergeContact(ctx context.Context, caller Caller, survivorID,
 		return Result{}, err
 	}
 	var mergeID string
-	res, err := h.runContactHanding(ctx, caller, "UnmergeContact", survivorID, 0, func(s *Contact, _ *Community) ([]Event, []keyHandover, error) {
+	res, err := h.decideOnContact(ctx, caller, "UnmergeContact", survivorID, 0, func(s *Contact, _ *Community) (contactDecision, error) {
 		events, id, err := s.Unmerge(duplicateID)
 		if err != nil && ErrorCode(err) != ENOTFOUND {
-			return nil, nil, err
+			return contactDecision{}, err
 		}
 		d, derr := LoadContact(ctx, h.Store, caller.CommunityID, duplicateID)
 		if derr != nil && ErrorCode(derr) != ENOTFOUND {
-			return nil, nil, derr
+			return contactDecision{}, derr
 		}
 		if err != nil {
 			// An interrupted merge or unmerge: the duplicate points here
@@ -208,9 +208,9 @@ func (h *Handler) UnmergeContact(ctx context.Context, caller Caller, survivorID,
 			// side is left.
 			if derr == nil && d.Status == StatusMerged && d.MergedInto == survivorID {
 				mergeID = d.MergeID
-				return nil, nil, nil
+				return contactDecision{}, nil
 			}
-			return nil, nil, err
+			return contactDecision{}, err
 		}
 		mergeID = id
 		// A key value the survivor gives back that the duplicate holds
@@ -224,7 +224,7 @@ func (h *Handler) UnmergeContact(ctx context.Context, caller Caller, survivorID,
 				}
 			}
 		}
-		return events, handovers, nil
+		return contactDecision{events: events, handovers: handovers}, nil
 	})
 	if err != nil {
 		return Result{}, err

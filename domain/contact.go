@@ -153,6 +153,18 @@ func (c *Contact) set(fieldID, key, value string) {
 	c.Values[slot] = value
 }
 
+// after is the contact as it would be once events are recorded (at now).
+func (c *Contact) after(events []Event, now time.Time) *Contact {
+	a := c.clone()
+	if a.Values == nil {
+		a.Values = map[string]string{}
+	}
+	for i, e := range events {
+		a.Apply(e, c.Version+int64(i)+1, now)
+	}
+	return a
+}
+
 // clone returns a deep copy, for deciding on a state without touching it.
 func (c *Contact) clone() *Contact {
 	d := *c

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -281,28 +280,4 @@ func (h *Handler) release(ctx context.Context, caller Caller, kind, value, conta
 		return Position{}, nil // claimed by someone else meanwhile
 	}
 	return res.Position, err
-}
-
-// keyValue is one value of a unique key.
-type keyValue struct {
-	kind, value string
-}
-
-// keyChanges returns the unique keys a command makes a contact claim (one
-// value per kind at most: its new own value) and those it frees, from the
-// keys it holds before and after (see Contact.keysHeld).
-func keyChanges(before, after *Contact) (claim map[string]string, free []keyValue) {
-	claim = map[string]string{}
-	for _, k := range uniqueKeys {
-		was, is := before.keysHeld(k), after.keysHeld(k)
-		if own := normalizeKey(k, after.Values[k]); own != "" && !slices.Contains(was, own) {
-			claim[k] = after.Values[k]
-		}
-		for _, v := range was {
-			if !slices.Contains(is, v) {
-				free = append(free, keyValue{kind: k, value: v})
-			}
-		}
-	}
-	return claim, free
 }

@@ -1,5 +1,8 @@
 package domain_test
 
+// Commands whose store fails, races or dies half-way: what they leave is
+// always whole (nothing, or everything), and keys are never held twice.
+
 import (
 	"context"
 	"errors"
