@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/eventstore/memory"
 	"github.com/assoc/contacts/eventstore/postgres"
 	"github.com/assoc/contacts/pgtest"
 )
@@ -23,23 +24,56 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 var testSecret = []byte("domain handler test secret")
 
-// fixture is a handler on a fresh PostgreSQL event store, with one community.
+// fixture is a handler on a fresh event store, with one community.
 type fixture struct {
 	t      *testing.T
-	pool   *pgxpool.Pool
-	store  *postgres.Store
+	store  domain.EventStore
+	pool   *pgxpool.Pool // on PostgreSQL: what the log holds, visible or not yet
 	h      *domain.Handler
 	caller domain.Caller
 }
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
+	store, pool := newStore(t)
+	f := &fixture{t: t, store: store, pool: pool, h: &domain.Handler{Store: store, KeySecret: testSecret}}
+	f.caller = f.newCommunity("Choir")
+	return f
+}
+
+// newStore is the store a test runs on: in memory (the domain needs no
+// database), or PostgreSQL for the tests TestOnPostgres runs again there.
+func newStore(t *testing.T) (domain.EventStore, *pgxpool.Pool) {
+	t.Helper()
+	if !strings.HasPrefix(t.Name(), "TestOnPostgres/") {
+		return memory.New(), nil
+	}
 	pool := pgtest.NewPool(t)
 	store := postgres.New(pool, nil)
 	t.Cleanup(store.Close)
-	f := &fixture{t: t, pool: pool, store: store, h: &domain.Handler{Store: store, KeySecret: testSecret}}
-	f.caller = f.newCommunity("Choir")
-	return f
+	return store, pool
+}
+
+// TestOnPostgres runs the tests that lean hardest on the store (races,
+// crashes, keys, merges) again on PostgreSQL, the service's own store.
+func TestOnPostgres(t *testing.T) {
+	for name, test := range map[string]func(*testing.T){
+		"RegisterThenLoad":                    TestHandlerRegisterThenLoad,
+		"UniqueKeys":                          TestHandlerUniqueKeys,
+		"ConcurrentUpdates":                   TestHandlerConcurrentUpdates,
+		"ConcurrentRegistrationsOfOneEmail":   TestHandlerConcurrentRegistrationsOfOneEmail,
+		"CrashBetweenReservationAndContact":   TestHandlerCrashBetweenReservationAndContact,
+		"Merge":                               TestHandlerMerge,
+		"Unmerge":                             TestHandlerUnmerge,
+		"MergeCutShortAtEveryStepCompletes":   TestMergeCutShortAtEveryStepCompletes,
+		"MergeCutAfterTheSurvivorsClaimKeeps": TestMergeCutAfterTheSurvivorsClaimKeepsTheKey,
+		"DeleteSurvivorDeletesDuplicates":     TestHandlerDeleteSurvivorDeletesDuplicates,
+		"Metadata":                            TestHandlerMetadata,
+		"ContactHistory":                      TestContactHistory,
+		"UnmergeNeverBlockedByDisplacedKey":   TestHandlerUnmergeNeverBlockedByDisplacedKey,
+	} {
+		t.Run(name, test)
+	}
 }
 
 // newCommunity creates a community and returns a caller acting in it.
@@ -83,10 +117,25 @@ func (f *fixture) load(id string) *domain.Contact {
 func (f *fixture) eventCount() int64 {
 	f.t.Helper()
 	var n int64
-	if err := f.pool.QueryRow(f.t.Context(), `SELECT count(*) FROM events`).Scan(&n); err != nil {
-		f.t.Fatalf("count events: %v", err)
+	if f.pool != nil {
+		// ReadAll holds events back until older transactions end: count
+		// what is stored.
+		if err := f.pool.QueryRow(f.t.Context(), `SELECT count(*) FROM events`).Scan(&n); err != nil {
+			f.t.Fatalf("count events: %v", err)
+		}
+		return n
 	}
-	return n
+	for from := domain.Start; ; {
+		page, err := f.store.ReadAll(f.t.Context(), from, 10000)
+		if err != nil {
+			f.t.Fatalf("count events: %v", err)
+		}
+		if len(page) == 0 {
+			return n
+		}
+		n += int64(len(page))
+		from = page[len(page)-1].Position
+	}
 }
 
 type decoded struct {
@@ -981,13 +1030,11 @@ func TestHandlerUnmerge(t *testing.T) {
 }
 
 func TestHandlerMetadata(t *testing.T) {
-	pool := pgtest.NewPool(t)
-	store := postgres.New(pool, nil)
-	t.Cleanup(store.Close)
+	store, pool := newStore(t)
 	ctx := t.Context()
 	at := time.Date(2025, 6, 1, 12, 30, 0, 0, time.FixedZone("CEST", 2*3600))
 	h := &domain.Handler{Store: store, KeySecret: testSecret, Now: func() time.Time { return at }}
-	f := &fixture{t: t, pool: pool, store: store, h: h}
+	f := &fixture{t: t, store: store, pool: pool, h: h}
 
 	caller := domain.Caller{Actor: "apikey:k1", CorrelationID: "corr-1", CausationID: "req-1"}
 	created, err := h.CreateCommunity(ctx, caller, "Choir")

@@ -1,4 +1,9 @@
-package storetest_test
+// Package memory is an event store in memory: the domain's tests run on it
+// (no database to start), and it passes the same contract suite as the
+// real backends (eventstore/storetest). Positions are {Commit: 1, Prepare:
+// n} for the nth event. Nothing is kept when the process ends: it is for
+// tests and examples, never for a service.
+package memory
 
 import (
 	"context"
@@ -12,9 +17,8 @@ import (
 	"github.com/assoc/contacts/domain"
 )
 
-// memStore is an in-memory domain.EventStore, only to check the contract
-// suite itself. Positions are {Commit: 1, Prepare: n} for the nth event.
-type memStore struct {
+// Store is an event store in memory.
+type Store struct {
 	mu      sync.Mutex
 	log     []domain.RecordedEvent
 	streams map[string][]int // stream -> indexes into log, by version
@@ -22,13 +26,15 @@ type memStore struct {
 	changed chan struct{}    // closed and replaced at each append
 }
 
-var _ domain.EventStore = (*memStore)(nil)
+var _ domain.EventStore = (*Store)(nil)
 
-func newMemStore() *memStore {
-	return &memStore{streams: map[string][]int{}, ids: map[string]int{}, changed: make(chan struct{})}
+// New returns an empty store.
+func New() *Store {
+	return &Store{streams: map[string][]int{}, ids: map[string]int{}, changed: make(chan struct{})}
 }
 
-func (m *memStore) Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.EventData) (domain.AppendResult, error) {
+// Append implements domain.EventStore.
+func (m *Store) Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.EventData) (domain.AppendResult, error) {
 	if len(events) == 0 {
 		return domain.AppendResult{}, domain.Errorf(domain.EINVALID, "append to %s: no events", stream)
 	}
@@ -82,7 +88,7 @@ func (m *memStore) Append(ctx context.Context, stream string, expected domain.Ex
 
 // retry reports whether events are already stored in stream at consecutive
 // versions from first, and what appending them returned.
-func (m *memStore) retry(stream string, first domain.RecordedEvent, events []domain.EventData) (domain.AppendResult, bool) {
+func (m *Store) retry(stream string, first domain.RecordedEvent, events []domain.EventData) (domain.AppendResult, bool) {
 	idx := m.streams[stream]
 	if first.Stream != stream || int(first.Version)-1+len(events) > len(idx) {
 		return domain.AppendResult{}, false
@@ -96,7 +102,8 @@ func (m *memStore) retry(stream string, first domain.RecordedEvent, events []dom
 	return domain.AppendResult{Version: last.Version, Position: last.Position}, true
 }
 
-func (m *memStore) ReadStream(ctx context.Context, stream string, dir domain.Direction, from int64, limit int) ([]domain.RecordedEvent, error) {
+// ReadStream implements domain.EventStore.
+func (m *Store) ReadStream(ctx context.Context, stream string, dir domain.Direction, from int64, limit int) ([]domain.RecordedEvent, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	idx := m.streams[stream]
@@ -119,7 +126,8 @@ func (m *memStore) ReadStream(ctx context.Context, stream string, dir domain.Dir
 	return out, nil
 }
 
-func (m *memStore) ReadAll(ctx context.Context, from domain.Position, limit int) ([]domain.RecordedEvent, error) {
+// ReadAll implements domain.EventStore.
+func (m *Store) ReadAll(ctx context.Context, from domain.Position, limit int) ([]domain.RecordedEvent, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	i := sort.Search(len(m.log), func(i int) bool { return m.log[i].Position.Compare(from) > 0 })
@@ -127,7 +135,8 @@ func (m *memStore) ReadAll(ctx context.Context, from domain.Position, limit int)
 	return slices.Clone(m.log[i:j]), nil
 }
 
-func (m *memStore) Subscribe(ctx context.Context, from domain.Position, handle func(context.Context, []domain.RecordedEvent) error) error {
+// Subscribe implements domain.EventStore.
+func (m *Store) Subscribe(ctx context.Context, from domain.Position, handle func(context.Context, []domain.RecordedEvent) error) error {
 	pos := from
 	for {
 		m.mu.Lock()
