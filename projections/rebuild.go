@@ -53,7 +53,6 @@ const rebuildPage = 5000
 func (r *Runner) Rebuild(ctx context.Context, p Rebuildable) (RebuildStats, error) {
 	var stats RebuildStats
 	schema := pgx.Identifier{"rebuild_" + p.Name()}.Sanitize()
-	retired := pgx.Identifier{"retired_" + p.Name()}.Sanitize()
 
 	// The rebuild holds a connection of its own, outside the pool: while
 	// the swap holds the checkpoint's row, the running projector holds a
@@ -100,12 +99,27 @@ func (r *Runner) Rebuild(ctx context.Context, p Rebuildable) (RebuildStats, erro
 	n += more
 
 	start = time.Now()
-	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+	pos, more, err = r.swap(ctx, conn, p, schema, pos, parking)
+	if err != nil {
+		return stats, fmt.Errorf("rebuild %s: swap: %w", p.Name(), err)
+	}
+	n += more
+	stats.Swap = time.Since(start)
+	stats.Events, stats.Position = n, pos
+	return stats, nil
+}
+
+// swap, in one transaction holding the checkpoint's row (the running
+// projector waits on it), applies to the new tables in schema the events
+// committed since pos, makes them the read model's (with the events they
+// set aside) and moves the checkpoint to their last event. It returns that
+// position and how many events it applied.
+func (r *Runner) swap(ctx context.Context, conn *pgx.Conn, p Rebuildable, schema string, pos domain.Position, parking *rebuildParking) (domain.Position, int, error) {
+	n := 0
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if _, _, err := lockCheckpoint(ctx, tx, p.Name()); err != nil {
 			return err
 		}
-		// Events committed since the catch-up above: apply them too, under
-		// the checkpoint's lock (the running projector waits on it).
 		for {
 			events, err := r.Store.ReadAll(ctx, pos, rebuildPage)
 			if err != nil {
@@ -120,10 +134,10 @@ func (r *Runner) Rebuild(ctx context.Context, p Rebuildable) (RebuildStats, erro
 			pos = events[len(events)-1].Position
 			n += len(events)
 		}
-		// The new tables come with the events they set aside.
 		if err := parking.replace(ctx, tx, p.Name()); err != nil {
 			return err
 		}
+		retired := pgx.Identifier{"retired_" + p.Name()}.Sanitize()
 		statements := []string{`DROP SCHEMA IF EXISTS ` + retired + ` CASCADE`, `CREATE SCHEMA ` + retired}
 		for _, t := range p.Tables() {
 			table := pgx.Identifier{t}.Sanitize()
@@ -139,12 +153,7 @@ func (r *Runner) Rebuild(ctx context.Context, p Rebuildable) (RebuildStats, erro
 		}
 		return saveCheckpoint(ctx, tx, p.Name(), pos)
 	})
-	if err != nil {
-		return stats, fmt.Errorf("rebuild %s: swap: %w", p.Name(), err)
-	}
-	stats.Swap = time.Since(start)
-	stats.Events, stats.Position = n, pos
-	return stats, nil
+	return pos, n, err
 }
 
 // prepareRebuild makes empty copies of the tables, with their columns,

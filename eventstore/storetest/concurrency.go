@@ -123,6 +123,26 @@ func testStress(t *testing.T, s domain.EventStore) {
 		subscribe(t, s, domain.Start, nil),
 	}
 
+	appends := stressWriters(t, s, streams, writers, perWriter, maxBatch)
+
+	deadline := time.Now().Add(stressTimeout)
+	for _, sub := range subs {
+		sub.waitFor(t, total, time.Until(deadline))
+	}
+	for _, sub := range subs {
+		sub.stop(t)
+	}
+	log := readAllN(t, s, total)
+	index := checkStressLog(t, log, appends, total)
+	for k, sub := range subs {
+		checkDelivered(t, fmt.Sprintf("subscriber %d", k), sub.received(), log, index)
+	}
+}
+
+// stressWriters has writers append perWriter events each, in batches of 1
+// to maxBatch, with Any, to streams picked at random, and returns what
+// each appended, in order.
+func stressWriters(t *testing.T, s domain.EventStore, streams []string, writers, perWriter, maxBatch int) [][]appended {
 	appends := make([][]appended, writers)
 	errs := make([]error, writers)
 	var wg sync.WaitGroup
@@ -130,7 +150,7 @@ func testStress(t *testing.T, s domain.EventStore) {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(w)))
 			for n := 0; n < perWriter; {
-				stream := streams[rng.IntN(nStreams)]
+				stream := streams[rng.IntN(len(streams))]
 				events := newEvents(min(1+rng.IntN(maxBatch), perWriter-n))
 				res, err := s.Append(t.Context(), stream, domain.Any, events)
 				if err != nil {
@@ -151,16 +171,14 @@ func testStress(t *testing.T, s domain.EventStore) {
 	if t.Failed() {
 		t.FailNow()
 	}
+	return appends
+}
 
-	deadline := time.Now().Add(stressTimeout)
-	for _, sub := range subs {
-		sub.waitFor(t, total, time.Until(deadline))
-	}
-	for _, sub := range subs {
-		sub.stop(t)
-	}
-	log := readAllN(t, s, total)
-
+// checkStressLog checks the log holds every event written, once, each
+// writer's appends in their order, each stream's versions in log order,
+// and returns where each event ID is in the log.
+func checkStressLog(t *testing.T, log []domain.RecordedEvent, appends [][]appended, total int) map[string]int {
+	t.Helper()
 	// The log holds every event written, once, and nothing else.
 	index := make(map[string]int, total) // event ID -> place in the log
 	for i, e := range log {
@@ -190,10 +208,7 @@ func testStress(t *testing.T, s domain.EventStore) {
 		}
 		versions[e.Stream] = e.Version
 	}
-
-	for k, sub := range subs {
-		checkDelivered(t, fmt.Sprintf("subscriber %d", k), sub.received(), log, index)
-	}
+	return index
 }
 
 // checkAppended checks the events of one append are in the log, in its
