@@ -13,10 +13,15 @@ type Handler struct {
 	KeySecret []byte
 	// Now returns the time recorded in events (time.Now when nil).
 	Now func() time.Time
-	// Lease is how long a key claim may stay in flight (default 10 s).
+	// Lease is how long a key claim may stay in flight (default 10 s);
+	// see lease.go.
 	Lease time.Duration
+	// Uptime, when set, replaces the handler's monotonic clock, which
+	// measures leases (tests move it).
+	Uptime func() time.Duration
 
 	cache communityCache
+	clock leaseClock
 }
 
 // Result is what a command did.

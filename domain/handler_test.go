@@ -429,12 +429,18 @@ func TestHandlerCrashBetweenReservationAndContact(t *testing.T) {
 		t.Fatalf("reservations %+v, want one held by the ghost %s", reserved, ghost)
 	}
 
-	// Within the lease the claim may still be in flight.
-	_, err = f.h.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Real", "email": "Ghost@example.org"})
+	// Within the lease the claim may still be in flight: the first
+	// sighting of it starts the lease, on this process's own clock.
+	var uptime atomic.Int64
+	short := &domain.Handler{Store: f.store, KeySecret: testSecret, Uptime: func() time.Duration { return time.Duration(uptime.Load()) }}
+	_, err = short.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Real", "email": "Ghost@example.org"})
+	wantErr(t, err, domain.ECONFLICT, "email", "being claimed by another request")
+	uptime.Store(int64(5 * time.Second))
+	_, err = short.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Real", "email": "Ghost@example.org"})
 	wantErr(t, err, domain.ECONFLICT, "email", "being claimed by another request")
 
-	// After it (a minute later), the email is reclaimed.
-	short := &domain.Handler{Store: f.store, KeySecret: testSecret, Now: func() time.Time { return time.Now().Add(time.Minute) }}
+	// Seen in flight for a whole lease, the email is reclaimed.
+	uptime.Store(int64(11 * time.Second))
 	res, err := short.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Real", "email": "Ghost@example.org"})
 	if err != nil {
 		t.Fatalf("registration after the lease: %v", err)
@@ -461,7 +467,7 @@ func TestHandlerSlowCommandGivesItsClaimUp(t *testing.T) {
 		}
 		return false
 	}}
-	slow := &domain.Handler{Store: stalling, KeySecret: testSecret, Now: func() time.Time { return time.Now().Add(time.Duration(late.Load())) }}
+	slow := &domain.Handler{Store: stalling, KeySecret: testSecret, Uptime: func() time.Duration { return time.Duration(late.Load()) }}
 	_, err := slow.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Slow", "email": "slow@example.org"})
 	wantErr(t, err, domain.EUNAVAILABLE, "", "after claiming its email")
 	for _, e := range f.all() {
@@ -1171,4 +1177,42 @@ func TestHandlerUnmergeNeverBlockedByDisplacedKey(t *testing.T) {
 	}
 	f.register(map[string]string{"first_name": "New Ann", "email": "ann@example.org"})
 	f.register(map[string]string{"first_name": "New Bob", "email": "bob@example.org"})
+}
+
+// TestKeyLeasesIgnoreClocks: two handlers (two nodes) whose clocks differ
+// by 30 s, the one ahead trying to register an email while the other's
+// claim of it is in flight: it does not take the claim for expired (its
+// clock says nothing of the other's lease), and the email is held once.
+func TestKeyLeasesIgnoreClocks(t *testing.T) {
+	f := setup(t)
+	ctx := t.Context()
+	ahead := &domain.Handler{Store: f.store, KeySecret: testSecret, Now: func() time.Time { return time.Now().Add(30 * time.Second) }}
+	behind := time.Now().Add(-30 * time.Second)
+	var aheadErr error
+	var aheadRes domain.Result
+	tried := make(chan struct{})
+	// The node behind claims the email; while its contact is not yet
+	// recorded, the node ahead registers the same email.
+	paused := &hookStore{EventStore: f.store, before: func(stream string, _ []domain.EventData) {
+		if strings.HasPrefix(stream, "contact-") {
+			aheadRes, aheadErr = ahead.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Ahead", "email": "one@example.org"})
+			close(tried)
+		}
+	}}
+	slow := &domain.Handler{Store: paused, KeySecret: testSecret, Now: func() time.Time { return behind }}
+	res, err := slow.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Behind", "email": "one@example.org"})
+	<-tried
+	if err != nil {
+		t.Fatalf("the first claimant: %v", err)
+	}
+	wantErr(t, aheadErr, domain.ECONFLICT, "email", "being claimed by another request")
+	if aheadRes.ID != "" {
+		t.Fatalf("the node ahead registered %s too", aheadRes.ID)
+	}
+	holder, err := f.h.KeyHolder(ctx, f.caller.CommunityID, "email", "one@example.org")
+	if err != nil || holder != res.ID {
+		t.Fatalf("one@example.org held by %q (%v), want the first claimant %s alone", holder, err, res.ID)
+	}
+	_, err = ahead.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Ahead", "email": "one@example.org"})
+	wantErr(t, err, domain.ECONFLICT, "email", "already used by contact "+res.ID)
 }

@@ -25,7 +25,7 @@ type keyChange struct {
 
 	claimed   []claimResult // claims made (those that appended something)
 	handed    []handedKey   // handovers made, with the reservation as it was
-	claimedAt time.Time
+	claimedAt time.Duration // on the handler's monotonic clock
 }
 
 // keyHandover names a contact that holds the same value of a unique key as
@@ -63,7 +63,7 @@ func (h *Handler) keyChangeOf(caller Caller, before, after *Contact, handovers [
 // own reservation stream), then hands over the keys it gives up that a
 // handover names. On failure it undoes what it did and returns why.
 func (k *keyChange) claim(ctx context.Context) (Position, error) {
-	k.claimedAt = k.h.now()
+	k.claimedAt = k.h.uptime()
 	kinds := sortedKeys(k.claims)
 	results := make([]claimResult, len(kinds))
 	var wg sync.WaitGroup
@@ -126,7 +126,7 @@ func (k *keyChange) handOver(ctx context.Context) (Position, error) {
 // lease lets a dead command's keys be taken): half the lease is left for
 // the append itself. It undoes the claims then.
 func (k *keyChange) inTime(ctx context.Context) error {
-	if len(k.claimed) == 0 || k.h.now().Sub(k.claimedAt) <= k.h.lease()/2 {
+	if len(k.claimed) == 0 || k.h.uptime()-k.claimedAt <= k.h.lease()/2 {
 		return nil
 	}
 	k.undo(ctx)

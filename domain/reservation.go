@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Unique keys (email, external ID) are enforced across contacts with one
@@ -21,7 +20,8 @@ import (
 // reservation whose holder does not hold the key. Such a reservation is
 // reclaimed by the next claimant once the holder has moved past the version
 // it claimed at (its command finished without the key) or, while it has
-// not, once the lease has passed (its command died).
+// not, once the claimant's process has seen it in flight for a whole lease
+// (its command died; see lease.go: no clocks are compared).
 
 // uniqueKeys are the field keys whose values are unique in a community.
 var uniqueKeys = []string{KeyEmail, KeyExternalID}
@@ -32,7 +32,6 @@ type reservation struct {
 	version       int64 // the stream's version, 0 when never claimed
 	holder        string
 	holderVersion int64
-	at            time.Time
 }
 
 // KeyStreamPrefix starts the names of the key reservation streams.
@@ -53,11 +52,11 @@ func (h *Handler) readReservation(ctx context.Context, stream string) (reservati
 	if err != nil {
 		return r, fmt.Errorf("read reservation: %w", err)
 	}
-	e, meta, err := Decode(last[0])
+	e, _, err := Decode(last[0])
 	if err != nil {
 		return r, err
 	}
-	r.version, r.at = last[0].Version, meta.Time
+	r.version = last[0].Version
 	if e, ok := e.(KeyReserved); ok {
 		r.holder, r.holderVersion = e.ContactID, e.HolderVersion
 	}
@@ -121,8 +120,8 @@ func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, conta
 				}
 				taken = r // a transfer from a merged duplicate
 			}
-			inFlight := (err != nil || holder.Version <= r.holderVersion) && h.now().Sub(r.at) < h.lease()
-			if inFlight {
+			inFlight := err != nil || holder.Version <= r.holderVersion
+			if inFlight && !h.claimExpired(stream, r.version) {
 				return Position{}, reservation{}, &Error{Code: ECONFLICT, Field: kind,
 					Message: fmt.Sprintf("%s is being claimed by another request; try again in a few seconds", kind)}
 			}
