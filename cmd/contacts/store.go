@@ -38,7 +38,7 @@ func openEventStore(ctx context.Context, cfg Config, pool *pgxpool.Pool, logger 
 	if err != nil {
 		return nil, nil, err
 	}
-	return sealed.New(log, keys), closeLog, nil
+	return sealed.New(log, keys, sealed.WithLogger(logger)), closeLog, nil
 }
 
 // masterKey returns the key that wraps the contacts' keys: from
