@@ -14,6 +14,9 @@ type Config struct {
 	Addr string
 	// EventStoreURL selects the log's backend; empty keeps it in PostgreSQL.
 	EventStoreURL string
+	// SearchPath is where the private PostgreSQL's programs are looked
+	// for (PATH's form), before /usr/lib/postgresql/*/bin.
+	SearchPath string
 	// Command is the verb this process runs (serve, migrate, ...): it
 	// decides how the private PostgreSQL is shared (see openPrivate) and
 	// names this process to others that find the data folder taken.
@@ -27,6 +30,7 @@ func ConfigFromEnv() Config {
 		DataDir:       envOr("CONTACTS_DATA", "./data"),
 		Addr:          envOr("CONTACTS_ADDR", "127.0.0.1:8080"),
 		EventStoreURL: os.Getenv("EVENTSTORE_URL"),
+		SearchPath:    os.Getenv("PATH"),
 	}
 }
 

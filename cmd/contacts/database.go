@@ -100,7 +100,7 @@ func (db *database) openPrivate(ctx context.Context, cfg Config, logger *slog.Lo
 	if err != nil {
 		return "", err
 	}
-	pg := embeddedpg.Config{DataDir: dir, Logger: logger}
+	pg := embeddedpg.Config{DataDir: dir, Logger: logger, SearchPath: cfg.SearchPath}
 	waiting := false
 	for {
 		lock, err := lockDataDir(cfg.DataDir, cfg.Command)
