@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+
+	"github.com/assoc/contacts/cmd/internal/wire"
 )
 
 // runBench dispatches the bench sub-commands.
-func runBench(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+func runBench(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("bench: want a target: store, contacts, audit, excel or bombs")
 	}

@@ -27,13 +27,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/assoc/contacts/apikeys"
+	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/eventstore/postgres"
 	chttp "github.com/assoc/contacts/http"
-	"github.com/assoc/contacts/projections"
 )
 
 // Targets.
@@ -45,7 +43,7 @@ const (
 	baHistoryEvents  = 1000
 )
 
-func runBenchAudit(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+func runBenchAudit(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench audit", flag.ContinueOnError)
 	n := fs.Int("n", 20_000, "contacts registered per side (sealed and plain) for the overhead; the stream reads the sealed ones")
 	callers := fs.Int("callers", 8, "concurrent callers registering")
@@ -63,32 +61,16 @@ func runBenchAudit(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	if err != nil {
 		return err
 	}
-	cfg.DataDir = dir
-	db, err := openDatabase(ctx, cfg, logger)
+	cfg.DataDir, cfg.PoolConns = dir, 32
+	app, err := wire.Open(ctx, cfg, wire.Services, logger)
 	if err != nil {
 		return fmt.Errorf("bench audit: %w", err)
 	}
-	defer db.Close()
-	poolCfg := db.Pool.Config().Copy()
-	poolCfg.MaxConns = 32
-	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	secret, err := keySecret(ctx, pool)
-	if err != nil {
-		return err
-	}
-	sealedStore, closeSealed, err := openEventStore(ctx, cfg, pool, logger)
-	if err != nil {
-		return err
-	}
-	defer closeSealed()
+	defer app.Close() //nolint:errcheck // logged
+	pool, sealedStore, sealed := app.Pool, app.Store, app.Handler
 	plainStore := postgres.New(pool, logger)
 	defer plainStore.Close()
-	sealed := &domain.Handler{Store: sealedStore, KeySecret: secret}
-	plain := &domain.Handler{Store: plainStore, KeySecret: secret}
+	plain := &domain.Handler{Store: plainStore, KeySecret: sealed.KeySecret}
 
 	out := os.Stdout
 	fmt.Fprintf(out, "contacts bench audit\nmachine:    %d CPUs, %s/%s, %s\ndatabase:   private bench cluster in %s\n\n",
@@ -140,15 +122,13 @@ func runBenchAudit(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	}
 
 	// The HTTP server, as serve wires it (these routes need no read model).
-	keys := apikeys.New(pool)
+	keys := app.Keys
 	key, _, err := keys.Create(ctx, apikeys.RoleAdmin, sealedCaller.CommunityID)
 	if err != nil {
 		return err
 	}
 	server := chttp.NewServer("127.0.0.1:0", logger)
-	server.Services = chttp.Services{Commands: sealed, Keys: keys,
-		Contacts: &domain.Reader{Queries: &projections.Queries{Pool: pool}, Store: sealed.Store},
-		Events:   &domain.Feed{Store: sealed.Store}}
+	server.Services = app.HTTPServices()
 	if err := server.Open(); err != nil {
 		return err
 	}

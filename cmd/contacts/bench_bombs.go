@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/spreadsheet"
 )
@@ -31,7 +32,7 @@ var bombFiles = []string{
 	"zip-bomb.xlsx", "nested-rows.xlsx", "bad-string-index.xlsx", "size-lie.xlsx",
 }
 
-func runBenchBombs(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+func runBenchBombs(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench bombs", flag.ContinueOnError)
 	dir := fs.String("dir", filepath.Join("spreadsheet", "testdata"), "the folder of the bomb files")
 	atOnce := fs.Int("at-once", 6, "how many bombs to import at once in the last step")
@@ -57,19 +58,20 @@ func runBenchBombs(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		}
 		files[name] = data
 	}
-	env, err := openExcel(ctx, cfg, logger)
+	app, err := wire.Open(ctx, cfg, wire.Services, logger)
 	if err != nil {
 		return err
 	}
-	defer env.stop()
+	defer app.Close() //nolint:errcheck // logged
+	app.Background(app.ProjectContacts)
 	caller := domain.Caller{Actor: "bench"}
-	res, err := env.handler.CreateCommunity(ctx, caller, "bench bombs "+time.Now().Format(time.DateTime))
+	res, err := app.Handler.CreateCommunity(ctx, caller, "bench bombs "+time.Now().Format(time.DateTime))
 	if err != nil {
 		return err
 	}
 	caller.CommunityID = res.ID
 	importBomb := func(name string) (string, error) {
-		rep, err := env.service.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: name, Data: files[name], DryRun: true})
+		rep, err := app.Excel.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: name, Data: files[name], DryRun: true})
 		if err == nil && name == worstName {
 			return fmt.Sprintf("read: %d rows decided (%d would be created)", rep.Counts.Created+rep.Counts.Rejected+rep.Counts.Unchanged, rep.Counts.Created), nil
 		}
@@ -86,7 +88,7 @@ func runBenchBombs(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		return msg, nil
 	}
 	fmt.Printf("bench bombs: %d CPUs, %s, dry runs through spreadsheet.Service (%d imports at once at most); peak RSS is the whole process's (VmHWM, reset before each step)\n",
-		runtime.NumCPU(), runtime.Version(), max(env.service.MaxImports, 2))
+		runtime.NumCPU(), runtime.Version(), max(app.Excel.MaxImports, 2))
 	fmt.Printf("  %-26s %8s %9s %12s  %s\n", "file", "size", "time", "peak RSS", "outcome")
 	for _, name := range names {
 		var msg string

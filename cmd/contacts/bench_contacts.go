@@ -29,6 +29,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/assoc/contacts/cmd/internal/seeding"
+	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/projections"
 )
@@ -81,11 +83,11 @@ WHERE community_id = $1 AND status = $2 AND ` + bcPlainSearch + ` LIKE $3 ORDER 
 // Names with accents (seed.go's and more), so the data exercises the French
 // collation and the accent-blind search.
 var (
-	bcFirstNames = slices.Concat(seedFirstNames, []string{
+	bcFirstNames = slices.Concat(seeding.FirstNames, []string{
 		"Adèle", "Aurélie", "Benoît", "Cécile", "Cédric", "Clémence", "Côme", "Élise", "Frédéric", "Gérard",
 		"Héloïse", "Jérémie", "Joël", "Maïté", "Mélanie", "Rémi", "Ségolène", "Stéphane", "Valérie", "Anaëlle",
 	})
-	bcLastNameBases = slices.Concat(seedLastNames, []string{
+	bcLastNameBases = slices.Concat(seeding.LastNames, []string{
 		"Béranger", "Castaño", "Desbordes", "Fénelon", "Guérin", "Lefebvre", "Mérimée", "Pétain", "Régnier", "Thévenin",
 	})
 	// bcLastNames are the bases and every double-barrelled pair of two of
@@ -139,7 +141,7 @@ func bcContactValues(i int) map[string]string {
 }
 
 // runBenchContacts implements "contacts bench contacts".
-func runBenchContacts(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+func runBenchContacts(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench contacts", flag.ContinueOnError)
 	n := fs.Int("n", 100_000, "contacts in the bench community (seeded once, reused by later runs)")
 	requests := fs.Int("requests", 2000, "measured queries per scenario and side")
@@ -163,37 +165,19 @@ func runBenchContacts(ctx context.Context, cfg Config, logger *slog.Logger, args
 		return fmt.Errorf("bench contacts: DATABASE_URL is set: the bench would register %d contacts there and truncate and rebuild "+
 			"its read models; unset it (a private bench cluster is used) or pass -use-database-url", *n)
 	}
-	db, err := openDatabase(ctx, cfg, logger)
-	if err != nil {
-		return fmt.Errorf("bench contacts: %w", err)
-	}
-	defer db.Close()
-	poolCfg, err := pgxpool.ParseConfig(db.Pool.Config().ConnString())
-	if err != nil {
-		return fmt.Errorf("bench contacts: %w", err)
-	}
-	poolCfg.MaxConns = bcPoolConns
-	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
-	if err != nil {
-		return fmt.Errorf("bench contacts: connect: %w", err)
-	}
-	defer pool.Close()
 	// The production path: personal values sealed (see eventstore/sealed).
-	store, closeStore, err := openEventStore(ctx, cfg, pool, logger)
+	cfg.PoolConns = bcPoolConns
+	app, err := wire.Open(ctx, cfg, wire.Services, logger)
 	if err != nil {
 		return fmt.Errorf("bench contacts: %w", err)
 	}
-	defer closeStore()
-	secret, err := keySecret(ctx, pool)
-	if err != nil {
-		return fmt.Errorf("bench contacts: %w", err)
-	}
+	defer app.Close() //nolint:errcheck // logged
 	b := &contactsBench{
-		pool:     pool,
-		store:    store,
+		pool:     app.Pool,
+		store:    app.Store,
 		logger:   logger,
-		handler:  &domain.Handler{Store: store, KeySecret: secret},
-		queries:  &projections.Queries{Pool: pool},
+		handler:  app.Handler,
+		queries:  app.Queries,
 		out:      os.Stdout,
 		n:        *n,
 		requests: *requests,

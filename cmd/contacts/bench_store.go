@@ -25,6 +25,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/eventstore/postgres"
 )
@@ -81,7 +82,7 @@ FROM bench_raw_events WHERE id > $1 ORDER BY id LIMIT $2`
 )
 
 // runBenchStore implements "contacts bench store".
-func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+func runBenchStore(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench store", flag.ContinueOnError)
 	duration := fs.Duration("duration", 5*time.Second, "measured time of each scenario (after a warm-up)")
 	writersFlag := fs.String("writers", "1,4,16", "comma-separated numbers of concurrent writers")
@@ -115,24 +116,17 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		}
 		cfg.DataDir = benchDir
 	}
-	db, err := openDatabase(ctx, cfg, logger)
-	if err != nil {
-		return fmt.Errorf("bench store: %w", err)
-	}
-	defer db.Close()
-
-	// openDatabase's pool is sized for the service; the bench needs room
+	// The service's pool is sized for the service; the bench needs room
 	// for 16 writers.
-	poolCfg, err := pgxpool.ParseConfig(db.Pool.Config().ConnString())
+	cfg.PoolConns = benchPoolConns
+	app, err := wire.Open(ctx, cfg, wire.Database, logger)
 	if err != nil {
 		return fmt.Errorf("bench store: %w", err)
 	}
-	poolCfg.MaxConns = benchPoolConns
-	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
-	if err != nil {
-		return fmt.Errorf("bench store: connect: %w", err)
-	}
-	defer pool.Close()
+	defer app.Close() //nolint:errcheck // logged
+	pool := app.Pool
+	// The raw PostgreSQL store, whatever the configuration: the bench
+	// measures it.
 	store := postgres.New(pool, logger)
 	defer store.Close()
 
@@ -157,7 +151,7 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		uuidV4:   *uuidV4,
 		runID:    time.Now().UTC().Format("20060102T150405"),
 	}
-	if err := b.printHeader(ctx, cfg, benchDir); err != nil {
+	if err := b.printHeader(ctx, benchDir); err != nil {
 		return err
 	}
 	err = b.run(ctx, writers, pages)
@@ -180,7 +174,7 @@ type bench struct {
 	noCkpt   bool // CHECKPOINT was refused; stop trying
 }
 
-func (b *bench) printHeader(ctx context.Context, cfg Config, benchDir string) error {
+func (b *bench) printHeader(ctx context.Context, benchDir string) error {
 	var version, fsync, syncCommit, sharedBuffers string
 	err := b.pool.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('fsync'),
 		current_setting('synchronous_commit'), current_setting('shared_buffers')`).
