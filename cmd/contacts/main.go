@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/assoc/contacts/cmd/internal/wire"
@@ -77,7 +78,6 @@ func run(ctx context.Context, cfg wire.Config, args []string, logger *slog.Logge
 		"parked":  runParked,
 		"export":  runExport,
 		"import":  runImport,
-		"bench":   runBench,
 	}
 	if verb, ok := verbs[args[0]]; ok {
 		return verb(ctx, cfg, logger, args[1:])
@@ -86,6 +86,8 @@ func run(ctx context.Context, cfg wire.Config, args []string, logger *slog.Logge
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
+	case "bench":
+		return fmt.Errorf("the benchmarks are a command of their own: go run ./cmd/contacts-bench %s", strings.Join(args[1:], " "))
 	}
 	fmt.Fprint(os.Stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])

@@ -1,6 +1,6 @@
 package main
 
-// contacts bench excel: the Excel service at two sizes (default 10,000 and
+// contacts-bench excel: the Excel service at two sizes (default 10,000 and
 // 100,000 contacts, 12 columns): export time and peak RSS growth, the dry
 // run of a re-import with 10% of the rows edited, and the real import.
 //

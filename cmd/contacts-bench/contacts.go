@@ -1,6 +1,6 @@
 package main
 
-// contacts bench contacts: the contacts read model at 100,000 contacts.
+// contacts-bench contacts: the contacts read model at 100,000 contacts.
 //
 // It seeds a community named "bench" through the real command path (the
 // domain handler, key reservations and all), runs the contacts projector,
@@ -140,7 +140,7 @@ func bcContactValues(i int) map[string]string {
 	}
 }
 
-// runBenchContacts implements "contacts bench contacts".
+// runBenchContacts implements "contacts-bench contacts".
 func runBenchContacts(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench contacts", flag.ContinueOnError)
 	n := fs.Int("n", 100_000, "contacts in the bench community (seeded once, reused by later runs)")
@@ -220,7 +220,7 @@ func (b *contactsBench) printHeader(ctx context.Context, benchDir string) error 
 		return fmt.Errorf("bench contacts: read server settings: %w", err)
 	}
 	w := b.out
-	fmt.Fprintf(w, "contacts bench contacts\n")
+	fmt.Fprintf(w, "contacts-bench contacts\n")
 	fmt.Fprintf(w, "machine:    %d CPUs, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(w, "postgresql: %s (fsync=%s, synchronous_commit=%s, shared_buffers=%s, work_mem=%s)\n",
 		version, fsync, syncCommit, sharedBuffers, workMem)

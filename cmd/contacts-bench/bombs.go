@@ -1,6 +1,6 @@
 package main
 
-// contacts bench bombs: the workbook bombs of issue 11 (spreadsheet/
+// contacts-bench bombs: the workbook bombs of issue 11 (spreadsheet/
 // testdata), each imported alone as a dry run through the Excel service,
 // then six at once through the same service (whose turns the HTTP route
 // shares): the time each took and the process's peak RSS.

@@ -1,6 +1,6 @@
 package main
 
-// contacts bench store: the PostgreSQL event store beside raw PostgreSQL.
+// contacts-bench store: the PostgreSQL event store beside raw PostgreSQL.
 //
 // Every scenario runs twice with the same concurrency and the same kind of
 // rows: once through the store (eventstore/postgres, its one-statement Append and
@@ -81,7 +81,7 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::json[
 FROM bench_raw_events WHERE id > $1 ORDER BY id LIMIT $2`
 )
 
-// runBenchStore implements "contacts bench store".
+// runBenchStore implements "contacts-bench store".
 func runBenchStore(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench store", flag.ContinueOnError)
 	duration := fs.Duration("duration", 5*time.Second, "measured time of each scenario (after a warm-up)")
@@ -184,7 +184,7 @@ func (b *bench) printHeader(ctx context.Context, benchDir string) error {
 	}
 	sample := benchEvents(1)[0]
 	w := b.out
-	fmt.Fprintf(w, "contacts bench store\n")
+	fmt.Fprintf(w, "contacts-bench store\n")
 	fmt.Fprintf(w, "machine:    %d CPUs, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(w, "postgresql: %s (fsync=%s, synchronous_commit=%s, shared_buffers=%s)\n", version, fsync, syncCommit, sharedBuffers)
 	if benchDir != "" {

@@ -1,6 +1,6 @@
 package main
 
-// contacts bench audit: what auditors and analytics consumers wait for, and
+// contacts-bench audit: what auditors and analytics consumers wait for, and
 // what sealing personal data costs.
 //
 // On a private bench cluster it measures, through a real HTTP server:
@@ -73,7 +73,7 @@ func runBenchAudit(ctx context.Context, cfg wire.Config, logger *slog.Logger, ar
 	plain := &domain.Handler{Store: plainStore, KeySecret: sealed.KeySecret}
 
 	out := os.Stdout
-	fmt.Fprintf(out, "contacts bench audit\nmachine:    %d CPUs, %s/%s, %s\ndatabase:   private bench cluster in %s\n\n",
+	fmt.Fprintf(out, "contacts-bench audit\nmachine:    %d CPUs, %s/%s, %s\ndatabase:   private bench cluster in %s\n\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), dir)
 
 	// 1. Registering, sealed and plain, in turns of n/4 each.
