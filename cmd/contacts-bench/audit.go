@@ -23,11 +23,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/assoc/contacts/apikeys"
+	"github.com/assoc/contacts/cmd/internal/seeding"
 	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/eventstore/postgres"
@@ -67,153 +66,199 @@ func runBenchAudit(ctx context.Context, cfg wire.Config, logger *slog.Logger, ar
 		return fmt.Errorf("bench audit: %w", err)
 	}
 	defer app.Close() //nolint:errcheck // logged
-	pool, sealedStore, sealed := app.Pool, app.Store, app.Handler
-	plainStore := postgres.New(pool, logger)
+	plainStore := postgres.New(app.Pool, logger)
 	defer plainStore.Close()
-	plain := &domain.Handler{Store: plainStore, KeySecret: sealed.KeySecret}
-
-	out := os.Stdout
-	fmt.Fprintf(out, "contacts-bench audit\nmachine:    %d CPUs, %s/%s, %s\ndatabase:   private bench cluster in %s\n\n",
+	b := &auditBench{app: app, plain: &domain.Handler{Store: plainStore, KeySecret: app.Handler.KeySecret},
+		n: *n, callers: *callers, requests: *requests, stamp: time.Now().UnixNano()}
+	fmt.Printf("contacts-bench audit\nmachine:    %d CPUs, %s/%s, %s\ndatabase:   private bench cluster in %s\n\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), dir)
+	return b.run(ctx)
+}
 
-	// 1. Registering, sealed and plain, in turns of n/4 each.
-	sealedCaller, err := benchCommunity(ctx, sealed, "bench audit sealed")
+// auditBench holds what the steps share.
+type auditBench struct {
+	app                  *wire.App       // the service's wiring: personal data sealed
+	plain                *domain.Handler // the same command path on the bare PostgreSQL log
+	n, callers, requests int
+	stamp                int64 // makes this run's emails unique
+
+	server *chttp.Server
+	client *http.Client
+}
+
+// auditFigures are what the bench measures.
+type auditFigures struct {
+	sealedRate, plainRate float64 // contacts/s
+	history, asOf         bcLatencies
+	streamed              int
+	streamRate            float64 // events/s
+}
+
+func (b *auditBench) run(ctx context.Context) error {
+	var f auditFigures
+	sealedCaller, err := b.registerBoth(ctx, &f)
 	if err != nil {
 		return err
 	}
-	plainCaller, err := benchCommunity(ctx, plain, "bench audit plain")
+	id, middle, err := b.longHistory(ctx, sealedCaller)
 	if err != nil {
 		return err
+	}
+	// The HTTP server, as serve wires it (these routes need no read model).
+	b.server = chttp.NewServer("127.0.0.1:0", b.app.Logger)
+	b.server.Services = b.app.HTTPServices()
+	if err := b.server.Open(); err != nil {
+		return err
+	}
+	defer b.server.Close(context.WithoutCancel(ctx)) //nolint:errcheck
+	b.server.SetReady(true)
+	b.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	key, _, err := b.app.Keys.Create(ctx, apikeys.RoleAdmin, sealedCaller.CommunityID)
+	if err != nil {
+		return err
+	}
+	if f.history, err = b.timeGets(ctx, key, "/v1/contacts/"+id+"/history"); err != nil {
+		return err
+	}
+	if f.asOf, err = b.timeGets(ctx, key, "/v1/contacts/"+id+"?as_of="+url.QueryEscape(middle.UTC().Format(time.RFC3339Nano))); err != nil {
+		return err
+	}
+	if err := b.stream(ctx, &f); err != nil {
+		return err
+	}
+	b.print(f)
+	return nil
+}
+
+// registerBoth registers n contacts through the sealed store and n through
+// the plain one, in turns of n/4 each, and returns the sealed side's caller.
+func (b *auditBench) registerBoth(ctx context.Context, f *auditFigures) (domain.Caller, error) {
+	sealedCaller, err := benchCommunity(ctx, b.app.Handler, "bench audit sealed")
+	if err != nil {
+		return sealedCaller, err
+	}
+	plainCaller, err := benchCommunity(ctx, b.plain, "bench audit plain")
+	if err != nil {
+		return sealedCaller, err
 	}
 	var sealedTime, plainTime time.Duration
-	stamp := time.Now().UnixNano()
 	for round := range 4 {
-		count := *n / 4
+		count := b.n / 4
 		for _, side := range []struct {
 			h      *domain.Handler
 			caller domain.Caller
 			total  *time.Duration
 			name   string
-		}{{sealed, sealedCaller, &sealedTime, "sealed"}, {plain, plainCaller, &plainTime, "plain"}} {
-			d, err := registerMany(ctx, side.h, side.caller, count, *callers, fmt.Sprintf("%d-%s-%d", stamp, side.name, round))
+		}{{b.app.Handler, sealedCaller, &sealedTime, "sealed"}, {b.plain, plainCaller, &plainTime, "plain"}} {
+			d, err := registerMany(ctx, side.h, side.caller, count, b.callers, fmt.Sprintf("%d-%s-%d", b.stamp, side.name, round))
 			if err != nil {
-				return err
+				return sealedCaller, err
 			}
 			*side.total += d
 		}
 	}
-	total := float64(*n / 4 * 4)
-	sealedRate, plainRate := total/sealedTime.Seconds(), total/plainTime.Seconds()
-	overhead := 1 - sealedRate/plainRate
+	total := float64(b.n / 4 * 4)
+	f.sealedRate, f.plainRate = total/sealedTime.Seconds(), total/plainTime.Seconds()
+	return sealedCaller, nil
+}
 
-	// 2. A contact with 1,000 events.
-	res, err := sealed.RegisterContact(ctx, sealedCaller, map[string]string{"first_name": "Audit", "last_name": "Trail", "email": fmt.Sprintf("audit-%d@example.org", stamp)})
+// longHistory gives a contact baHistoryEvents events, and returns it with
+// the time of its middle event.
+func (b *auditBench) longHistory(ctx context.Context, caller domain.Caller) (string, time.Time, error) {
+	h := b.app.Handler
+	res, err := h.RegisterContact(ctx, caller, map[string]string{"first_name": "Audit", "last_name": "Trail", "email": fmt.Sprintf("audit-%d@example.org", b.stamp)})
 	if err != nil {
-		return err
+		return "", time.Time{}, err
 	}
 	var middle time.Time
 	for i := 2; i <= baHistoryEvents; i++ {
-		if _, err := sealed.UpdateContact(ctx, sealedCaller, res.ID, map[string]string{"last_name": fmt.Sprintf("Trail %d", i)}, 0); err != nil {
-			return err
+		if _, err := h.UpdateContact(ctx, caller, res.ID, map[string]string{"last_name": fmt.Sprintf("Trail %d", i)}, 0); err != nil {
+			return "", time.Time{}, err
 		}
 		if i == baHistoryEvents/2 {
 			middle = time.Now()
 		}
 	}
+	return res.ID, middle, nil
+}
 
-	// The HTTP server, as serve wires it (these routes need no read model).
-	keys := app.Keys
-	key, _, err := keys.Create(ctx, apikeys.RoleAdmin, sealedCaller.CommunityID)
+// get reads path with key and returns the size of the answer.
+func (b *auditBench) get(ctx context.Context, key, path string) (int64, error) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", b.server.URL()+path, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := b.client.Do(req)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	server := chttp.NewServer("127.0.0.1:0", logger)
-	server.Services = app.HTTPServices()
-	if err := server.Open(); err != nil {
-		return err
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		return 0, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, body)
 	}
-	defer server.Close(context.WithoutCancel(ctx)) //nolint:errcheck
-	server.SetReady(true)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-	get := func(path string) (int64, error) {
-		req, _ := http.NewRequestWithContext(ctx, "GET", server.URL()+path, nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			body, _ := io.ReadAll(resp.Body)
-			return 0, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, body)
-		}
-		return io.Copy(io.Discard, resp.Body)
-	}
-	timeIt := func(path string) (bcLatencies, error) {
-		var l bcLatencies
-		for i := range *requests + 20 {
-			start := time.Now()
-			if _, err := get(path); err != nil {
-				return nil, err
-			}
-			if i >= 20 { // warm-up
-				l = append(l, time.Since(start))
-			}
-		}
-		return l, nil
-	}
-	history, err := timeIt("/v1/contacts/" + res.ID + "/history")
-	if err != nil {
-		return err
-	}
-	asOf, err := timeIt("/v1/contacts/" + res.ID + "?as_of=" + url.QueryEscape(middle.UTC().Format(time.RFC3339Nano)))
-	if err != nil {
-		return err
-	}
+	return io.Copy(io.Discard, resp.Body)
+}
 
-	// 3. One consumer pages through a community's events, from where its
-	// log begins (as a consumer resumes from its last position): a
-	// community registered at once, so the stretch of log read holds its
-	// events and their key reservations, which the stream skips.
-	streamStart, err := lastPosition(ctx, sealedStore)
-	if err != nil {
-		return err
-	}
-	streamCaller, err := benchCommunity(ctx, sealed, "bench audit stream")
-	if err != nil {
-		return err
-	}
-	if _, err := registerMany(ctx, sealed, streamCaller, *n, *callers, fmt.Sprintf("%d-stream", stamp)); err != nil {
-		return err
-	}
-	streamKey, _, err := keys.Create(ctx, apikeys.RoleAnalytics, streamCaller.CommunityID)
-	if err != nil {
-		return err
-	}
-	streamed, elapsed, err := readStream(ctx, client, server.URL(), streamKey, streamStart.String(), *n+1)
-	if err != nil {
-		return err
-	}
-	streamRate := float64(streamed) / elapsed.Seconds()
+// auditWarmup is the number of unmeasured requests before a measurement.
+const auditWarmup = 20
 
-	verdict := func(ok bool) string {
-		if ok {
-			return "ok"
+// timeGets times b.requests reads of path, after auditWarmup unmeasured.
+func (b *auditBench) timeGets(ctx context.Context, key, path string) (bcLatencies, error) {
+	var l bcLatencies
+	for i := range b.requests + auditWarmup {
+		start := time.Now()
+		if _, err := b.get(ctx, key, path); err != nil {
+			return nil, err
 		}
-		return "MISSED"
+		if i >= auditWarmup {
+			l = append(l, time.Since(start))
+		}
 	}
+	return l, nil
+}
+
+// stream has one consumer page through a community's events, from where
+// its log begins (as a consumer resumes from its last position): a
+// community registered at once, so the stretch of log read holds its
+// events and their key reservations, which the stream skips.
+func (b *auditBench) stream(ctx context.Context, f *auditFigures) error {
+	streamStart, err := lastPosition(ctx, b.app.Store)
+	if err != nil {
+		return err
+	}
+	caller, err := benchCommunity(ctx, b.app.Handler, "bench audit stream")
+	if err != nil {
+		return err
+	}
+	if _, err := registerMany(ctx, b.app.Handler, caller, b.n, b.callers, fmt.Sprintf("%d-stream", b.stamp)); err != nil {
+		return err
+	}
+	key, _, err := b.app.Keys.Create(ctx, apikeys.RoleAnalytics, caller.CommunityID)
+	if err != nil {
+		return err
+	}
+	streamed, elapsed, err := readStream(ctx, b.client, b.server.URL(), key, streamStart.String(), b.n+1)
+	if err != nil {
+		return err
+	}
+	f.streamed, f.streamRate = streamed, float64(streamed)/elapsed.Seconds()
+	return nil
+}
+
+// print prints the figures beside their targets.
+func (b *auditBench) print(f auditFigures) {
+	overhead := 1 - f.sealedRate/f.plainRate
+	out := os.Stdout
 	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s\n", "scenario", "figure", "baseline", "target", "")
 	fmt.Fprintln(out, strings.Repeat("-", 92))
-	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s\n", fmt.Sprintf("register, sealed vs plain (contacts/s, %d callers)", *callers),
-		thousands(sealedRate), thousands(plainRate), fmt.Sprintf("<= %.0f%%", baTargetOverhead*100),
+	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s\n", fmt.Sprintf("register, sealed vs plain (contacts/s, %d callers)", b.callers),
+		thousands(f.sealedRate), thousands(f.plainRate), fmt.Sprintf("<= %.0f%%", baTargetOverhead*100),
 		fmt.Sprintf("overhead %.1f%% %s", overhead*100, verdict(overhead <= baTargetOverhead)))
-	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s (p50 %s)\n", "history, 1,000 events (p99)", ms(history.pct(99)), "",
-		"<= 20 ms", verdict(history.pct(99) <= baTargetHistory), ms(history.pct(50)))
-	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s (p50 %s)\n", "as_of, replaying 1,000 events (p99)", ms(asOf.pct(99)), "",
-		"<= 20 ms", verdict(asOf.pct(99) <= baTargetAsOf), ms(asOf.pct(50)))
-	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s\n", fmt.Sprintf("event stream, one consumer (%s events)", thousands(float64(streamed))),
-		thousands(streamRate), "", ">= 50,000", verdict(streamRate >= baTargetStream))
-	return nil
+	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s (p50 %s)\n", "history, 1,000 events (p99)", ms(f.history.pct(99)), "",
+		"<= 20 ms", verdict(f.history.pct(99) <= baTargetHistory), ms(f.history.pct(50)))
+	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s (p50 %s)\n", "as_of, replaying 1,000 events (p99)", ms(f.asOf.pct(99)), "",
+		"<= 20 ms", verdict(f.asOf.pct(99) <= baTargetAsOf), ms(f.asOf.pct(50)))
+	fmt.Fprintf(out, "%-44s %12s %12s %10s  %s\n", fmt.Sprintf("event stream, one consumer (%s events)", thousands(float64(f.streamed))),
+		thousands(f.streamRate), "", ">= 50,000", verdict(f.streamRate >= baTargetStream))
 }
 
 // lastPosition is the position of the last event of the log.
@@ -242,30 +287,13 @@ func benchCommunity(ctx context.Context, h *domain.Handler, name string) (domain
 // registerMany registers n contacts with callers goroutines and returns
 // how long it took.
 func registerMany(ctx context.Context, h *domain.Handler, caller domain.Caller, n, callers int, tag string) (time.Duration, error) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, callers)
-	start := time.Now()
-	for range callers {
-		wg.Go(func() {
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(n) {
-					return
-				}
-				_, err := h.RegisterContact(ctx, caller, map[string]string{
-					"first_name": "Bench", "last_name": fmt.Sprintf("Audit %d", i), "email": fmt.Sprintf("%s-%d@example.org", tag, i),
-				})
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
+	_, elapsed, err := seeding.Run(ctx, n, callers, func(ctx context.Context, i int) error {
+		_, err := h.RegisterContact(ctx, caller, map[string]string{
+			"first_name": "Bench", "last_name": fmt.Sprintf("Audit %d", i), "email": fmt.Sprintf("%s-%d@example.org", tag, i),
 		})
-	}
-	wg.Wait()
-	close(errs)
-	return time.Since(start), <-errs
+		return err
+	}, nil)
+	return elapsed, err
 }
 
 // readStream pages through GET /v1/events from the start, 10,000 at a

@@ -41,22 +41,9 @@ func runBenchBombs(ctx context.Context, cfg wire.Config, logger *slog.Logger, ar
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	files := map[string][]byte{}
-	names := bombFiles
-	if *worstRows > 0 {
-		data, err := worstWorkbook(*worstRows)
-		if err != nil {
-			return err
-		}
-		files[worstName] = data
-		names = append([]string{worstName}, bombFiles...)
-	}
-	for _, name := range bombFiles {
-		data, err := os.ReadFile(filepath.Join(*dir, name))
-		if err != nil {
-			return fmt.Errorf("bench bombs: %w (run from the repository's root, or give -dir)", err)
-		}
-		files[name] = data
+	files, err := readBombs(*dir, *worstRows)
+	if err != nil {
+		return err
 	}
 	app, err := wire.Open(ctx, cfg, wire.Services, logger)
 	if err != nil {
@@ -70,53 +57,100 @@ func runBenchBombs(ctx context.Context, cfg wire.Config, logger *slog.Logger, ar
 		return err
 	}
 	caller.CommunityID = res.ID
-	importBomb := func(name string) (string, error) {
-		rep, err := app.Excel.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: name, Data: files[name], DryRun: true})
-		if err == nil && name == worstName {
-			return fmt.Sprintf("read: %d rows decided (%d would be created)", rep.Counts.Created+rep.Counts.Rejected+rep.Counts.Unchanged, rep.Counts.Created), nil
-		}
-		if err == nil {
-			return "", fmt.Errorf("bench bombs: %s was imported", name)
-		}
-		if c := domain.ErrorCode(err); c != domain.EINVALID && c != domain.EUNAVAILABLE {
-			return "", err
-		}
-		msg := domain.ErrorMessage(err)
-		if len(msg) > 90 {
-			msg = msg[:90] + "…"
-		}
-		return msg, nil
-	}
+	b := &bombsBench{excel: app.Excel, caller: caller, files: files}
 	fmt.Printf("bench bombs: %d CPUs, %s, dry runs through spreadsheet.Service (%d imports at once at most); peak RSS is the whole process's (VmHWM, reset before each step)\n",
 		runtime.NumCPU(), runtime.Version(), max(app.Excel.MaxImports, 2))
 	fmt.Printf("  %-26s %8s %9s %12s  %s\n", "file", "size", "time", "peak RSS", "outcome")
+	names := bombFiles
+	if *worstRows > 0 {
+		names = append([]string{worstName}, bombFiles...)
+	}
 	for _, name := range names {
-		var msg string
-		took, peak, err := peakRSS(func() error {
-			var err error
-			msg, err = importBomb(name)
-			return err
-		})
-		if err != nil {
+		if err := b.alone(ctx, name); err != nil {
 			return err
 		}
-		fmt.Printf("  %-26s %5d KB %9s %9d MB  %s\n", name, len(files[name])>>10, took.Round(time.Millisecond), peak>>10, msg)
 	}
 	var batch []string
-	for range *worstAtOnce {
-		if *worstRows > 0 {
+	if *worstRows > 0 {
+		for range *worstAtOnce {
 			batch = append(batch, worstName)
 		}
 	}
 	batch = append(batch, bombFiles...)
-	n := min(*atOnce, len(batch))
-	batch = batch[:n]
-	outcomes := make([]string, n)
+	return b.atOnce(ctx, batch[:min(*atOnce, len(batch))])
+}
+
+// readBombs reads the bombs of dir and, unless worstRows is 0, makes the
+// workbook that uses every limit.
+func readBombs(dir string, worstRows int) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	if worstRows > 0 {
+		data, err := worstWorkbook(worstRows)
+		if err != nil {
+			return nil, err
+		}
+		files[worstName] = data
+	}
+	for _, name := range bombFiles {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("bench bombs: %w (run from the repository's root, or give -dir)", err)
+		}
+		files[name] = data
+	}
+	return files, nil
+}
+
+// bombsBench imports bombs as dry runs into one community.
+type bombsBench struct {
+	excel  *spreadsheet.Service
+	caller domain.Caller
+	files  map[string][]byte
+}
+
+// importBomb dry-runs the import of a bomb and returns what became of it:
+// the refusal, or what the worst workbook read.
+func (b *bombsBench) importBomb(ctx context.Context, name string) (string, error) {
+	rep, err := b.excel.Import(ctx, spreadsheet.ImportRequest{Caller: b.caller, FileName: name, Data: b.files[name], DryRun: true})
+	if err == nil && name == worstName {
+		return fmt.Sprintf("read: %d rows decided (%d would be created)", rep.Counts.Created+rep.Counts.Rejected+rep.Counts.Unchanged, rep.Counts.Created), nil
+	}
+	if err == nil {
+		return "", fmt.Errorf("bench bombs: %s was imported", name)
+	}
+	if c := domain.ErrorCode(err); c != domain.EINVALID && c != domain.EUNAVAILABLE {
+		return "", err
+	}
+	msg := domain.ErrorMessage(err)
+	if len(msg) > 90 {
+		msg = msg[:90] + "…"
+	}
+	return msg, nil
+}
+
+// alone imports one bomb and prints its line.
+func (b *bombsBench) alone(ctx context.Context, name string) error {
+	var msg string
+	took, peak, err := peakRSS(func() error {
+		var err error
+		msg, err = b.importBomb(ctx, name)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  %-26s %5d KB %9s %9d MB  %s\n", name, len(b.files[name])>>10, took.Round(time.Millisecond), peak>>10, msg)
+	return nil
+}
+
+// atOnce imports the batch's bombs at once and prints the line.
+func (b *bombsBench) atOnce(ctx context.Context, batch []string) error {
+	outcomes := make([]string, len(batch))
 	took, peak, err := peakRSS(func() error {
 		var wg sync.WaitGroup
-		errs := make([]error, n)
+		errs := make([]error, len(batch))
 		for i, name := range batch {
-			wg.Go(func() { outcomes[i], errs[i] = importBomb(name) })
+			wg.Go(func() { outcomes[i], errs[i] = b.importBomb(ctx, name) })
 		}
 		wg.Wait()
 		for _, err := range errs {
@@ -138,7 +172,7 @@ func runBenchBombs(ctx context.Context, cfg wire.Config, logger *slog.Logger, ar
 		}
 	}
 	fmt.Printf("  %d at once (%s)\n  %35s %9s %9d MB  %d read or refused, %d told to come back\n",
-		n, strings.Join(batch, ", "), "", took.Round(time.Millisecond), peak>>10, refused, busy)
+		len(batch), strings.Join(batch, ", "), "", took.Round(time.Millisecond), peak>>10, refused, busy)
 	return nil
 }
 

@@ -21,12 +21,11 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/assoc/contacts/cmd/internal/seeding"
 	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/spreadsheet"
@@ -111,26 +110,14 @@ func benchExcelSize(ctx context.Context, env *wire.App, n int, reuse bool, prof 
 			return err
 		}
 	}
-	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var firstErr error
-	var once sync.Once
-	for range 8 {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				if _, err := env.Handler.RegisterContact(ctx, caller, beValues(i)); err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-			}
-		})
+	_, took, err := seeding.Run(ctx, n, 8, func(ctx context.Context, i int) error {
+		_, err := env.Handler.RegisterContact(ctx, caller, beValues(i))
+		return err
+	}, nil)
+	if err != nil {
+		return err
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	fmt.Printf("\n%d contacts: seeded in %s (%.0f/s)\n", n, time.Since(start).Round(time.Millisecond), float64(n)/time.Since(start).Seconds())
+	fmt.Printf("\n%d contacts: seeded in %s (%.0f/s)\n", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
 	return benchExcelRun(ctx, env, caller, prof)
 }
 

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/cmd/internal/wire"
@@ -33,7 +34,8 @@ import (
 const (
 	// benchBatch is the number of events per append in the batch scenarios.
 	benchBatch = 100
-	// benchMinRead is the fewest events the read scenarios page through.
+	// benchMinRead is the fewest events the read scenarios page through
+	// (-read-events).
 	benchMinRead = 200_000
 	// benchPoolConns holds 16 writers, the reader and the store's notifier.
 	benchPoolConns = 32
@@ -91,6 +93,7 @@ func runBenchStore(ctx context.Context, cfg wire.Config, logger *slog.Logger, ar
 	rawUnique := fs.Bool("raw-unique", false, "diagnostic: give the raw table the store's unique (stream, version) and event_id indexes")
 	uuidV4 := fs.Bool("uuidv4", false, "diagnostic: random UUIDv4 event IDs instead of the service's time-ordered UUIDv7")
 	cpuProfile := fs.String("cpuprofile", "", "diagnostic: write a CPU profile of the whole run to this file")
+	minRead := fs.Int("read-events", benchMinRead, "the fewest events the read scenarios page through on each side")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,8 +105,8 @@ func runBenchStore(ctx context.Context, cfg wire.Config, logger *slog.Logger, ar
 	if err != nil {
 		return fmt.Errorf("bench store: -pages: %w", err)
 	}
-	if *duration <= 0 || *rounds <= 0 {
-		return fmt.Errorf("bench store: -duration and -rounds must be positive")
+	if *duration <= 0 || *rounds <= 0 || *minRead <= 0 {
+		return fmt.Errorf("bench store: -duration, -rounds and -read-events must be positive")
 	}
 
 	// With the private PostgreSQL, use a cluster of its own so the user's
@@ -149,6 +152,7 @@ func runBenchStore(ctx context.Context, cfg wire.Config, logger *slog.Logger, ar
 		rounds:   *rounds,
 		rawUniq:  *rawUnique,
 		uuidV4:   *uuidV4,
+		minRead:  *minRead,
 		runID:    time.Now().UTC().Format("20060102T150405"),
 	}
 	if err := b.printHeader(ctx, benchDir); err != nil {
@@ -172,6 +176,7 @@ type bench struct {
 	uuidV4   bool          // event IDs are random UUIDv4 (diagnostic)
 	runID    string
 	noCkpt   bool // CHECKPOINT was refused; stop trying
+	minRead  int  // the fewest events the reads page through
 }
 
 func (b *bench) printHeader(ctx context.Context, benchDir string) error {
@@ -247,7 +252,7 @@ func (b *bench) run(ctx context.Context, writers, pages []int) (err error) {
 		}
 	}
 
-	// The reads page through what this run wrote (at least benchMinRead
+	// The reads page through what this run wrote (at least b.minRead
 	// events), the same number of rows on each side.
 	storeN, rawN, err := b.ensureRows(ctx, before)
 	if err != nil {
@@ -437,7 +442,7 @@ func (b *bench) logEnd(ctx context.Context) (domain.Position, error) {
 	return pos, nil
 }
 
-// ensureRows tops both sides up to benchMinRead rows (short -duration runs)
+// ensureRows tops both sides up to b.minRead rows (short -duration runs)
 // and returns how many each holds.
 func (b *bench) ensureRows(ctx context.Context, before domain.Position) (storeN, rawN int, err error) {
 	count := func() error {
@@ -455,14 +460,14 @@ func (b *bench) ensureRows(ctx context.Context, before domain.Position) (storeN,
 	}
 	streams := []string{fmt.Sprintf("%s%s-fill", benchStreamPrefix, b.runID)}
 	storeStep, rawStep := b.storeAppend(streams, benchBatch), b.rawAppend(streams, benchBatch)
-	for storeN < benchMinRead {
+	for storeN < b.minRead {
 		n, err := storeStep(ctx, 0, 0)
 		if err != nil {
 			return 0, 0, fmt.Errorf("bench store: fill log: %w", err)
 		}
 		storeN += n
 	}
-	for rawN < benchMinRead {
+	for rawN < b.minRead {
 		n, err := rawStep(ctx, 0, 0)
 		if err != nil {
 			return 0, 0, fmt.Errorf("bench store: fill scratch table: %w", err)
@@ -487,24 +492,14 @@ func (b *bench) rawReadPage(ctx context.Context, after int64, limit int) (int64,
 	if err != nil {
 		return after, 0, err
 	}
-	defer rows.Close()
-	var events []domain.RecordedEvent
-	for rows.Next() {
-		var (
-			e  domain.RecordedEvent
-			id int64
-		)
-		if err := rows.Scan(&id, &e.ID, &e.Stream, &e.Version, &e.Type, &e.Data, &e.Metadata, &e.RecordedAt); err != nil {
-			return after, 0, err
-		}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (e domain.RecordedEvent, err error) {
+		var id int64
+		err = row.Scan(&id, &e.ID, &e.Stream, &e.Version, &e.Type, &e.Data, &e.Metadata, &e.RecordedAt)
 		e.Position.Prepare = uint64(id)
-		events = append(events, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, err
+	})
+	if err != nil || len(events) == 0 {
 		return after, 0, err
-	}
-	if len(events) == 0 {
-		return after, 0, nil
 	}
 	return int64(events[len(events)-1].Position.Prepare), len(events), nil
 }
