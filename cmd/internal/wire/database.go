@@ -50,11 +50,12 @@ func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*databa
 		db.Close()
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	// pgx's default (the number of CPUs, at least 4) is too few for a
-	// server: each projector holds one connection for its advisory lock,
-	// the store one to listen, and a projector's batch may need a second
-	// while it holds its transaction. pool_max_conns in the URL still wins
-	// over the default, and cfg.PoolConns over both.
+	// pgx's default (the number of CPUs, at least 4: see
+	// docs/BENCHMARKS.md, "Settings chosen from measurements") is too few
+	// for a server: each projector holds one connection for its advisory
+	// lock, the store one to listen, and a projector's batch may need a
+	// second while it holds its transaction. pool_max_conns in the URL
+	// still wins over the default, and cfg.PoolConns over both.
 	switch {
 	case cfg.PoolConns > 0:
 		poolCfg.MaxConns = int32(cfg.PoolConns)
