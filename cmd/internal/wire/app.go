@@ -82,29 +82,44 @@ func Open(ctx context.Context, cfg Config, part Part, logger *slog.Logger) (_ *A
 		return nil, err
 	}
 	a.Pool = a.db.Pool
-	if part < Log {
-		return a, nil
-	}
-	var secret []byte
-	if part >= Services {
-		if secret, err = keySecret(ctx, a.Pool, cfg.KeySecret); err != nil {
+	var master []byte
+	if part >= Log {
+		if master, err = a.openLog(ctx); err != nil {
 			return nil, err
 		}
 	}
-	master, err := masterKey(cfg)
+	if part >= Services {
+		if err := a.openServices(ctx, master); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// openLog opens the event log, personal data sealed under keys the master
+// key wraps (which it returns), and the read models' runner.
+func (a *App) openLog(ctx context.Context) ([]byte, error) {
+	master, err := masterKey(a.Config)
 	if err != nil {
 		return nil, err
 	}
-	if a.Store, a.closeStore, err = openEventStore(ctx, cfg, a.Pool, master, logger); err != nil {
+	if a.Store, a.closeStore, err = openEventStore(ctx, a.Config, a.Pool, master, a.Logger); err != nil {
 		return nil, err
 	}
-	a.Runner = projections.NewRunner(a.Pool, a.Store, logger)
-	if part < Services {
-		return a, nil
+	a.Runner = projections.NewRunner(a.Pool, a.Store, a.Logger)
+	return master, nil
+}
+
+// openServices makes the command handler and the services on the log and
+// the read models.
+func (a *App) openServices(ctx context.Context, master []byte) error {
+	secret, err := keySecret(ctx, a.Pool, a.Config.KeySecret)
+	if err != nil {
+		return err
 	}
 	cursors, err := cursorKey(master)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a.Handler = &domain.Handler{Store: a.Store, KeySecret: secret}
 	a.Queries = &projections.Queries{Pool: a.Pool, CursorKey: cursors}
@@ -112,7 +127,7 @@ func Open(ctx context.Context, cfg Config, part Part, logger *slog.Logger) (_ *A
 	a.Excel = &spreadsheet.Service{Handler: a.Handler, Queries: a.Queries,
 		Reports: &spreadsheet.PGReports{Pool: a.Pool, Sealer: a.Store.Keyring()},
 		Fresh:   spreadsheet.CaughtUp(a.Pool, a.Store, time.Second)}
-	return a, nil
+	return nil
 }
 
 // HTTPServices are the services the API's routes call, all of them.
