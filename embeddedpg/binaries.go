@@ -21,13 +21,14 @@ type binaries struct {
 	postgres string
 }
 
-// findBinaries looks in binDir alone when it is set, else on PATH, else in
-// the highest installed /usr/lib/postgresql/<version>/bin.
-func findBinaries(binDir string) (binaries, error) {
+// findBinaries looks in binDir alone when it is set, else in the folders
+// of searchPath (a PATH), else in the highest installed
+// /usr/lib/postgresql/<version>/bin.
+func findBinaries(binDir, searchPath string) (binaries, error) {
 	if binDir != "" {
 		return searchBinaries([]string{binDir}, "")
 	}
-	return searchBinaries(filepath.SplitList(os.Getenv("PATH")), systemBinGlob)
+	return searchBinaries(filepath.SplitList(searchPath), systemBinGlob)
 }
 
 // searchBinaries returns the first folder of dirs, then of the glob's matches

@@ -14,8 +14,12 @@ type Config struct {
 	// Logger receives progress messages (initdb, start, stop); nil discards them.
 	Logger *slog.Logger
 	// BinDir, when set, is the only folder searched for initdb and postgres.
-	// Empty means: PATH, then the highest /usr/lib/postgresql/*/bin.
+	// Empty means: SearchPath, then the highest /usr/lib/postgresql/*/bin.
 	BinDir string
+	// SearchPath lists folders to search for initdb and postgres, in the
+	// form of PATH (separated by ':'); a program passes its PATH. The
+	// package reads no environment variable itself.
+	SearchPath string
 	// Port is the number in the socket file name (.s.PGSQL.<Port>); 0 means
 	// 5432. The server listens on no TCP port, so this never clashes.
 	Port int

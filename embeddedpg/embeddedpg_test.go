@@ -14,10 +14,16 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// testConfig is a server on dir whose programs are looked up on the
+// test's PATH, as a program passes its own.
+func testConfig(dir string) Config {
+	return Config{DataDir: dir, SearchPath: os.Getenv("PATH")}
+}
+
 // startServer starts a server on dir and stops it at the end of the test.
 func startServer(t *testing.T, dir string) *Server {
 	t.Helper()
-	s, err := Start(t.Context(), Config{DataDir: dir})
+	s, err := Start(t.Context(), testConfig(dir))
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -61,7 +67,7 @@ func TestStartServesUTF8(t *testing.T) {
 }
 
 func TestStopIsIdempotentAndReaps(t *testing.T) {
-	s, err := Start(t.Context(), Config{DataDir: t.TempDir()})
+	s, err := Start(t.Context(), testConfig(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +84,7 @@ func TestStopIsIdempotentAndReaps(t *testing.T) {
 
 func TestSecondStartReusesData(t *testing.T) {
 	dir := t.TempDir()
-	first, err := Start(t.Context(), Config{DataDir: dir})
+	first, err := Start(t.Context(), testConfig(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +121,7 @@ func TestStalePIDFileDoesNotBlock(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			s, err := Start(t.Context(), Config{DataDir: dir})
+			s, err := Start(t.Context(), testConfig(dir))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +137,7 @@ func TestStalePIDFileDoesNotBlock(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "socket", ".s.PGSQL.5432.lock"), []byte(stale), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Attach(t.Context(), Config{DataDir: dir}); !errors.Is(err, ErrNotRunning) {
+			if _, err := Attach(t.Context(), testConfig(dir)); !errors.Is(err, ErrNotRunning) {
 				t.Errorf("Attach on a stale pid file: %v, want ErrNotRunning", err)
 			}
 			connect(t, startServer(t, dir))
@@ -142,7 +148,7 @@ func TestStalePIDFileDoesNotBlock(t *testing.T) {
 func TestStartRefusesARunningDataDir(t *testing.T) {
 	dir := t.TempDir()
 	startServer(t, dir)
-	_, err := Start(t.Context(), Config{DataDir: dir})
+	_, err := Start(t.Context(), testConfig(dir))
 	if !errors.Is(err, ErrAlreadyRunning) {
 		t.Fatalf("second Start on a live data dir: %v, want ErrAlreadyRunning", err)
 	}
@@ -151,7 +157,7 @@ func TestStartRefusesARunningDataDir(t *testing.T) {
 func TestAttachAndStopFromOutside(t *testing.T) {
 	dir := t.TempDir()
 	owner := startServer(t, dir)
-	attached, err := Attach(t.Context(), Config{DataDir: dir})
+	attached, err := Attach(t.Context(), testConfig(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +173,7 @@ func TestAttachAndStopFromOutside(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("server still running after Stop through Attach")
 	}
-	if _, err := Attach(t.Context(), Config{DataDir: dir}); !errors.Is(err, ErrNotRunning) {
+	if _, err := Attach(t.Context(), testConfig(dir)); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("Attach after Stop: %v, want ErrNotRunning", err)
 	}
 }
@@ -190,6 +196,28 @@ func TestMissingBinariesSayHowToInstall(t *testing.T) {
 	_, err = searchBinaries(nil, filepath.Join(t.TempDir(), "*", "bin"))
 	if err == nil || !strings.Contains(err.Error(), "apt-get install postgresql") {
 		t.Fatalf("search without binaries: %v, want an apt-get hint", err)
+	}
+}
+
+// The folders of SearchPath come first, in order; without it, the system's.
+func TestSearchPathComesFirst(t *testing.T) {
+	var dirs []string
+	for range 2 {
+		bin := t.TempDir()
+		for _, prog := range []string{"initdb", "postgres"} {
+			if err := os.WriteFile(filepath.Join(bin, prog), nil, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dirs = append(dirs, bin)
+	}
+	b, err := findBinaries("", t.TempDir()+string(filepath.ListSeparator)+strings.Join(dirs, string(filepath.ListSeparator)))
+	if err != nil || b.initdb != filepath.Join(dirs[0], "initdb") {
+		t.Errorf("findBinaries = %+v, %v: want the first folder of the search path holding both", b, err)
+	}
+	b, err = findBinaries(dirs[1], dirs[0])
+	if err != nil || b.initdb != filepath.Join(dirs[1], "initdb") {
+		t.Errorf("findBinaries with BinDir = %+v, %v: want BinDir alone", b, err)
 	}
 }
 

@@ -36,7 +36,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	bins, err := findBinaries(cfg.BinDir)
+	bins, err := findBinaries(cfg.BinDir, cfg.SearchPath)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ const patience = time.Minute
 func TestSupervisorRestartsAKilledServer(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	sup, err := Supervise(t.Context(), Config{DataDir: dir})
+	sup, err := Supervise(t.Context(), testConfig(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,15 +108,15 @@ func TestSupervisorRestartsAKilledServer(t *testing.T) {
 func TestStopLeftover(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	if pid, err := StopLeftover(Config{DataDir: dir}); pid != 0 || err != nil {
+	if pid, err := StopLeftover(testConfig(dir)); pid != 0 || err != nil {
 		t.Fatalf("StopLeftover with no server = %d, %v; want 0, nil", pid, err)
 	}
-	s, err := Start(t.Context(), Config{DataDir: dir})
+	s, err := Start(t.Context(), testConfig(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Stop() }) //nolint:errcheck // stopped by then
-	pid, err := StopLeftover(Config{DataDir: dir})
+	pid, err := StopLeftover(testConfig(dir))
 	if pid != s.PID() || err != nil {
 		t.Fatalf("StopLeftover = %d, %v; want %d, nil", pid, err, s.PID())
 	}

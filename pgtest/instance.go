@@ -84,7 +84,7 @@ func attachShared(ctx context.Context, dir string) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := embeddedpg.Config{DataDir: dir}
+	cfg := embeddedpg.Config{DataDir: dir, SearchPath: os.Getenv("PATH")}
 	srv, err := embeddedpg.Attach(ctx, cfg)
 	if errors.Is(err, embeddedpg.ErrNotRunning) {
 		srv, err = embeddedpg.Start(ctx, cfg)

@@ -16,24 +16,19 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/eventstore/sealed"
 	"github.com/assoc/contacts/projections"
 )
 
-// withStore opens the database and the event log for a verb.
-func withStore(ctx context.Context, cfg Config, logger *slog.Logger, f func(*sealed.Store, *database) error) error {
-	db, err := openDatabase(ctx, cfg, logger)
+// withLog opens the database and the event log for a verb.
+func withLog(ctx context.Context, cfg wire.Config, logger *slog.Logger, f func(*wire.App) error) error {
+	app, err := wire.Open(ctx, cfg, wire.Log, logger)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	store, closeStore, err := openEventStore(ctx, cfg, db.Pool, logger)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	return f(store, db)
+	defer app.Close() //nolint:errcheck // logged
+	return f(app)
 }
 
 // communityOf finds the community of a contact from its first event, so an
@@ -53,7 +48,7 @@ func communityOf(ctx context.Context, store domain.EventStore, id string) (strin
 	return meta.CommunityID, err
 }
 
-func runHistory(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+func runHistory(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("history", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "one JSON object per event instead of a table")
 	if err := fs.Parse(args); err != nil {
@@ -62,12 +57,12 @@ func runHistory(ctx context.Context, cfg Config, logger *slog.Logger, args []str
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: contacts history [-json] CONTACT_ID")
 	}
-	return withStore(ctx, cfg, logger, func(store *sealed.Store, _ *database) error {
-		community, err := communityOf(ctx, store, fs.Arg(0))
+	return withLog(ctx, cfg, logger, func(app *wire.App) error {
+		community, err := communityOf(ctx, app.Store, fs.Arg(0))
 		if err != nil {
 			return err
 		}
-		entries, err := domain.ContactHistory(ctx, store, community, fs.Arg(0))
+		entries, err := domain.ContactHistory(ctx, app.Store, community, fs.Arg(0))
 		if err != nil {
 			return err
 		}
@@ -105,7 +100,7 @@ func printHistory(w io.Writer, entries []domain.HistoryEntry, asJSON bool) error
 	return tw.Flush()
 }
 
-func runReplay(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+func runReplay(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	asOf := fs.String("as-of", "", "the instant (RFC 3339) to replay the contact to (default: now)")
 	if err := fs.Parse(args); err != nil {
@@ -123,16 +118,16 @@ func runReplay(ctx context.Context, cfg Config, logger *slog.Logger, args []stri
 		at = t
 	}
 	id := fs.Arg(0)
-	return withStore(ctx, cfg, logger, func(store *sealed.Store, _ *database) error {
-		communityID, err := communityOf(ctx, store, id)
+	return withLog(ctx, cfg, logger, func(app *wire.App) error {
+		communityID, err := communityOf(ctx, app.Store, id)
 		if err != nil {
 			return err
 		}
-		c, err := domain.LoadContactAsOf(ctx, store, communityID, id, at)
+		c, err := domain.LoadContactAsOf(ctx, app.Store, communityID, id, at)
 		if err != nil {
 			return err
 		}
-		community, err := domain.LoadCommunityAsOf(ctx, store, communityID, at)
+		community, err := domain.LoadCommunityAsOf(ctx, app.Store, communityID, at)
 		if err != nil {
 			return err
 		}
@@ -157,13 +152,13 @@ func runReplay(ctx context.Context, cfg Config, logger *slog.Logger, args []stri
 	})
 }
 
-func runRebuild(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+func runRebuild(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	if len(args) != 0 {
 		return fmt.Errorf("usage: contacts rebuild")
 	}
-	return withStore(ctx, cfg, logger, func(store *sealed.Store, db *database) error {
+	return withLog(ctx, cfg, logger, func(app *wire.App) error {
 		start := time.Now()
-		stats, err := projections.NewRunner(db.Pool, store, logger).Rebuild(ctx, projections.ContactsProjector{})
+		stats, err := app.Runner.Rebuild(ctx, projections.ContactsProjector{})
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/apikeys"
+	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
 )
 
@@ -19,12 +20,12 @@ import (
 const bootstrapLock = 0x636f6e74_00000002
 
 // bootstrap runs on every start and acts until a first start completes
-// (marked in settings): it stores the operator key (CONTACTS_BOOTSTRAP_KEY,
-// or a random one), creates the community "default" with an admin key,
+// (marked in settings): it stores the operator key (cfg.BootstrapKey,
+// CONTACTS_BOOTSTRAP_KEY, or a random one), creates the community "default" with an admin key,
 // prints both once with a ready curl line, saves them under the data folder,
 // and only then marks the first start done. A first start that fails half
 // way is done again whole at the next start, so nobody is locked out.
-func bootstrap(ctx context.Context, cfg Config, pool *pgxpool.Pool, keys *apikeys.Store, handler *domain.Handler, out io.Writer) error {
+func bootstrap(ctx context.Context, cfg wire.Config, pool *pgxpool.Pool, keys *apikeys.Store, handler *domain.Handler, out io.Writer) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
@@ -39,7 +40,7 @@ func bootstrap(ctx context.Context, cfg Config, pool *pgxpool.Pool, keys *apikey
 	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM settings WHERE name = 'bootstrapped')`).Scan(&done); err != nil || done {
 		return err
 	}
-	operatorKey := os.Getenv("CONTACTS_BOOTSTRAP_KEY")
+	operatorKey := cfg.BootstrapKey
 	if operatorKey != "" {
 		// Already stored by a first start that failed later: keep it.
 		if _, err := keys.Add(ctx, operatorKey, apikeys.RoleOperator, ""); err != nil && domain.ErrorCode(err) != domain.ECONFLICT {

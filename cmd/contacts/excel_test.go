@@ -10,12 +10,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/eventstore/postgres"
-	"github.com/assoc/contacts/eventstore/sealed"
 	"github.com/assoc/contacts/pgtest"
 	"github.com/assoc/contacts/spreadsheet"
 )
@@ -41,35 +39,17 @@ func captureStdout(t *testing.T, fn func() error) (string, error) {
 // database with one community: the export holds its contacts, and an
 // edited file imports (dry run first, then for real).
 func TestExportImportVerbs(t *testing.T) {
-	url := pgtest.NewDatabase(t)
-	t.Setenv("DATABASE_URL", url)
-	dataDir := t.TempDir()
-	t.Setenv("CONTACTS_DATA", dataDir)
+	cfg := wire.Config{DatabaseURL: pgtest.NewDatabase(t), DataDir: t.TempDir()}
 	ctx := t.Context()
 	logger := slog.New(slog.DiscardHandler)
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	secret, err := keySecret(ctx, pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := postgres.New(pool, nil)
-	defer log.Close()
 	// The verbs seal personal values with the data folder's master key:
-	// the test reads through the same.
-	master, err := masterKey(Config{DataDir: dataDir})
+	// the test writes and reads through the same wiring.
+	app, err := wire.Open(ctx, cfg, wire.Services, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyring, err := sealed.NewKeyring(ctx, pool, master)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := sealed.New(log, keyring)
-	h := &domain.Handler{Store: store, KeySecret: secret}
+	defer app.Close() //nolint:errcheck // a test database
+	h, store := app.Handler, app.Store
 	res, err := h.CreateCommunity(ctx, domain.Caller{Actor: "test"}, "default")
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +61,7 @@ func TestExportImportVerbs(t *testing.T) {
 	}
 
 	file := filepath.Join(t.TempDir(), "out.xlsx")
-	if err := run(ctx, []string{"export", file}, logger); err != nil {
+	if err := run(ctx, cfg, []string{"export", file}, logger); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenFile(file)
@@ -104,11 +84,11 @@ func TestExportImportVerbs(t *testing.T) {
 		}
 		return r
 	}
-	out, err := captureStdout(t, func() error { return run(ctx, []string{"import", "-dry-run", file}, logger) })
+	out, err := captureStdout(t, func() error { return run(ctx, cfg, []string{"import", "-dry-run", file}, logger) })
 	if r := report(out); err != nil || !r.DryRun || r.Counts.Updated != 1 || len(r.Rows) != 1 || r.Rows[0].ContactID != ada.ID {
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
-	out, err = captureStdout(t, func() error { return run(ctx, []string{"import", file}, logger) })
+	out, err = captureStdout(t, func() error { return run(ctx, cfg, []string{"import", file}, logger) })
 	if r := report(out); err != nil || r.DryRun || r.Counts.Updated != 1 || len(r.Rows) != 1 || r.Rows[0].Outcome != spreadsheet.Updated {
 		t.Fatalf("import: %v\n%s", err, out)
 	}

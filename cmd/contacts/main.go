@@ -5,7 +5,8 @@
 //	contacts seed N           register N contacts through the real command path
 //	contacts export FILE      write the contacts to an Excel workbook
 //	contacts import FILE      apply an Excel workbook (-dry-run to preview)
-//	contacts bench store      measure the event store against raw PostgreSQL inserts
+//
+// The benchmarks are a command of their own: cmd/contacts-bench.
 package main
 
 import (
@@ -14,7 +15,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/assoc/contacts/cmd/internal/wire"
 )
 
 const usage = `usage: contacts <command> [arguments]
@@ -29,65 +33,61 @@ commands:
   rebuild        rebuild the contacts read model from the log aside, while the service serves, and swap it in
   parked         list the events the read models could not apply and set aside; "parked retry" applies them
                  again once the cause is fixed (flag: -projection NAME)
-  bench store    measure event store appends and reads beside raw PostgreSQL inserts
-  bench contacts measure registering, the read model's rebuild, list pages and search at 100,000 contacts
-  bench audit    measure history and as_of of a 1,000-event contact, the event stream, and the cost of sealing personal data
   export FILE    write a community's contacts to an .xlsx workbook (flags: -community ID, -archived, -q TEXT)
   import FILE    import an .xlsx workbook, print the report as JSON (flags: -community ID, -dry-run)
-  bench excel    measure Excel export, dry run and import at 10,000 and 100,000 contacts
-  bench bombs    import the workbook bombs of spreadsheet/testdata, alone then six at once: time and peak RSS
+
+The benchmarks are a command of their own: go run ./cmd/contacts-bench help
 
 environment:
   DATABASE_URL   PostgreSQL connection string (default: private PostgreSQL)
   CONTACTS_DATA  data folder (default ./data)
   CONTACTS_ADDR  HTTP listen address (default 127.0.0.1:8080)
   CONTACTS_MASTER_KEY  32 bytes (base64 or hex) wrapping the contacts' keys (default: CONTACTS_DATA/secrets/master.key, made on first use)
+  CONTACTS_KEY_SECRET  hex secret keying the hashes that name key reservation streams (default: the database's, random at first start)
+  CONTACTS_BOOTSTRAP_KEY  the operator key the first start creates (default: random)
   EVENTSTORE_URL keep the event log in EventStoreDB/KurrentDB (esdb://host:2113?tls=false); read models stay
-                 in PostgreSQL. A database keeps the backend it was first started with. bench always measures PostgreSQL.
+                 in PostgreSQL. A database keeps the backend it was first started with.
+  PATH           where the private PostgreSQL's programs are looked for, before /usr/lib/postgresql/*/bin
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(ctx, os.Args[1:], logger); err != nil {
+	if err := run(ctx, wire.FromEnv(os.Getenv), os.Args[1:], logger); err != nil {
 		fmt.Fprintln(os.Stderr, "contacts:", err)
 		stop()
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, logger *slog.Logger) error {
+// run runs the command args name with the configuration cfg.
+func run(ctx context.Context, cfg wire.Config, args []string, logger *slog.Logger) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
 		return fmt.Errorf("no command given")
 	}
-	cfg := ConfigFromEnv()
 	cfg.Command = args[0]
+	verbs := map[string]func(context.Context, wire.Config, *slog.Logger, []string) error{
+		"serve":   runServe,
+		"migrate": runMigrate,
+		"seed":    runSeed,
+		"history": runHistory,
+		"replay":  runReplay,
+		"rebuild": runRebuild,
+		"parked":  runParked,
+		"export":  runExport,
+		"import":  runImport,
+	}
+	if verb, ok := verbs[args[0]]; ok {
+		return verb(ctx, cfg, logger, args[1:])
+	}
 	switch args[0] {
-	case "serve":
-		return runServe(ctx, cfg, logger)
-	case "migrate":
-		return runMigrate(ctx, cfg, logger)
-	case "seed":
-		return runSeed(ctx, cfg, logger, args[1:])
-	case "history":
-		return runHistory(ctx, cfg, logger, args[1:])
-	case "replay":
-		return runReplay(ctx, cfg, logger, args[1:])
-	case "rebuild":
-		return runRebuild(ctx, cfg, logger, args[1:])
-	case "parked":
-		return runParked(ctx, cfg, logger, args[1:])
-	case "export":
-		return runExport(ctx, cfg, logger, args[1:])
-	case "import":
-		return runImport(ctx, cfg, logger, args[1:])
-	case "bench":
-		return runBench(ctx, cfg, logger, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
+	case "bench":
+		return fmt.Errorf("the benchmarks are a command of their own: go run ./cmd/contacts-bench %s", strings.Join(args[1:], " "))
 	}
 	fmt.Fprint(os.Stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])

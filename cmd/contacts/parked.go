@@ -8,18 +8,13 @@ import (
 	"os"
 	"text/tabwriter"
 
-	"github.com/assoc/contacts/eventstore/sealed"
+	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/projections"
 )
 
-// readModels are the projectors the service runs.
-func readModels(store *sealed.Store) []projections.Projector {
-	return []projections.Projector{projections.ContactsProjector{}, sealed.Erasure{Store: store, Also: eraseElsewhere}}
-}
-
 // runParked lists the events the read models set aside (they could not
 // apply them), or with "retry" applies them again once the cause is fixed.
-func runParked(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+func runParked(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("parked", flag.ContinueOnError)
 	only := fs.String("projection", "", "only this read model (contacts, erasure)")
 	retry := len(args) > 0 && args[0] == "retry"
@@ -32,13 +27,13 @@ func runParked(ctx context.Context, cfg Config, logger *slog.Logger, args []stri
 	if fs.NArg() != 0 {
 		return fmt.Errorf("usage: contacts parked [retry] [-projection NAME]")
 	}
-	return withStore(ctx, cfg, logger, func(store *sealed.Store, db *database) error {
-		runner := projections.NewRunner(db.Pool, store, logger)
+	return withLog(ctx, cfg, logger, func(app *wire.App) error {
+		runner := app.Runner
 		if !retry {
 			return printParked(ctx, runner, *only)
 		}
 		found := false
-		for _, p := range readModels(store) {
+		for _, p := range app.ReadModels() {
 			if *only != "" && p.Name() != *only {
 				continue
 			}

@@ -5,11 +5,8 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/assoc/contacts/apikeys"
+	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/eventstore/postgres"
 	"github.com/assoc/contacts/pgtest"
 )
 
@@ -17,25 +14,18 @@ import (
 // -community seeds the community "default" of the first start, the one
 // the printed admin key sees, not a new community no key can see.
 func TestSeedDefaultsToTheDefaultCommunity(t *testing.T) {
-	url := pgtest.NewDatabase(t)
 	ctx := t.Context()
-	cfg := Config{DatabaseURL: url, DataDir: t.TempDir(), Addr: "127.0.0.1:0"}
-	pool, err := pgxpool.New(ctx, url)
+	cfg := wire.Config{DatabaseURL: pgtest.NewDatabase(t), DataDir: t.TempDir(), Addr: "127.0.0.1:0"}
+	app, err := wire.Open(ctx, cfg, wire.Services, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
-	secret, err := keySecret(ctx, pool)
-	if err != nil {
+	defer app.Close() //nolint:errcheck // a test database
+	pool := app.Pool
+	if _, err := app.Handler.CreateCommunity(ctx, domain.Caller{Actor: "test"}, "another"); err != nil {
 		t.Fatal(err)
 	}
-	store := postgres.New(pool, nil)
-	defer store.Close()
-	h := &domain.Handler{Store: store, KeySecret: secret}
-	if _, err := h.CreateCommunity(ctx, domain.Caller{Actor: "test"}, "another"); err != nil {
-		t.Fatal(err)
-	}
-	if err := bootstrap(ctx, cfg, pool, apikeys.New(pool), h, io.Discard); err != nil {
+	if err := bootstrap(ctx, cfg, pool, app.Keys, app.Handler, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := captureStdout(t, func() error { return runSeed(ctx, cfg, slog.New(slog.DiscardHandler), []string{"3"}) }); err != nil {

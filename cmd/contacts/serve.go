@@ -6,22 +6,22 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/assoc/contacts/apikeys"
-	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/cmd/internal/wire"
 	chttp "github.com/assoc/contacts/http"
-	"github.com/assoc/contacts/projections"
 	"github.com/assoc/contacts/spreadsheet"
 )
+
+// shutdownGrace is how long requests in flight get when serve stops.
+const shutdownGrace = 10 * time.Second
 
 // runServe runs the service until ctx ends (SIGINT or SIGTERM, or the exit
 // of the `go run` that started it), then stops it cleanly: HTTP first,
 // then the projectors, the store and the database (the private PostgreSQL
 // included).
-func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
+func runServe(ctx context.Context, cfg wire.Config, logger *slog.Logger, _ []string) error {
 	// The address first: when it is taken, nothing else is started, made
 	// or printed.
 	server := chttp.NewServer(cfg.Addr, logger)
@@ -39,64 +39,28 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}()
 	ctx = stopWithGoRun(ctx, logger)
 
-	db, err := openDatabase(ctx, cfg, logger)
+	app, err := wire.Open(ctx, cfg, wire.Services, logger)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	secret, err := keySecret(ctx, db.Pool)
-	if err != nil {
+	defer app.Close() //nolint:errcheck // logged
+	if err := bootstrap(ctx, cfg, app.Pool, app.Keys, app.Handler, os.Stdout); err != nil {
 		return err
 	}
-
-	store, closeStore, err := openEventStore(ctx, cfg, db.Pool, logger)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	handler := &domain.Handler{Store: store, KeySecret: secret}
-	keys := apikeys.New(db.Pool)
-	if err := bootstrap(ctx, cfg, db.Pool, keys, handler, os.Stdout); err != nil {
-		return err
-	}
-
-	reports := &spreadsheet.PGReports{Pool: db.Pool, Sealer: store.Keyring()}
-	cursors, err := cursorKey(cfg)
-	if err != nil {
-		return err
-	}
-	queries := &projections.Queries{Pool: db.Pool, CursorKey: cursors}
-	excel := &spreadsheet.Service{Handler: handler, Queries: queries,
-		Reports: reports, Fresh: spreadsheet.CaughtUp(db.Pool, store, time.Second)}
-
-	runner := projections.NewRunner(db.Pool, store, logger)
-	projectorCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
-	var projectors sync.WaitGroup
-	projectors.Go(func() {
-		runner.Run(projectorCtx, readModels(store)...)
+	app.Background(func(ctx context.Context) { app.Runner.Run(ctx, app.ReadModels()...) })
+	app.Background(func(ctx context.Context) { recoverImports(ctx, app.Excel, logger) })
+	app.Background(func(ctx context.Context) {
+		carryOnMerges(ctx, app.Queries, app.Handler, logger, openMergeAge, openMergeAge)
 	})
-	projectors.Go(func() { recoverImports(projectorCtx, excel, logger) })
-	projectors.Go(func() {
-		carryOnMerges(projectorCtx, queries, handler, logger, openMergeAge, openMergeAge)
-	})
-	defer func() { stopProjectors(); projectors.Wait() }()
 
-	server.Services = chttp.Services{
-		Commands:    handler,
-		Contacts:    &domain.Reader{Queries: queries, ReadModels: runner, Store: store},
-		Events:      &domain.Feed{Store: store},
-		Keys:        keys,
-		Projections: runner,
-		Excel:       excel,
-		Database:    db.Reachable(),
-	}
+	server.Services = app.HTTPServices()
 	if err := server.Open(); err != nil {
 		return err
 	}
 	serving = true
 	// Deferred last, so it runs first: no request reaches a stopped service.
 	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		if err := server.Close(shutdownCtx); err != nil {
 			logger.Error("stop http server", "err", err)
@@ -112,12 +76,12 @@ func runServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
 }
 
 // runMigrate applies the migrations and exits.
-func runMigrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
-	db, err := openDatabase(ctx, cfg, logger)
+func runMigrate(ctx context.Context, cfg wire.Config, logger *slog.Logger, _ []string) error {
+	app, err := wire.Open(ctx, cfg, wire.Database, logger)
 	if err != nil {
 		return err
 	}
-	db.Close()
+	app.Close() //nolint:errcheck // logged
 	logger.Info("database is up to date")
 	return nil
 }

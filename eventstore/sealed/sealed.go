@@ -32,15 +32,34 @@ const contactStreamPrefix = "contact-"
 // Store seals the personal data of the events it appends to the inner store
 // and opens it when reading.
 type Store struct {
-	inner domain.EventStore
-	keys  *Keyring
+	inner  domain.EventStore
+	keys   *Keyring
+	logger *slog.Logger
 }
 
 var _ domain.EventStore = (*Store)(nil)
 
+// Option configures a Store.
+type Option func(*Store)
+
+// WithLogger gives the store a logger for what it cannot report to a
+// caller (an erasure left to the Erasure projector). Without it, nothing
+// is logged.
+func WithLogger(logger *slog.Logger) Option {
+	return func(s *Store) {
+		if logger != nil {
+			s.logger = logger
+		}
+	}
+}
+
 // New wraps inner.
-func New(inner domain.EventStore, keys *Keyring) *Store {
-	return &Store{inner: inner, keys: keys}
+func New(inner domain.EventStore, keys *Keyring, opts ...Option) *Store {
+	s := &Store{inner: inner, keys: keys, logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Keyring is the store's keyring, which also seals the contacts' personal
@@ -85,7 +104,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 			// it fail, the Erasure projector erases it shortly.
 			eraseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), eraseTimeout)
 			if err := s.Erase(eraseCtx, nil, contactID); err != nil {
-				slog.Default().Warn("contact deleted; its keys are left to the erasure projector", "contact", contactID, "err", err)
+				s.logger.Warn("contact deleted; its keys are left to the erasure projector", "contact", contactID, "err", err)
 			}
 			cancel()
 			break

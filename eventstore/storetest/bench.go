@@ -10,7 +10,7 @@ import (
 )
 
 // benchData and benchMetadata are the sizes of a registration's payload and
-// metadata, as in `contacts bench store` (212 and 176 bytes).
+// metadata, as in `contacts-bench store` (212 and 176 bytes).
 var (
 	benchData     = []byte(`{"schema":1,"first_name":"Hélène","last_name":"Dupré-Lefèvre","email":"helene.dupre@example.org","external_id":"ext-000123","fields":{"phone":"+33 6 12 34 56 78","city":"Paris","member_since":"2019-04-01"}}`)
 	benchMetadata = []byte(`{"community_id":"0193a5c2-7f00-7000-8000-000000000001","actor":"admin","command":"RegisterContact","correlation_id":"0193a5c2-7f00-7000-8000-00000000000c","at":"2026-11-25T22:00:00Z"}`)

@@ -1,6 +1,6 @@
 package main
 
-// contacts bench excel: the Excel service at two sizes (default 10,000 and
+// contacts-bench excel: the Excel service at two sizes (default 10,000 and
 // 100,000 contacts, 12 columns): export time and peak RSS growth, the dry
 // run of a re-import with 10% of the rows edited, and the real import.
 //
@@ -21,12 +21,12 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/assoc/contacts/cmd/internal/seeding"
+	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/spreadsheet"
 )
@@ -55,7 +55,7 @@ func beValues(i int) map[string]string {
 	return v
 }
 
-func runBenchExcel(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+func runBenchExcel(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench excel", flag.ContinueOnError)
 	sizes := fs.String("sizes", "10000,100000", "community sizes to measure, comma-separated")
 	workers := fs.Int("workers", 0, "import workers (default: the service's)")
@@ -65,14 +65,15 @@ func runBenchExcel(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	env, err := openExcel(ctx, cfg, logger)
+	env, err := wire.Open(ctx, cfg, wire.Services, logger)
 	if err != nil {
 		return err
 	}
-	defer env.stop()
-	env.service.Workers = *workers
+	defer env.Close() //nolint:errcheck // logged
+	env.Background(env.ProjectContacts)
+	env.Excel.Workers = *workers
 	fmt.Printf("bench excel: %d CPUs, GOMAXPROCS %d, %s, %d import workers (0: the default), pool of %d connections\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), *workers, env.db.Pool.Config().MaxConns)
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), *workers, env.Pool.Config().MaxConns)
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 {
@@ -85,13 +86,13 @@ func runBenchExcel(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	return nil
 }
 
-func benchExcelSize(ctx context.Context, env *excelEnv, n int, reuse bool, prof profiles) error {
+func benchExcelSize(ctx context.Context, env *wire.App, n int, reuse bool, prof profiles) error {
 	caller := domain.Caller{Actor: "bench"}
 	if reuse {
-		if err := env.caughtUp(ctx, 5*time.Minute); err != nil {
+		if err := env.CaughtUp(ctx, 5*time.Minute); err != nil {
 			return err
 		}
-		err := env.db.Pool.QueryRow(ctx, `SELECT id::text FROM communities WHERE name LIKE $1 ORDER BY created_at DESC LIMIT 1`,
+		err := env.Pool.QueryRow(ctx, `SELECT id::text FROM communities WHERE name LIKE $1 ORDER BY created_at DESC LIMIT 1`,
 			fmt.Sprintf("bench excel %d %%", n)).Scan(&caller.CommunityID)
 		if err != nil {
 			return fmt.Errorf("bench excel: no community of %d to reuse: %w", n, err)
@@ -99,36 +100,24 @@ func benchExcelSize(ctx context.Context, env *excelEnv, n int, reuse bool, prof 
 		fmt.Printf("\n%d contacts: reusing community %s\n", n, caller.CommunityID)
 		return benchExcelRun(ctx, env, caller, prof)
 	}
-	res, err := env.handler.CreateCommunity(ctx, caller, fmt.Sprintf("bench excel %d %s", n, time.Now().Format(time.DateTime)))
+	res, err := env.Handler.CreateCommunity(ctx, caller, fmt.Sprintf("bench excel %d %s", n, time.Now().Format(time.DateTime)))
 	if err != nil {
 		return err
 	}
 	caller.CommunityID = res.ID
 	for _, f := range beFields {
-		if _, _, err := env.handler.DefineField(ctx, caller, f); err != nil {
+		if _, _, err := env.Handler.DefineField(ctx, caller, f); err != nil {
 			return err
 		}
 	}
-	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var firstErr error
-	var once sync.Once
-	for range 8 {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				if _, err := env.handler.RegisterContact(ctx, caller, beValues(i)); err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-			}
-		})
+	_, took, err := seeding.Run(ctx, n, 8, func(ctx context.Context, i int) error {
+		_, err := env.Handler.RegisterContact(ctx, caller, beValues(i))
+		return err
+	}, nil)
+	if err != nil {
+		return err
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	fmt.Printf("\n%d contacts: seeded in %s (%.0f/s)\n", n, time.Since(start).Round(time.Millisecond), float64(n)/time.Since(start).Seconds())
+	fmt.Printf("\n%d contacts: seeded in %s (%.0f/s)\n", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
 	return benchExcelRun(ctx, env, caller, prof)
 }
 
@@ -143,8 +132,8 @@ func (p profiles) memFile(step string) string {
 	return p.mem + step
 }
 
-func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, prof profiles) error {
-	if err := env.caughtUp(ctx, 5*time.Minute); err != nil {
+func benchExcelRun(ctx context.Context, env *wire.App, caller domain.Caller, prof profiles) error {
+	if err := env.CaughtUp(ctx, 5*time.Minute); err != nil {
 		return err
 	}
 	var exported bytes.Buffer
@@ -153,7 +142,7 @@ func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, pro
 		return err
 	}
 	m, err := excelMeasure(prof.memFile(".export"), func() error {
-		return env.service.Export(ctx, &exported, spreadsheet.ExportQuery{CommunityID: caller.CommunityID})
+		return env.Excel.Export(ctx, &exported, spreadsheet.ExportQuery{CommunityID: caller.CommunityID})
 	})
 	stop()
 	if err != nil {
@@ -179,7 +168,7 @@ func benchExcelRun(ctx context.Context, env *excelEnv, caller domain.Caller, pro
 		}
 		m, err := excelMeasure(prof.memFile(step), func() error {
 			var err error
-			rep, err = env.service.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: "bench.xlsx", Data: edited, DryRun: dry})
+			rep, err = env.Excel.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: "bench.xlsx", Data: edited, DryRun: dry})
 			return err
 		})
 		stop()

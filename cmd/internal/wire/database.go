@@ -1,4 +1,4 @@
-package main
+package wire
 
 import (
 	"context"
@@ -25,17 +25,18 @@ type database struct {
 	// DATABASE_URL, or when attached to the one a serve runs.
 	private interface{ Stop() error }
 	// lock is held while this process owns the private PostgreSQL.
-	lock *dataLock
+	lock   *dataLock
+	logger *slog.Logger
 }
 
-// defaultPoolConns is the service's PostgreSQL connection pool size.
-const defaultPoolConns = 16
+// DefaultPoolConns is the service's PostgreSQL connection pool size.
+const DefaultPoolConns = 16
 
 // openDatabase connects to DATABASE_URL or, when it is unset, to the
 // private PostgreSQL under the data folder (see openPrivate); then it
 // applies the migrations.
 func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*database, error) {
-	db := &database{}
+	db := &database{logger: logger}
 	url := cfg.DatabaseURL
 	if url == "" {
 		var err error
@@ -49,12 +50,17 @@ func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*databa
 		db.Close()
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	// pgx's default (4 on this machine) is too few for a server: each
-	// projector holds one connection for its advisory lock, the store one
-	// to listen, and a projector's batch may need a second while it holds
-	// its transaction. pool_max_conns in the URL still wins.
-	if !strings.Contains(url, "pool_max_conns") {
-		poolCfg.MaxConns = defaultPoolConns
+	// pgx's default (the number of CPUs, at least 4: see
+	// docs/BENCHMARKS.md, "Settings chosen from measurements") is too few
+	// for a server: each projector holds one connection for its advisory
+	// lock, the store one to listen, and a projector's batch may need a
+	// second while it holds its transaction. pool_max_conns in the URL
+	// still wins over the default, and cfg.PoolConns over both.
+	switch {
+	case cfg.PoolConns > 0:
+		poolCfg.MaxConns = int32(cfg.PoolConns)
+	case !strings.Contains(url, "pool_max_conns"):
+		poolCfg.MaxConns = DefaultPoolConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
@@ -100,7 +106,7 @@ func (db *database) openPrivate(ctx context.Context, cfg Config, logger *slog.Lo
 	if err != nil {
 		return "", err
 	}
-	pg := embeddedpg.Config{DataDir: dir, Logger: logger}
+	pg := embeddedpg.Config{DataDir: dir, Logger: logger, SearchPath: cfg.SearchPath}
 	waiting := false
 	for {
 		lock, err := lockDataDir(cfg.DataDir, cfg.Command)
@@ -204,15 +210,19 @@ func (c connectCheck) Ping(ctx context.Context) error {
 }
 
 // Close closes the pool, stops the private PostgreSQL if this process
-// started it, and releases the data folder.
-func (db *database) Close() {
+// started it, and releases the data folder. A failure to stop is logged
+// and returned.
+func (db *database) Close() error {
 	if db.Pool != nil {
 		db.Pool.Close()
 	}
+	var err error
 	if db.private != nil {
-		if err := db.private.Stop(); err != nil {
-			slog.Error("stop private PostgreSQL", "err", err)
+		if err = db.private.Stop(); err != nil {
+			db.logger.Error("stop private PostgreSQL", "err", err)
+			err = fmt.Errorf("stop private PostgreSQL: %w", err)
 		}
 	}
 	db.lock.Release()
+	return err
 }

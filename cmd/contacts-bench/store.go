@@ -1,6 +1,6 @@
 package main
 
-// contacts bench store: the PostgreSQL event store beside raw PostgreSQL.
+// contacts-bench store: the PostgreSQL event store beside raw PostgreSQL.
 //
 // Every scenario runs twice with the same concurrency and the same kind of
 // rows: once through the store (eventstore/postgres, its one-statement Append and
@@ -23,8 +23,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/eventstore/postgres"
 )
@@ -32,7 +34,8 @@ import (
 const (
 	// benchBatch is the number of events per append in the batch scenarios.
 	benchBatch = 100
-	// benchMinRead is the fewest events the read scenarios page through.
+	// benchMinRead is the fewest events the read scenarios page through
+	// (-read-events).
 	benchMinRead = 200_000
 	// benchPoolConns holds 16 writers, the reader and the store's notifier.
 	benchPoolConns = 32
@@ -80,8 +83,8 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::json[
 FROM bench_raw_events WHERE id > $1 ORDER BY id LIMIT $2`
 )
 
-// runBenchStore implements "contacts bench store".
-func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+// runBenchStore implements "contacts-bench store".
+func runBenchStore(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench store", flag.ContinueOnError)
 	duration := fs.Duration("duration", 5*time.Second, "measured time of each scenario (after a warm-up)")
 	writersFlag := fs.String("writers", "1,4,16", "comma-separated numbers of concurrent writers")
@@ -90,6 +93,7 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	rawUnique := fs.Bool("raw-unique", false, "diagnostic: give the raw table the store's unique (stream, version) and event_id indexes")
 	uuidV4 := fs.Bool("uuidv4", false, "diagnostic: random UUIDv4 event IDs instead of the service's time-ordered UUIDv7")
 	cpuProfile := fs.String("cpuprofile", "", "diagnostic: write a CPU profile of the whole run to this file")
+	minRead := fs.Int("read-events", benchMinRead, "the fewest events the read scenarios page through on each side")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -101,8 +105,8 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 	if err != nil {
 		return fmt.Errorf("bench store: -pages: %w", err)
 	}
-	if *duration <= 0 || *rounds <= 0 {
-		return fmt.Errorf("bench store: -duration and -rounds must be positive")
+	if *duration <= 0 || *rounds <= 0 || *minRead <= 0 {
+		return fmt.Errorf("bench store: -duration, -rounds and -read-events must be positive")
 	}
 
 	// With the private PostgreSQL, use a cluster of its own so the user's
@@ -115,24 +119,17 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		}
 		cfg.DataDir = benchDir
 	}
-	db, err := openDatabase(ctx, cfg, logger)
-	if err != nil {
-		return fmt.Errorf("bench store: %w", err)
-	}
-	defer db.Close()
-
-	// openDatabase's pool is sized for the service; the bench needs room
+	// The service's pool is sized for the service; the bench needs room
 	// for 16 writers.
-	poolCfg, err := pgxpool.ParseConfig(db.Pool.Config().ConnString())
+	cfg.PoolConns = benchPoolConns
+	app, err := wire.Open(ctx, cfg, wire.Database, logger)
 	if err != nil {
 		return fmt.Errorf("bench store: %w", err)
 	}
-	poolCfg.MaxConns = benchPoolConns
-	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
-	if err != nil {
-		return fmt.Errorf("bench store: connect: %w", err)
-	}
-	defer pool.Close()
+	defer app.Close() //nolint:errcheck // logged
+	pool := app.Pool
+	// The raw PostgreSQL store, whatever the configuration: the bench
+	// measures it.
 	store := postgres.New(pool, logger)
 	defer store.Close()
 
@@ -155,9 +152,10 @@ func runBenchStore(ctx context.Context, cfg Config, logger *slog.Logger, args []
 		rounds:   *rounds,
 		rawUniq:  *rawUnique,
 		uuidV4:   *uuidV4,
+		minRead:  *minRead,
 		runID:    time.Now().UTC().Format("20060102T150405"),
 	}
-	if err := b.printHeader(ctx, cfg, benchDir); err != nil {
+	if err := b.printHeader(ctx, benchDir); err != nil {
 		return err
 	}
 	err = b.run(ctx, writers, pages)
@@ -178,9 +176,10 @@ type bench struct {
 	uuidV4   bool          // event IDs are random UUIDv4 (diagnostic)
 	runID    string
 	noCkpt   bool // CHECKPOINT was refused; stop trying
+	minRead  int  // the fewest events the reads page through
 }
 
-func (b *bench) printHeader(ctx context.Context, cfg Config, benchDir string) error {
+func (b *bench) printHeader(ctx context.Context, benchDir string) error {
 	var version, fsync, syncCommit, sharedBuffers string
 	err := b.pool.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('fsync'),
 		current_setting('synchronous_commit'), current_setting('shared_buffers')`).
@@ -190,7 +189,7 @@ func (b *bench) printHeader(ctx context.Context, cfg Config, benchDir string) er
 	}
 	sample := benchEvents(1)[0]
 	w := b.out
-	fmt.Fprintf(w, "contacts bench store\n")
+	fmt.Fprintf(w, "contacts-bench store\n")
 	fmt.Fprintf(w, "machine:    %d CPUs, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(w, "postgresql: %s (fsync=%s, synchronous_commit=%s, shared_buffers=%s)\n", version, fsync, syncCommit, sharedBuffers)
 	if benchDir != "" {
@@ -253,7 +252,7 @@ func (b *bench) run(ctx context.Context, writers, pages []int) (err error) {
 		}
 	}
 
-	// The reads page through what this run wrote (at least benchMinRead
+	// The reads page through what this run wrote (at least b.minRead
 	// events), the same number of rows on each side.
 	storeN, rawN, err := b.ensureRows(ctx, before)
 	if err != nil {
@@ -443,7 +442,7 @@ func (b *bench) logEnd(ctx context.Context) (domain.Position, error) {
 	return pos, nil
 }
 
-// ensureRows tops both sides up to benchMinRead rows (short -duration runs)
+// ensureRows tops both sides up to b.minRead rows (short -duration runs)
 // and returns how many each holds.
 func (b *bench) ensureRows(ctx context.Context, before domain.Position) (storeN, rawN int, err error) {
 	count := func() error {
@@ -461,14 +460,14 @@ func (b *bench) ensureRows(ctx context.Context, before domain.Position) (storeN,
 	}
 	streams := []string{fmt.Sprintf("%s%s-fill", benchStreamPrefix, b.runID)}
 	storeStep, rawStep := b.storeAppend(streams, benchBatch), b.rawAppend(streams, benchBatch)
-	for storeN < benchMinRead {
+	for storeN < b.minRead {
 		n, err := storeStep(ctx, 0, 0)
 		if err != nil {
 			return 0, 0, fmt.Errorf("bench store: fill log: %w", err)
 		}
 		storeN += n
 	}
-	for rawN < benchMinRead {
+	for rawN < b.minRead {
 		n, err := rawStep(ctx, 0, 0)
 		if err != nil {
 			return 0, 0, fmt.Errorf("bench store: fill scratch table: %w", err)
@@ -493,24 +492,14 @@ func (b *bench) rawReadPage(ctx context.Context, after int64, limit int) (int64,
 	if err != nil {
 		return after, 0, err
 	}
-	defer rows.Close()
-	var events []domain.RecordedEvent
-	for rows.Next() {
-		var (
-			e  domain.RecordedEvent
-			id int64
-		)
-		if err := rows.Scan(&id, &e.ID, &e.Stream, &e.Version, &e.Type, &e.Data, &e.Metadata, &e.RecordedAt); err != nil {
-			return after, 0, err
-		}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (e domain.RecordedEvent, err error) {
+		var id int64
+		err = row.Scan(&id, &e.ID, &e.Stream, &e.Version, &e.Type, &e.Data, &e.Metadata, &e.RecordedAt)
 		e.Position.Prepare = uint64(id)
-		events = append(events, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, err
+	})
+	if err != nil || len(events) == 0 {
 		return after, 0, err
-	}
-	if len(events) == 0 {
-		return after, 0, nil
 	}
 	return int64(events[len(events)-1].Position.Prepare), len(events), nil
 }

@@ -1,6 +1,6 @@
 package main
 
-// contacts bench contacts: the contacts read model at 100,000 contacts.
+// contacts-bench contacts: the contacts read model at 100,000 contacts.
 //
 // It seeds a community named "bench" through the real command path (the
 // domain handler, key reservations and all), runs the contacts projector,
@@ -22,13 +22,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/assoc/contacts/cmd/internal/seeding"
+	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/projections"
 )
@@ -81,11 +81,11 @@ WHERE community_id = $1 AND status = $2 AND ` + bcPlainSearch + ` LIKE $3 ORDER 
 // Names with accents (seed.go's and more), so the data exercises the French
 // collation and the accent-blind search.
 var (
-	bcFirstNames = slices.Concat(seedFirstNames, []string{
+	bcFirstNames = slices.Concat(seeding.FirstNames, []string{
 		"Adèle", "Aurélie", "Benoît", "Cécile", "Cédric", "Clémence", "Côme", "Élise", "Frédéric", "Gérard",
 		"Héloïse", "Jérémie", "Joël", "Maïté", "Mélanie", "Rémi", "Ségolène", "Stéphane", "Valérie", "Anaëlle",
 	})
-	bcLastNameBases = slices.Concat(seedLastNames, []string{
+	bcLastNameBases = slices.Concat(seeding.LastNames, []string{
 		"Béranger", "Castaño", "Desbordes", "Fénelon", "Guérin", "Lefebvre", "Mérimée", "Pétain", "Régnier", "Thévenin",
 	})
 	// bcLastNames are the bases and every double-barrelled pair of two of
@@ -138,8 +138,8 @@ func bcContactValues(i int) map[string]string {
 	}
 }
 
-// runBenchContacts implements "contacts bench contacts".
-func runBenchContacts(ctx context.Context, cfg Config, logger *slog.Logger, args []string) error {
+// runBenchContacts implements "contacts-bench contacts".
+func runBenchContacts(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench contacts", flag.ContinueOnError)
 	n := fs.Int("n", 100_000, "contacts in the bench community (seeded once, reused by later runs)")
 	requests := fs.Int("requests", 2000, "measured queries per scenario and side")
@@ -163,37 +163,19 @@ func runBenchContacts(ctx context.Context, cfg Config, logger *slog.Logger, args
 		return fmt.Errorf("bench contacts: DATABASE_URL is set: the bench would register %d contacts there and truncate and rebuild "+
 			"its read models; unset it (a private bench cluster is used) or pass -use-database-url", *n)
 	}
-	db, err := openDatabase(ctx, cfg, logger)
-	if err != nil {
-		return fmt.Errorf("bench contacts: %w", err)
-	}
-	defer db.Close()
-	poolCfg, err := pgxpool.ParseConfig(db.Pool.Config().ConnString())
-	if err != nil {
-		return fmt.Errorf("bench contacts: %w", err)
-	}
-	poolCfg.MaxConns = bcPoolConns
-	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
-	if err != nil {
-		return fmt.Errorf("bench contacts: connect: %w", err)
-	}
-	defer pool.Close()
 	// The production path: personal values sealed (see eventstore/sealed).
-	store, closeStore, err := openEventStore(ctx, cfg, pool, logger)
+	cfg.PoolConns = bcPoolConns
+	app, err := wire.Open(ctx, cfg, wire.Services, logger)
 	if err != nil {
 		return fmt.Errorf("bench contacts: %w", err)
 	}
-	defer closeStore()
-	secret, err := keySecret(ctx, pool)
-	if err != nil {
-		return fmt.Errorf("bench contacts: %w", err)
-	}
+	defer app.Close() //nolint:errcheck // logged
 	b := &contactsBench{
-		pool:     pool,
-		store:    store,
+		pool:     app.Pool,
+		store:    app.Store,
 		logger:   logger,
-		handler:  &domain.Handler{Store: store, KeySecret: secret},
-		queries:  &projections.Queries{Pool: pool},
+		handler:  app.Handler,
+		queries:  app.Queries,
 		out:      os.Stdout,
 		n:        *n,
 		requests: *requests,
@@ -236,7 +218,7 @@ func (b *contactsBench) printHeader(ctx context.Context, benchDir string) error 
 		return fmt.Errorf("bench contacts: read server settings: %w", err)
 	}
 	w := b.out
-	fmt.Fprintf(w, "contacts bench contacts\n")
+	fmt.Fprintf(w, "contacts-bench contacts\n")
 	fmt.Fprintf(w, "machine:    %d CPUs, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(w, "postgresql: %s (fsync=%s, synchronous_commit=%s, shared_buffers=%s, work_mem=%s)\n",
 		version, fsync, syncCommit, sharedBuffers, workMem)
@@ -254,7 +236,7 @@ func (b *contactsBench) printHeader(ctx context.Context, benchDir string) error 
 	return nil
 }
 
-func (b *contactsBench) run(ctx context.Context, keepPlain bool) (err error) {
+func (b *contactsBench) run(ctx context.Context, keepPlain bool) error {
 	defer b.stopProjector()
 
 	// 1. The bench community: reuse it, top it up, or seed it.
@@ -279,13 +261,35 @@ func (b *contactsBench) run(ctx context.Context, keepPlain bool) (err error) {
 	}
 
 	// 3. Queries, beside the raw baseline.
+	lines, err := b.measureQueries(ctx, keepPlain)
+	if lines == nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "\n%-32s %8s %8s %8s %8s %9s %8s  %-16s\n", "scenario", "p50", "p95", "p99", "max", "raw p99", "p99/raw", "target")
+	fmt.Fprintln(b.out, strings.Repeat("-", 110))
+	fmt.Fprintf(b.out, "%-32s %8s %8s %8s %8s %9s %8s  %-16s %s\n", "rebuild read model (events/s)",
+		thousands(rebuildRate), "", "", "", "", "", ">= "+thousands(bcTargetRebuild), verdict(rebuildRate >= bcTargetRebuild))
+	for _, l := range lines {
+		s, r := l.service, l.raw
+		fmt.Fprintf(b.out, "%-32s %8s %8s %8s %8s %9s %8.2f  %-16s %s\n", l.name,
+			ms(s.pct(50)), ms(s.pct(95)), ms(s.pct(99)), ms(s.max()), ms(r.pct(99)),
+			float64(s.pct(99))/float64(max(r.pct(99), time.Microsecond)), "p99 <= "+ms(l.target), verdict(s.pct(99) <= l.target))
+		fmt.Fprintf(b.out, "%-32s %8s %8s %8s %8s\n", "  raw (plain SQL)", ms(r.pct(50)), ms(r.pct(95)), ms(r.pct(99)), ms(r.max()))
+	}
+	return err
+}
+
+// measureQueries makes the raw baseline's scratch table (dropped at the end
+// unless keepPlain), then measures each list and search scenario beside it.
+// It returns the lines measured, even when dropping the table failed.
+func (b *contactsBench) measureQueries(ctx context.Context, keepPlain bool) (lines []bcLine, err error) {
 	cleanup := context.WithoutCancel(ctx)
 	if _, err := b.pool.Exec(ctx, `DROP TABLE IF EXISTS `+bcPlainTable); err != nil {
-		return fmt.Errorf("bench contacts: drop old scratch table: %w", err)
+		return nil, fmt.Errorf("bench contacts: drop old scratch table: %w", err)
 	}
 	for _, stmt := range []string{bcPlainCreate, bcPlainIndexList, bcPlainIndexSearch, `VACUUM ANALYZE ` + bcPlainTable} {
 		if _, err := b.pool.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("bench contacts: scratch table: %s: %w", firstLine(stmt), err)
+			return nil, fmt.Errorf("bench contacts: scratch table: %s: %w", firstLine(stmt), err)
 		}
 	}
 	if !keepPlain {
@@ -298,44 +302,26 @@ func (b *contactsBench) run(ctx context.Context, keepPlain bool) (err error) {
 	if _, err := b.pool.Exec(ctx, `CHECKPOINT`); err != nil {
 		fmt.Fprintf(b.out, "(no CHECKPOINT before the queries: %v)\n", err)
 	}
-
-	var lines []bcLine
-	line, err := b.archivedFirstPage(ctx)
-	if err != nil {
-		return err
-	}
-	lines = append(lines, line)
-	line, err = b.activePages(ctx)
-	if err != nil {
-		return err
-	}
-	lines = append(lines, line)
+	scenarios := []func(context.Context) (bcLine, error){b.archivedFirstPage, b.activePages}
 	for _, s := range bcSearches {
-		line, err := b.search(ctx, s.kind, s.fragments)
+		scenarios = append(scenarios, func(ctx context.Context) (bcLine, error) { return b.search(ctx, s.kind, s.fragments) })
+	}
+	for _, measure := range scenarios {
+		line, err := measure(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		lines = append(lines, line)
 	}
+	return lines, nil
+}
 
-	fmt.Fprintf(b.out, "\n%-32s %8s %8s %8s %8s %9s %8s  %-16s\n", "scenario", "p50", "p95", "p99", "max", "raw p99", "p99/raw", "target")
-	fmt.Fprintln(b.out, strings.Repeat("-", 110))
-	verdict := func(ok bool) string {
-		if ok {
-			return "ok"
-		}
-		return "MISSED"
+// verdict says whether a figure met its target.
+func verdict(ok bool) string {
+	if ok {
+		return "ok"
 	}
-	fmt.Fprintf(b.out, "%-32s %8s %8s %8s %8s %9s %8s  %-16s %s\n", "rebuild read model (events/s)",
-		thousands(rebuildRate), "", "", "", "", "", ">= "+thousands(bcTargetRebuild), verdict(rebuildRate >= bcTargetRebuild))
-	for _, l := range lines {
-		s, r := l.service, l.raw
-		fmt.Fprintf(b.out, "%-32s %8s %8s %8s %8s %9s %8.2f  %-16s %s\n", l.name,
-			ms(s.pct(50)), ms(s.pct(95)), ms(s.pct(99)), ms(s.max()), ms(r.pct(99)),
-			float64(s.pct(99))/float64(max(r.pct(99), time.Microsecond)), "p99 <= "+ms(l.target), verdict(s.pct(99) <= l.target))
-		fmt.Fprintf(b.out, "%-32s %8s %8s %8s %8s\n", "  raw (plain SQL)", ms(r.pct(50)), ms(r.pct(95)), ms(r.pct(99)), ms(r.max()))
-	}
-	return nil
+	return "MISSED"
 }
 
 // bcProjector is a running projections.Runner with the contacts projector.
@@ -447,20 +433,11 @@ func (b *contactsBench) ensureContacts(ctx context.Context) error {
 	}
 	fmt.Fprintf(b.out, "community %s (%q): %s contacts, %s archived\n", b.community, bcCommunityName, thousands(float64(total)), thousands(float64(archived)))
 	if total < b.n {
-		missing := b.n - total
-		fmt.Fprintf(b.out, "registering %s contacts through domain.Handler.RegisterContact, %d callers (projector stopped meanwhile)...\n",
-			thousands(float64(missing)), b.callers)
-		b.stopProjector()
-		r, err := b.concurrently(ctx, "register", missing, func(ctx context.Context, caller domain.Caller, i int) error {
+		err := b.timedCommands(ctx, "register", "registering", "RegisterContact", b.n-total, func(ctx context.Context, caller domain.Caller, i int) error {
 			_, err := b.handler.RegisterContact(ctx, caller, bcContactValues(total+i))
 			return err
 		})
 		if err != nil {
-			return err
-		}
-		fmt.Fprintf(b.out, "register: %s contacts in %s: %s contacts/s with %d callers\n",
-			thousands(float64(r.events)), r.elapsed.Round(time.Millisecond), thousands(r.perSecond()), b.callers)
-		if err := b.timedCatchUp(ctx, "register"); err != nil {
 			return err
 		}
 	} else {
@@ -468,28 +445,42 @@ func (b *contactsBench) ensureContacts(ctx context.Context) error {
 			thousands(float64(total)))
 	}
 	wantArchived := b.n * bcArchivedPercent / 100
-	if archived < wantArchived {
-		ids, err := b.activeIDs(ctx, wantArchived-archived)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(b.out, "archiving %s contacts through domain.Handler.ArchiveContact, %d callers (projector stopped meanwhile)...\n",
-			thousands(float64(len(ids))), b.callers)
-		b.stopProjector()
-		r, err := b.concurrently(ctx, "archive", len(ids), func(ctx context.Context, caller domain.Caller, i int) error {
-			_, err := b.handler.ArchiveContact(ctx, caller, ids[i])
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(b.out, "archive:  %s contacts in %s: %s contacts/s with %d callers\n",
-			thousands(float64(r.events)), r.elapsed.Round(time.Millisecond), thousands(r.perSecond()), b.callers)
-		if err := b.timedCatchUp(ctx, "archive"); err != nil {
-			return err
-		}
+	if archived >= wantArchived {
+		return nil
 	}
-	return nil
+	ids, err := b.activeIDs(ctx, wantArchived-archived)
+	if err != nil {
+		return err
+	}
+	return b.timedCommands(ctx, "archive", "archiving", "ArchiveContact", len(ids), func(ctx context.Context, caller domain.Caller, i int) error {
+		_, err := b.handler.ArchiveContact(ctx, caller, ids[i])
+		return err
+	})
+}
+
+// timedCommands stops the projector, runs n commands (do, the handler's
+// method) on b.callers goroutines, prints their rate, then times the
+// projector's catch-up.
+func (b *contactsBench) timedCommands(ctx context.Context, what, doing, method string, n int, do func(context.Context, domain.Caller, int) error) error {
+	fmt.Fprintf(b.out, "%s %s contacts through domain.Handler.%s, %d callers (projector stopped meanwhile)...\n",
+		doing, thousands(float64(n)), method, b.callers)
+	b.stopProjector()
+	caller := b.caller()
+	done, elapsed, err := seeding.Run(ctx, n, b.callers, func(ctx context.Context, i int) error {
+		if err := do(ctx, caller, i); err != nil {
+			return fmt.Errorf("bench contacts: %s #%d: %w", what, i, err)
+		}
+		return nil
+	}, func(done int, elapsed time.Duration) {
+		b.logger.Info(what, "done", done, "of", n, "per_second", int(float64(done)/elapsed.Seconds()))
+	})
+	if err != nil {
+		return err
+	}
+	r := rate{events: done, elapsed: elapsed}
+	fmt.Fprintf(b.out, "%-10s%s contacts in %s: %s contacts/s with %d callers\n",
+		what+":", thousands(float64(r.events)), r.elapsed.Round(time.Millisecond), thousands(r.perSecond()), b.callers)
+	return b.timedCatchUp(ctx, what)
 }
 
 // timedCatchUp starts the projector from its checkpoint, waits until it has
@@ -530,43 +521,6 @@ func (b *contactsBench) activeIDs(ctx context.Context, n int) ([]string, error) 
 		return nil, fmt.Errorf("bench contacts: pick contacts to archive: %w", err)
 	}
 	return ids, nil
-}
-
-// concurrently runs do for i in [0, n) on b.callers goroutines and returns
-// the rate. The first error stops them all.
-func (b *contactsBench) concurrently(ctx context.Context, what string, n int, do func(context.Context, domain.Caller, int) error) (rate, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		next, done atomic.Int64
-		once       sync.Once
-		firstErr   error
-		wg         sync.WaitGroup
-	)
-	caller := b.caller()
-	start := time.Now()
-	for range b.callers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				if err := do(ctx, caller, i); err != nil {
-					once.Do(func() {
-						firstErr = fmt.Errorf("bench contacts: %s #%d: %w", what, i, err)
-						cancel()
-					})
-					return
-				}
-				if d := done.Add(1); d%10_000 == 0 {
-					b.logger.Info(what, "done", d, "of", n, "per_second", int(float64(d)/time.Since(start).Seconds()))
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return rate{events: int(done.Load()), elapsed: time.Since(start)}, firstErr
 }
 
 // rebuild rebuilds the contacts read model from the whole log aside (new
