@@ -377,4 +377,3 @@ func (s *Server) databaseAnswers(ctx context.Context) (string, error) {
 	}
 	return "", nil
 }
-
