@@ -41,12 +41,17 @@ type ContactQueries interface {
 // a command on contacts waits for.
 const ContactsReadModel = "contacts"
 
-// ReadModels tells when a read model has applied a log position
-// (projections.Runner is one).
+// ReadModels tells when the read models have applied a log position,
+// whichever node applies it (projections.Runner is one).
 type ReadModels interface {
 	// WaitFor returns nil once read model name has applied pos, or an
 	// EUNAVAILABLE error when timeout passes first.
 	WaitFor(ctx context.Context, name string, pos Position, timeout time.Duration) error
+	// WaitForAll is WaitFor for every read model: a command's events may
+	// change any of them.
+	WaitForAll(ctx context.Context, pos Position, timeout time.Duration) error
+	// Behind lists the read models that have not applied pos yet.
+	Behind(pos Position) []string
 }
 
 // ContactReader answers what people read of contacts: from the read model
@@ -63,10 +68,15 @@ type ContactReader interface {
 	// WaitFor waits until the read model has applied after (EUNAVAILABLE
 	// past a few seconds).
 	WaitFor(ctx context.Context, after Position) error
-	// AfterCommand is the contact as a command left it (res): from the
-	// read model once it has applied the command, else, past a short wait,
-	// folded from the log (fromLog true), so a write never looks failed.
-	AfterCommand(ctx context.Context, communityID string, res Result) (view ContactView, fromLog bool, err error)
+	// Settle is the one rule of every command's answer: it waits, briefly,
+	// until every read model has applied the command's last event (pos),
+	// and returns those that still have not (the answer then says so).
+	Settle(ctx context.Context, pos Position) (behind []string, err error)
+	// AfterCommand is the contact as a command left it (res), once every
+	// read model has applied the command (Settle): from the read model, or,
+	// where the contacts read model lags past the wait, folded from the
+	// log, so a write never looks failed; behind as Settle's.
+	AfterCommand(ctx context.Context, communityID string, res Result) (view ContactView, behind []string, err error)
 	// AsOf is the contact as it was at an instant, folded from the log.
 	AsOf(ctx context.Context, communityID, id string, at time.Time) (ContactView, error)
 	// History is every event of the contact, oldest first, told for auditors.

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -67,25 +68,40 @@ func (r *Reader) Fields(ctx context.Context, communityID string, after Position)
 	return r.Queries.Fields(ctx, communityID)
 }
 
+// Settle implements ContactReader.
+func (r *Reader) Settle(ctx context.Context, pos Position) ([]string, error) {
+	if pos.IsStart() {
+		return nil, nil
+	}
+	if r.ReadModels == nil {
+		return []string{ContactsReadModel}, nil
+	}
+	err := r.ReadModels.WaitForAll(ctx, pos, r.commandWait())
+	if err != nil && ErrorCode(err) != EUNAVAILABLE {
+		return nil, err
+	}
+	return r.ReadModels.Behind(pos), nil
+}
+
 // AfterCommand implements ContactReader.
-func (r *Reader) AfterCommand(ctx context.Context, communityID string, res Result) (ContactView, bool, error) {
-	err := r.waitFor(ctx, res.Position, r.commandWait())
-	switch {
-	case err == nil:
+func (r *Reader) AfterCommand(ctx context.Context, communityID string, res Result) (ContactView, []string, error) {
+	behind, err := r.Settle(ctx, res.Position)
+	if err != nil {
+		return ContactView{}, nil, err
+	}
+	if !slices.Contains(behind, ContactsReadModel) {
 		view, err := r.Queries.Contact(ctx, communityID, res.ID)
 		if err == nil && view.Version >= res.Version {
-			return view, false, nil
+			return view, behind, nil
 		}
 		if err != nil && ErrorCode(err) != ENOTFOUND {
-			return view, false, err
+			return view, behind, err
 		}
 		// A command that changed nothing has no position to wait for: the
 		// read model may not show the contact's latest events yet.
-	case ErrorCode(err) != EUNAVAILABLE:
-		return ContactView{}, false, err
 	}
 	view, err := r.AsOf(ctx, communityID, res.ID, time.Time{})
-	return view, true, err
+	return view, behind, err
 }
 
 // AsOf implements ContactReader; the zero time is now.

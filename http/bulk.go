@@ -99,6 +99,10 @@ func (s *Server) handleBulk(op bulkOp) gin.HandlerFunc {
 				last = p
 			}
 		}
+		if err := s.settle(c, last); err != nil {
+			s.fail(c, err)
+			return
+		}
 		c.JSON(http.StatusOK, bulkResponse{Results: results, Position: last.String()})
 	}
 }

@@ -40,6 +40,10 @@ func (s *Server) handleCreateCommunity(c *gin.Context) {
 		s.fail(c, fmt.Errorf("community %s created, but not its admin key: %w", res.ID, err))
 		return
 	}
+	if err := s.settle(c, res.Position); err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.JSON(http.StatusCreated, createCommunityResponse{ID: res.ID, Name: strings.TrimSpace(req.Name), AdminKey: key})
 }
 

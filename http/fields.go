@@ -77,6 +77,10 @@ func (s *Server) handleDefineField(c *gin.Context) {
 	if !res.Changed {
 		status = http.StatusOK
 	}
+	if err := s.settle(c, res.Position); err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.JSON(status, fieldResult{fieldJSON: toFieldJSON(f), Position: res.Position.String()})
 }
 
@@ -91,6 +95,10 @@ type removedField struct {
 func (s *Server) handleRemoveField(c *gin.Context) {
 	res, err := s.Services.Commands.RemoveField(c.Request.Context(), callerOf(c), c.Param("key"))
 	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.settle(c, res.Position); err != nil {
 		s.fail(c, err)
 		return
 	}

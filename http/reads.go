@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -107,12 +108,38 @@ func (s *Server) waitAfter(c *gin.Context) bool {
 	return true
 }
 
-// contactAfter returns the contact a command left, logging when the read
-// model lagged and the answer came from the log.
+// contactAfter returns the contact a command left, once the read models
+// have applied the command (see settle).
 func (s *Server) contactAfter(c *gin.Context, communityID string, res domain.Result) (domain.ContactView, error) {
-	view, fromLog, err := s.Services.Contacts.AfterCommand(c.Request.Context(), communityID, res)
-	if err == nil && fromLog {
-		s.Logger.Warn("read model lags; answering a command from the log", "contact", res.ID, "position", res.Position.String())
+	view, behind, err := s.Services.Contacts.AfterCommand(c.Request.Context(), communityID, res)
+	if err == nil {
+		s.sayBehind(c, res.Position, behind)
 	}
 	return view, err
+}
+
+// settle makes a command's answer wait, briefly, until every read model
+// has applied the command's last event (pos), whichever node applies it:
+// the one rule of every command, so that what a client reads next shows
+// its write. Past the wait the answer goes, and says so (sayBehind).
+func (s *Server) settle(c *gin.Context, pos domain.Position) error {
+	behind, err := s.Services.Contacts.Settle(c.Request.Context(), pos)
+	if err == nil {
+		s.sayBehind(c, pos, behind)
+	}
+	return err
+}
+
+// readModelsBehind is the header of a command's answer that names the read
+// models that had not applied the command yet when it answered: a read
+// without after= may not show the write for a moment.
+const readModelsBehind = "Read-Models-Behind"
+
+// sayBehind puts readModelsBehind on the answer when behind names any.
+func (s *Server) sayBehind(c *gin.Context, pos domain.Position, behind []string) {
+	if len(behind) == 0 {
+		return
+	}
+	c.Header(readModelsBehind, strings.Join(behind, ", "))
+	s.Logger.Warn("read models lag; a command answers before they apply it", "read_models", behind, "position", pos.String())
 }

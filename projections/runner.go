@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"log/slog"
 	"sync"
 	"time"
@@ -62,6 +63,7 @@ func (r *Runner) Run(ctx context.Context, projectors ...Projector) {
 	}
 	r.mu.Unlock()
 	var wg sync.WaitGroup
+	wg.Go(func() { r.Watch(ctx) })
 	for _, p := range projectors {
 		wg.Go(func() {
 			backoff := 100 * time.Millisecond
@@ -237,16 +239,22 @@ func projectorLockKey(name string) int32 {
 }
 
 // advance records that a projector reached pos and wakes waiters.
+// A checkpoint only moves forward (a rebuild swaps one in further on), so
+// of two sightings of it, from this process's projector and from another
+// node's notification, the later one stands.
 func (r *Runner) advance(name string, pos domain.Position) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if pos.Compare(r.reached[name]) < 0 {
+		return
+	}
 	r.reached[name] = pos
 	close(r.advanced)
 	r.advanced = make(chan struct{})
 }
 
-// Reached returns the position a projector has applied up to, in this
-// process.
+// Reached returns the position a read model has applied up to, as this
+// process knows it (its own projector's, or any node's: Watch).
 func (r *Runner) Reached(name string) domain.Position {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -257,16 +265,51 @@ func (r *Runner) Reached(name string) domain.Position {
 // position in time.
 var ErrNotYet = &domain.Error{Code: domain.EUNAVAILABLE, Message: "the read model has not caught up with that position yet; try again"}
 
-// WaitFor waits until projector name has applied pos, or until timeout
-// passes (ErrNotYet), so that a client reads its own writes.
+// WaitFor waits until read model name has applied pos, whichever node
+// applies it, or until timeout passes (ErrNotYet), so that a client reads
+// its own writes.
 func (r *Runner) WaitFor(ctx context.Context, name string, pos domain.Position, timeout time.Duration) error {
+	return r.waitUntil(ctx, timeout, func() bool { return r.reached[name].Compare(pos) >= 0 })
+}
+
+// WaitForAll waits until every read model this runner runs has applied
+// pos: a command's answer waits so for all the read models its events may
+// change (each applies the whole log in order, so each passes pos).
+func (r *Runner) WaitForAll(ctx context.Context, pos domain.Position, timeout time.Duration) error {
+	return r.waitUntil(ctx, timeout, func() bool {
+		for name := range r.projectors {
+			if r.reached[name].Compare(pos) < 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// Behind lists the read models this runner runs that have not applied pos.
+func (r *Runner) Behind(pos domain.Position) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var behind []string
+	for name := range r.projectors {
+		if r.reached[name].Compare(pos) < 0 {
+			behind = append(behind, name)
+		}
+	}
+	slices.Sort(behind)
+	return behind
+}
+
+// waitUntil waits until done, checked under the runner's lock at each
+// advance, holds, or until timeout passes (ErrNotYet).
+func (r *Runner) waitUntil(ctx context.Context, timeout time.Duration, done func() bool) error {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		r.mu.Lock()
-		reached, advanced := r.reached[name], r.advanced
+		ok, advanced := done(), r.advanced
 		r.mu.Unlock()
-		if reached.Compare(pos) >= 0 {
+		if ok {
 			return nil
 		}
 		select {
@@ -296,11 +339,17 @@ func Checkpoint(ctx context.Context, q interface {
 	return pos, nil
 }
 
+// saveCheckpoint moves a checkpoint, in the transaction that applied its
+// events, and notifies every node watching (Watch) on commit, in the same
+// round trip.
 func saveCheckpoint(ctx context.Context, tx pgx.Tx, name string, pos domain.Position) error {
-	_, err := tx.Exec(ctx, `INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos, updated_at)
-		VALUES ($1, $2, $3, now())
-		ON CONFLICT (name) DO UPDATE SET commit_pos = $2, prepare_pos = $3, updated_at = now()`,
-		name, int64(pos.Commit), int64(pos.Prepare))
+	_, err := tx.Exec(ctx, `WITH saved AS (
+			INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos, updated_at)
+			VALUES ($1, $2, $3, now())
+			ON CONFLICT (name) DO UPDATE SET commit_pos = $2, prepare_pos = $3, updated_at = now()
+			RETURNING name)
+		SELECT pg_notify($4, $1 || ' ' || $5) FROM saved`,
+		name, int64(pos.Commit), int64(pos.Prepare), checkpointChannel, pos.String())
 	if err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", name, err)
 	}
