@@ -12,8 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"slices"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
