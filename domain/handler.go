@@ -11,6 +11,11 @@ type Handler struct {
 	Store EventStore
 	// KeySecret keys the hash that names key reservation streams.
 	KeySecret []byte
+	// LegacyKeySecret, when set, names the reservation streams of a
+	// database started before KeySecret was derived from the master key:
+	// a key with no reservation under KeySecret is read there (see
+	// readReservation).
+	LegacyKeySecret []byte
 	// Now returns the time recorded in events (time.Now when nil).
 	Now func() time.Time
 	// Lease is how long a key claim may stay in flight (default 10 s);

@@ -60,3 +60,38 @@ func TestHandlerKeyHolder(t *testing.T) {
 		t.Errorf("a deleted contact's external ID is held by %q", got)
 	}
 }
+
+// TestLegacyKeySecret: a database whose reservations were named by an
+// older secret keeps its unique keys under a handler on the new secret
+// that reads the old names: a key held there stays held, a release or a
+// new claim goes to the new stream, which answers from then on.
+func TestLegacyKeySecret(t *testing.T) {
+	f := setup(t)
+	ctx := t.Context()
+	old := &domain.Handler{Store: f.store, KeySecret: []byte("the old secret")}
+	ann, err := old.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Ann", "email": "ann@example.org", "external_id": "A-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &domain.Handler{Store: f.store, KeySecret: []byte("the new secret"), LegacyKeySecret: []byte("the old secret")}
+	_, err = h.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Eve", "email": "ANN@example.org"})
+	wantErr(t, err, domain.ECONFLICT, "email", "already used by contact "+ann.ID)
+	if holder, err := h.KeyHolder(ctx, f.caller.CommunityID, "external_id", "A-1"); err != nil || holder != ann.ID {
+		t.Fatalf("A-1 held by %q (%v), want Ann", holder, err)
+	}
+	// Ann gives her email up: released under the new name, it is free.
+	if _, err := h.UpdateContact(ctx, f.caller, ann.ID, map[string]string{"email": "ann.new@example.org"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	eve, err := h.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Eve", "email": "ann@example.org"})
+	if err != nil {
+		t.Fatalf("the email Ann gave up: %v", err)
+	}
+	_, err = h.RegisterContact(ctx, f.caller, map[string]string{"first_name": "Zoe", "email": "ann@example.org"})
+	wantErr(t, err, domain.ECONFLICT, "email", "already used by contact "+eve.ID)
+	// A handler without the old secret would not see Ann's external ID:
+	// the legacy name is what keeps it.
+	if holder, _ := (&domain.Handler{Store: f.store, KeySecret: []byte("the new secret")}).KeyHolder(ctx, f.caller.CommunityID, "external_id", "A-1"); holder != "" {
+		t.Fatalf("without the old secret, A-1 held by %q", holder)
+	}
+}

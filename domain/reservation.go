@@ -37,13 +37,47 @@ type reservation struct {
 // KeyStreamPrefix starts the names of the key reservation streams.
 const KeyStreamPrefix = "key-"
 
-func (h *Handler) keyStream(communityID, kind, normalized string) string {
-	mac := hmac.New(sha256.New, h.KeySecret)
+// keyRef names one value of a unique key in a community: its reservation
+// stream, and, for a database started before the current secret, the
+// stream an older secret named it by.
+type keyRef struct {
+	stream, legacy string
+}
+
+func (h *Handler) keyStream(communityID, kind, normalized string) keyRef {
+	ref := keyRef{stream: keyStreamOf(h.KeySecret, communityID, kind, normalized)}
+	if h.LegacyKeySecret != nil {
+		ref.legacy = keyStreamOf(h.LegacyKeySecret, communityID, kind, normalized)
+	}
+	return ref
+}
+
+func keyStreamOf(secret []byte, communityID, kind, normalized string) string {
+	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte(communityID + "\x00" + kind + "\x00" + normalized))
 	return KeyStreamPrefix + hex.EncodeToString(mac.Sum(nil)[:20])
 }
 
-func (h *Handler) readReservation(ctx context.Context, stream string) (reservation, error) {
+// readReservation reads the state of a key's reservation stream. A key
+// never claimed under KeySecret may have been claimed before it, under
+// LegacyKeySecret: that reservation is returned then, as the state of the
+// current stream at version 0, so whatever a command writes next (a claim,
+// a release, a handover) goes to the current stream, which then answers
+// alone.
+func (h *Handler) readReservation(ctx context.Context, ref keyRef) (reservation, error) {
+	r, err := h.readReservationAt(ctx, ref.stream)
+	if err != nil || r.version > 0 || ref.legacy == "" {
+		return r, err
+	}
+	old, err := h.readReservationAt(ctx, ref.legacy)
+	if err != nil {
+		return r, err
+	}
+	r.holder, r.holderVersion = old.holder, old.holderVersion
+	return r, nil
+}
+
+func (h *Handler) readReservationAt(ctx context.Context, stream string) (reservation, error) {
 	r := reservation{stream: stream}
 	last, err := h.Store.ReadStream(ctx, stream, Backwards, 0, 1)
 	if errors.Is(err, ErrStreamNotFound) {
@@ -74,21 +108,25 @@ func (h *Handler) readReservation(ctx context.Context, stream string) (reservati
 // claimed again at version, so that it is in flight again.
 func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, contact string, version int64) (Position, reservation, error) {
 	normalized := normalizeKey(kind, value)
-	stream := h.keyStream(caller.CommunityID, kind, normalized)
+	ref := h.keyStream(caller.CommunityID, kind, normalized)
+	stream := ref.stream
 	data, err := Encode(KeyReserved{ContactID: contact, HolderVersion: version}, h.meta(caller, "ReserveKey"))
 	if err != nil {
 		return Position{}, reservation{}, err
 	}
-	// Most keys were never claimed: try that first, in one round trip.
-	res, err := h.Store.Append(ctx, stream, NoStream, []EventData{data})
-	if err == nil {
-		return res.Position, reservation{}, nil
-	}
-	if !IsWrongExpectedVersion(err) {
-		return Position{}, reservation{}, fmt.Errorf("reserve %s: %w", kind, err)
+	// Most keys were never claimed: try that first, in one round trip
+	// (unless an older secret may have named a claim of it: read first).
+	if ref.legacy == "" {
+		res, err := h.Store.Append(ctx, stream, NoStream, []EventData{data})
+		if err == nil {
+			return res.Position, reservation{}, nil
+		}
+		if !IsWrongExpectedVersion(err) {
+			return Position{}, reservation{}, fmt.Errorf("reserve %s: %w", kind, err)
+		}
 	}
 	for attempt := 0; attempt < 5; attempt++ {
-		r, err := h.readReservation(ctx, stream)
+		r, err := h.readReservation(ctx, ref)
 		if err != nil {
 			return Position{}, reservation{}, err
 		}
@@ -211,13 +249,14 @@ func (h *Handler) holdsForOpenMerge(ctx context.Context, c *Contact, kind, norma
 // it was, for giveBack to restore if the survivor's command fails. Nothing
 // is appended when the reservation already names to, or names neither.
 func (h *Handler) handOver(ctx context.Context, caller Caller, kind, value, contact, to string, toVersion int64) (Position, reservation, error) {
-	stream := h.keyStream(caller.CommunityID, kind, normalizeKey(kind, value))
+	ref := h.keyStream(caller.CommunityID, kind, normalizeKey(kind, value))
+	stream := ref.stream
 	data, err := Encode(KeyReserved{ContactID: to, HolderVersion: toVersion}, h.meta(caller, "ReserveKey"))
 	if err != nil {
 		return Position{}, reservation{}, err
 	}
 	for attempt := 0; attempt < 5; attempt++ {
-		r, err := h.readReservation(ctx, stream)
+		r, err := h.readReservation(ctx, ref)
 		if err != nil {
 			return Position{}, reservation{}, err
 		}
@@ -245,8 +284,9 @@ func (h *Handler) giveBack(ctx context.Context, caller Caller, kind, value, cont
 	if taken.holder == "" {
 		return h.release(ctx, caller, kind, value, contact)
 	}
-	stream := h.keyStream(caller.CommunityID, kind, normalizeKey(kind, value))
-	r, err := h.readReservation(ctx, stream)
+	ref := h.keyStream(caller.CommunityID, kind, normalizeKey(kind, value))
+	stream := ref.stream
+	r, err := h.readReservation(ctx, ref)
 	if err != nil || r.holder != contact {
 		return Position{}, err
 	}
@@ -265,8 +305,9 @@ func (h *Handler) giveBack(ctx context.Context, caller Caller, kind, value, cont
 // Failing to release is not an error for the command (the reservation is
 // reclaimable): it is only logged by the caller.
 func (h *Handler) release(ctx context.Context, caller Caller, kind, value, contact string) (Position, error) {
-	stream := h.keyStream(caller.CommunityID, kind, normalizeKey(kind, value))
-	r, err := h.readReservation(ctx, stream)
+	ref := h.keyStream(caller.CommunityID, kind, normalizeKey(kind, value))
+	stream := ref.stream
+	r, err := h.readReservation(ctx, ref)
 	if err != nil || r.holder != contact {
 		return Position{}, err
 	}

@@ -43,7 +43,6 @@ environment:
   CONTACTS_DATA  data folder (default ./data)
   CONTACTS_ADDR  HTTP listen address (default 127.0.0.1:8080)
   CONTACTS_MASTER_KEY  32 bytes (base64 or hex) wrapping the contacts' keys (default: CONTACTS_DATA/secrets/master.key, made on first use)
-  CONTACTS_KEY_SECRET  hex secret keying the hashes that name key reservation streams (default: the database's, random at first start)
   CONTACTS_BOOTSTRAP_KEY  the operator key the first start creates (default: random)
   EVENTSTORE_URL keep the event log in EventStoreDB/KurrentDB (esdb://host:2113?tls=false); read models stay
                  in PostgreSQL. A database keeps the backend it was first started with.

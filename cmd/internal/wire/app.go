@@ -113,7 +113,11 @@ func (a *App) openLog(ctx context.Context) ([]byte, error) {
 // openServices makes the command handler and the services on the log and
 // the read models.
 func (a *App) openServices(ctx context.Context, master []byte) error {
-	secret, err := keySecret(ctx, a.Pool, a.Config.KeySecret)
+	secret, err := keySecret(master)
+	if err != nil {
+		return err
+	}
+	legacy, err := legacyKeySecret(ctx, a.Pool)
 	if err != nil {
 		return err
 	}
@@ -121,7 +125,7 @@ func (a *App) openServices(ctx context.Context, master []byte) error {
 	if err != nil {
 		return err
 	}
-	a.Handler = &domain.Handler{Store: a.Store, KeySecret: secret}
+	a.Handler = &domain.Handler{Store: a.Store, KeySecret: secret, LegacyKeySecret: legacy}
 	a.Queries = &projections.Queries{Pool: a.Pool, CursorKey: cursors}
 	a.Keys = apikeys.New(a.Pool)
 	a.Excel = &spreadsheet.Service{Handler: a.Handler, Queries: a.Queries,

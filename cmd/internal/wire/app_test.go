@@ -14,12 +14,12 @@ import (
 func TestFromEnvReadsEverySetting(t *testing.T) {
 	env := map[string]string{
 		"DATABASE_URL": "postgres://db/contacts", "CONTACTS_DATA": "/srv/contacts", "CONTACTS_ADDR": ":9090",
-		"EVENTSTORE_URL": "esdb://es:2113", "CONTACTS_MASTER_KEY": " bWFzdGVy \n", "CONTACTS_KEY_SECRET": "abcd",
+		"EVENTSTORE_URL": "esdb://es:2113", "CONTACTS_MASTER_KEY": " bWFzdGVy \n",
 		"CONTACTS_BOOTSTRAP_KEY": "ck_0123456789abcdef", "PATH": "/opt/pg/bin:/usr/bin",
 	}
 	got := FromEnv(func(name string) string { return env[name] })
 	want := Config{DatabaseURL: "postgres://db/contacts", DataDir: "/srv/contacts", Addr: ":9090", EventStoreURL: "esdb://es:2113",
-		MasterKey: "bWFzdGVy", KeySecret: "abcd", BootstrapKey: "ck_0123456789abcdef", SearchPath: "/opt/pg/bin:/usr/bin"}
+		MasterKey: "bWFzdGVy", BootstrapKey: "ck_0123456789abcdef", SearchPath: "/opt/pg/bin:/usr/bin"}
 	if got != want {
 		t.Errorf("FromEnv = %+v\nwant %+v", got, want)
 	}
@@ -30,8 +30,8 @@ func TestFromEnvReadsEverySetting(t *testing.T) {
 
 // A verb opens, and so records, no more than its part: migrate makes no
 // master key and records no backend (a later serve may choose
-// EventStoreDB), the auditors' verbs store no key secret (a later serve
-// may be given one).
+// EventStoreDB); no part ever stores a key secret (it is derived from the
+// master key).
 func TestOpenOpensNoMoreThanItsPart(t *testing.T) {
 	for _, part := range []Part{Database, Log, Services} {
 		cfg := Config{DatabaseURL: pgtest.NewDatabase(t), DataDir: t.TempDir(), PoolConns: 3}
@@ -46,7 +46,7 @@ func TestOpenOpensNoMoreThanItsPart(t *testing.T) {
 		if made := !errors.Is(err, fs.ErrNotExist); made != (part >= Log) {
 			t.Errorf("part %d: master key made: %v", part, made)
 		}
-		for name, from := range map[string]Part{"event_store": Log, "key_secret": Services} {
+		for name, from := range map[string]Part{"event_store": Log, "key_secret": Services + 1} {
 			var stored bool
 			if err := app.Pool.QueryRow(t.Context(), `SELECT EXISTS (SELECT 1 FROM settings WHERE name = $1)`, name).Scan(&stored); err != nil {
 				t.Fatal(err)
@@ -61,5 +61,32 @@ func TestOpenOpensNoMoreThanItsPart(t *testing.T) {
 		if err := app.Close(); err != nil {
 			t.Errorf("part %d: Close: %v", part, err)
 		}
+	}
+}
+
+// TestKeySecretIsDerived: the key secret is derived from the master key
+// (the same on every node that shares it), never stored; a database that
+// stored one before keeps it as the legacy secret its reservations are
+// read under.
+func TestKeySecretIsDerived(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	cfg := Config{DatabaseURL: url, DataDir: t.TempDir(), MasterKey: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+	open := func() *App {
+		app, err := Open(t.Context(), cfg, Services, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { app.Close() }) //nolint:errcheck
+		return app
+	}
+	a, b := open(), open()
+	if len(a.Handler.KeySecret) != 32 || string(a.Handler.KeySecret) != string(b.Handler.KeySecret) || a.Handler.LegacyKeySecret != nil {
+		t.Fatalf("key secrets %x / %x, legacy %x: want one derived secret, no legacy", a.Handler.KeySecret, b.Handler.KeySecret, a.Handler.LegacyKeySecret)
+	}
+	if _, err := a.Pool.Exec(t.Context(), `INSERT INTO settings (name, value) VALUES ('key_secret', 'stored before')`); err != nil {
+		t.Fatal(err)
+	}
+	if c := open(); string(c.Handler.LegacyKeySecret) != "stored before" || string(c.Handler.KeySecret) != string(a.Handler.KeySecret) {
+		t.Fatalf("with a stored secret: legacy %q", c.Handler.LegacyKeySecret)
 	}
 }

@@ -20,10 +20,6 @@ type Config struct {
 	// MasterKey wraps the contacts' keys: 32 bytes in base64 or hex; empty
 	// reads (or makes) DataDir/secrets/master.key (CONTACTS_MASTER_KEY).
 	MasterKey string
-	// KeySecret keys the hashes naming key reservation streams, in hex;
-	// empty takes the database's, or stores a random one on the first start
-	// (CONTACTS_KEY_SECRET).
-	KeySecret string
 	// BootstrapKey is the operator key the first start creates; empty makes
 	// a random one (CONTACTS_BOOTSTRAP_KEY).
 	BootstrapKey string
@@ -61,7 +57,6 @@ func FromEnv(getenv func(string) string) Config {
 		Addr:          or("CONTACTS_ADDR", DefaultAddr),
 		EventStoreURL: getenv("EVENTSTORE_URL"),
 		MasterKey:     strings.TrimSpace(getenv("CONTACTS_MASTER_KEY")),
-		KeySecret:     getenv("CONTACTS_KEY_SECRET"),
 		BootstrapKey:  getenv("CONTACTS_BOOTSTRAP_KEY"),
 		SearchPath:    getenv("PATH"),
 	}

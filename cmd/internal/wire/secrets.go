@@ -79,42 +79,27 @@ func cursorKey(master []byte) ([]byte, error) {
 	return hkdf.Key(sha256.New, master, nil, "contacts: list cursors", 32)
 }
 
-// keySecret returns the secret that keys the hashes naming key reservation
-// streams (so stream names hold no personal data). Every node of one
-// deployment must use the same one, or unique keys silently stop being
-// enforced, so the database keeps it: the first start stores a random
-// secret (or the one given, CONTACTS_KEY_SECRET, in hex) in settings; later
-// starts read it, and refuse to run with a given secret that differs from
-// it.
-func keySecret(ctx context.Context, pool *pgxpool.Pool, givenHex string) ([]byte, error) {
-	var given []byte
-	if givenHex != "" {
-		b, err := hex.DecodeString(givenHex)
-		if err != nil || len(b) < 16 {
-			return nil, fmt.Errorf("CONTACTS_KEY_SECRET: want at least 32 hex digits")
-		}
-		given = b
-	}
-	candidate := given
-	if candidate == nil {
-		candidate = make([]byte, 32)
-		rand.Read(candidate) //nolint:errcheck // never fails
-	}
-	// Insert if absent, then read whichever value won (another node may
-	// have started at the same moment).
-	if _, err := pool.Exec(ctx, `INSERT INTO settings (name, value) VALUES ('key_secret', $1) ON CONFLICT (name) DO NOTHING`, candidate); err != nil {
-		return nil, fmt.Errorf("store key secret: %w", err)
-	}
+// keySecret derives from the master key the secret that keys the hashes
+// naming key reservation streams (so stream names hold no personal data):
+// every node shares the master key, and, unlike a secret kept in the
+// database, it is not in a copy of the database, which alone then cannot
+// test guessed emails against the reservations of erased people.
+func keySecret(master []byte) ([]byte, error) {
+	return hkdf.Key(sha256.New, master, nil, "contacts: key reservation streams", 32)
+}
+
+// legacyKeySecret returns the secret a database started before the key
+// secret was derived keeps in settings (nil for any other): its
+// reservations are still read under the names it gave them
+// (domain.Handler.LegacyKeySecret); no new one is ever stored.
+func legacyKeySecret(ctx context.Context, pool *pgxpool.Pool) ([]byte, error) {
 	var stored []byte
 	err := pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = 'key_secret'`).Scan(&stored)
-	if errors.Is(err, pgx.ErrNoRows) || len(stored) == 0 {
-		return nil, fmt.Errorf("read key secret: missing")
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read key secret: %w", err)
-	}
-	if given != nil && sha256.Sum256(given) != sha256.Sum256(stored) {
-		return nil, fmt.Errorf("CONTACTS_KEY_SECRET differs from the secret this database was started with: unique keys would no longer be enforced; unset it or give the original")
+		return nil, fmt.Errorf("read the database's former key secret: %w", err)
 	}
 	return stored, nil
 }
