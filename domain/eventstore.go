@@ -57,6 +57,19 @@ type EventStore interface {
 	Subscribe(ctx context.Context, from Position, handle func(context.Context, []RecordedEvent) error) error
 }
 
+// CommunityLog is implemented by stores that index the log by community
+// (the PostgreSQL store, and the sealing store over any store): a
+// community's events are read without reading, or opening, another
+// community's.
+type CommunityLog interface {
+	// ReadCommunity returns up to limit of the community's events after
+	// from (exclusive), in log order, under ReadAll's visibility rule, and
+	// the position to resume from: the last event returned when limit was
+	// reached, else how far the log was read (nothing of the community
+	// lies between the last event returned and it).
+	ReadCommunity(ctx context.Context, communityID string, from Position, limit int) ([]RecordedEvent, Position, error)
+}
+
 // EventData is an event to append.
 type EventData struct {
 	// ID identifies the event (a UUID in text form). It makes an append

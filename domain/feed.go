@@ -53,42 +53,106 @@ type EventFeed interface {
 
 var _ EventFeed = (*Feed)(nil)
 
-// Feed is the event feed over the log: it reads the whole log and keeps
-// the community's events.
+// Feed is the event feed over the log. Over a store that reads the log
+// by community (CommunityLog) a reader's cost follows its community's
+// events; over another, it reads the whole log and keeps its community's.
 type Feed struct {
 	Store EventStore
-	// Page is how many events of the whole log one read takes (default
-	// 2000); other communities' events are skipped in the same pass.
+	// Wake, when set, is the store whose new events wake a followed feed
+	// (the sealing store's inner store: its events are not opened, only
+	// waited on); without it, the feed follows Store itself.
+	Wake EventStore
+	// Page is how many events one read takes (default 2000).
 	Page int
 }
 
 // Read implements EventFeed.
 func (f *Feed) Read(ctx context.Context, q FeedQuery, send func([]FeedEvent, Position) error) error {
-	page := f.Page
-	if page <= 0 {
-		page = 2000
-	}
-	for from := q.From; ; {
-		records, err := f.Store.ReadAll(ctx, from, page)
-		if err != nil || len(records) == 0 {
-			return err
+	_, err := f.read(ctx, q, send)
+	return err
+}
+
+// read sends the community's events after q.From up to the log's visible
+// end, and returns how far it read.
+func (f *Feed) read(ctx context.Context, q FeedQuery, send func([]FeedEvent, Position) error) (Position, error) {
+	from := q.From
+	for {
+		records, next, err := f.page(ctx, q.CommunityID, from)
+		if err != nil {
+			return from, err
 		}
-		if err := f.send(q, records, send); err != nil {
-			return err
+		if len(records) == 0 && next == from {
+			return from, nil
 		}
-		from = records[len(records)-1].Position
+		if err := f.send(q, records, next, send); err != nil {
+			return from, err
+		}
+		from = next
 	}
+}
+
+// page reads the next page after from: the community's events, and the
+// position to read on from.
+func (f *Feed) page(ctx context.Context, communityID string, from Position) ([]RecordedEvent, Position, error) {
+	size := f.Page
+	if size <= 0 {
+		size = 2000
+	}
+	if log, ok := f.Store.(CommunityLog); ok {
+		return log.ReadCommunity(ctx, communityID, from, size)
+	}
+	records, err := f.Store.ReadAll(ctx, from, size)
+	if err != nil || len(records) == 0 {
+		return nil, from, err
+	}
+	return records, records[len(records)-1].Position, nil
 }
 
 // Follow implements EventFeed.
 func (f *Feed) Follow(ctx context.Context, q FeedQuery, send func([]FeedEvent, Position) error) error {
-	return f.Store.Subscribe(ctx, q.From, func(ctx context.Context, records []RecordedEvent) error {
-		return f.send(q, records, send)
-	})
+	if _, ok := f.Store.(CommunityLog); !ok || f.Wake == nil {
+		return f.Store.Subscribe(ctx, q.From, func(ctx context.Context, records []RecordedEvent) error {
+			return f.send(q, records, records[len(records)-1].Position, send)
+		})
+	}
+	// Read the community's events, then, each time the log grows, what it
+	// has of them since: the wake-ups are the inner store's events, never
+	// opened, from where reading has got.
+	from, err := f.read(ctx, q, send)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	grew := make(chan struct{}, 1)
+	woken := make(chan error, 1)
+	go func() {
+		woken <- f.Wake.Subscribe(ctx, from, func(context.Context, []RecordedEvent) error {
+			select {
+			case grew <- struct{}{}:
+			default: // a wake-up is pending already
+			}
+			return nil
+		})
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-woken:
+			return err
+		case <-grew:
+		}
+		next, err := f.read(ctx, FeedQuery{CommunityID: q.CommunityID, From: from, Types: q.Types}, send)
+		if err != nil {
+			return err
+		}
+		from = next
+	}
 }
 
-// send passes on the community's events among records.
-func (f *Feed) send(q FeedQuery, records []RecordedEvent, send func([]FeedEvent, Position) error) error {
+// send passes on the community's events among records, read up to next.
+func (f *Feed) send(q FeedQuery, records []RecordedEvent, next Position, send func([]FeedEvent, Position) error) error {
 	events := make([]FeedEvent, 0, len(records))
 	for _, r := range records {
 		e, ok, err := feedEvent(q, r)
@@ -99,7 +163,7 @@ func (f *Feed) send(q FeedQuery, records []RecordedEvent, send func([]FeedEvent,
 			events = append(events, e)
 		}
 	}
-	return send(events, records[len(records)-1].Position)
+	return send(events, next)
 }
 
 // feedEvent turns a recorded event into the feed's, or says it is not one

@@ -80,7 +80,7 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 	server.Services = chttp.Services{
 		Commands:    handler,
 		Contacts:    &domain.Reader{Queries: queries, ReadModels: runner, Store: store},
-		Events:      &domain.Feed{Store: store},
+		Events:      &domain.Feed{Store: store, Wake: store.Inner()},
 		Keys:        keys,
 		Projections: runner,
 		Excel: &spreadsheet.Service{Handler: handler, Queries: queries,

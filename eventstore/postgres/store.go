@@ -126,6 +126,73 @@ WHERE (transaction_id, id) > ($1::xid8, $2)
 ORDER BY transaction_id, id
 LIMIT $3`
 
+// readCommunityQuery returns a community's events after a position, below
+// the snapshot's xmin as readAllQuery, and, in the same snapshot, the log's
+// last such event: where a reader of the community resumes when fewer than
+// its limit came (nothing of its community lies before that).
+const readCommunityQuery = `WITH head AS (
+	SELECT transaction_id, id FROM events
+	 WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+	 ORDER BY transaction_id DESC, id DESC LIMIT 1)
+SELECT ` + eventColumns + `, (SELECT transaction_id FROM head), (SELECT id FROM head) FROM (
+	SELECT ` + eventColumns + ` FROM events
+	 WHERE community_id = $1 AND (transaction_id, id) > ($2::xid8, $3)
+	   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+	 ORDER BY transaction_id, id
+	 LIMIT $4) page
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT transaction_id FROM head), (SELECT id FROM head)
+ORDER BY 1 NULLS LAST, 2`
+
+// ReadCommunity implements domain.CommunityLog: through the index of the
+// log by community, a reader's cost follows its community's events.
+func (s *Store) ReadCommunity(ctx context.Context, communityID string, from domain.Position, limit int) ([]domain.RecordedEvent, domain.Position, error) {
+	if limit <= 0 {
+		return nil, from, nil
+	}
+	if !domain.ValidID(communityID) {
+		return nil, from, nil // no such community: no event of it
+	}
+	rows, err := s.pool.Query(ctx, readCommunityQuery, communityID, from.Commit, int64(from.Prepare), limit)
+	if err != nil {
+		return nil, from, fmt.Errorf("read community %s after %s: %w", communityID, from, err)
+	}
+	defer rows.Close()
+	var events []domain.RecordedEvent
+	head := from
+	for rows.Next() {
+		var e domain.RecordedEvent
+		var commit, headCommit *uint64
+		var id, headID *int64
+		var eventID, stream, typ *string
+		var version *int64
+		var data, metadata []byte
+		var at *time.Time
+		if err := rows.Scan(&commit, &id, &eventID, &stream, &version, &typ, &data, &metadata, &at, &headCommit, &headID); err != nil {
+			return nil, from, fmt.Errorf("read community %s: %w", communityID, err)
+		}
+		if headCommit != nil && headID != nil {
+			head = later(head, domain.Position{Commit: *headCommit, Prepare: uint64(*headID)})
+		}
+		if commit == nil {
+			continue // the row that only carries the head
+		}
+		e = domain.RecordedEvent{ID: *eventID, Stream: *stream, Version: *version, Type: *typ, Data: data, Metadata: metadata,
+			Position: domain.Position{Commit: *commit, Prepare: uint64(*id)}, RecordedAt: *at}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, from, fmt.Errorf("read community %s: %w", communityID, err)
+	}
+	if len(events) == limit {
+		return events, events[len(events)-1].Position, nil
+	}
+	return events, head, nil
+}
+
+// later returns the later of two positions.
+func later(a, b domain.Position) domain.Position { return a.Max(b) }
+
 // ReadAll implements domain.EventStore.
 func (s *Store) ReadAll(ctx context.Context, from domain.Position, limit int) ([]domain.RecordedEvent, error) {
 	if limit <= 0 {

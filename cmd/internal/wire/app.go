@@ -139,7 +139,7 @@ func (a *App) HTTPServices() chttp.Services {
 	return chttp.Services{
 		Commands:    a.Handler,
 		Contacts:    &domain.Reader{Queries: a.Queries, ReadModels: a.Runner, Store: a.Store},
-		Events:      &domain.Feed{Store: a.Store},
+		Events:      &domain.Feed{Store: a.Store, Wake: a.Store.Inner()},
 		Keys:        a.Keys,
 		Projections: a.Runner,
 		Excel:       a.Excel,
