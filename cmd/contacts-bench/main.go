@@ -7,6 +7,7 @@
 //	contacts-bench audit      history and as_of of a 1,000-event contact, the event stream, the cost of sealing
 //	contacts-bench excel      Excel export, dry run and import at 10,000 and 100,000 contacts
 //	contacts-bench bombs      the workbook bombs of spreadsheet/testdata: time and peak RSS
+//	contacts-bench feed       one analytics consumer's read of its community in a log of 1,000,000 events
 package main
 
 import (
@@ -31,6 +32,9 @@ targets:
   excel      measure Excel export, dry run and import at 10,000 and 100,000 contacts (on the data folder's database)
   bombs      import the workbook bombs of spreadsheet/testdata, alone then six at once: time and peak RSS
              (on the data folder's database; run from the repository's root)
+  feed       one analytics consumer reading its community (1,000, 10,000, 100,000 events) in a log of
+             1,000,000 events: by the log's index by community, beside the whole log filtered
+             (cluster of its own: <data>/bench-feed, reused by later runs)
 
 The environment configures it as it does contacts (go run ./cmd/contacts help); the
 store target always measures the PostgreSQL log.
@@ -51,7 +55,7 @@ func main() {
 func run(ctx context.Context, cfg wire.Config, args []string, logger *slog.Logger) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
-		return fmt.Errorf("want a target: store, contacts, audit, excel or bombs")
+		return fmt.Errorf("want a target: store, contacts, audit, excel, bombs or feed")
 	}
 	// Named so in the data folder's lock, for a contacts command that
 	// finds the folder taken.
@@ -62,6 +66,7 @@ func run(ctx context.Context, cfg wire.Config, args []string, logger *slog.Logge
 		"audit":    runBenchAudit,
 		"excel":    runBenchExcel,
 		"bombs":    runBenchBombs,
+		"feed":     runBenchFeed,
 	}
 	if target, ok := targets[args[0]]; ok {
 		return target(ctx, cfg, logger, args[1:])
@@ -71,5 +76,5 @@ func run(ctx context.Context, cfg wire.Config, args []string, logger *slog.Logge
 		return nil
 	}
 	fmt.Fprint(os.Stderr, usage)
-	return fmt.Errorf("unknown target %q (want store, contacts, audit, excel or bombs)", args[0])
+	return fmt.Errorf("unknown target %q (want store, contacts, audit, excel, bombs or feed)", args[0])
 }
