@@ -132,5 +132,13 @@ func runImport(ctx context.Context, cfg wire.Config, logger *slog.Logger, args [
 		fmt.Fprintf(os.Stderr, "import %s: %d created, %d updated, %d unchanged, %d rejected (dry run: %v)\n",
 			rep.ID, rep.Counts.Created, rep.Counts.Updated, rep.Counts.Unchanged, rep.Counts.Rejected, rep.DryRun)
 	}
-	return err
+	if err != nil || *dryRun {
+		return err
+	}
+	// One rule of consistency, as over HTTP: the verb ends once the read
+	// models show the import, so an export that follows lists its changes.
+	if err := app.CaughtUp(ctx, time.Minute); err != nil {
+		return fmt.Errorf("the import is in the log, but %w", err)
+	}
+	return nil
 }

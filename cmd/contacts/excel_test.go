@@ -96,4 +96,10 @@ func TestExportImportVerbs(t *testing.T) {
 	if err != nil || c.FirstName() != "Augusta" {
 		t.Errorf("after the import: %+v, %v", c, err)
 	}
+	// The verb ended once the read model showed the import: a list (or an
+	// export) that follows sees it, with no waiting.
+	var listed string
+	if err := app.Pool.QueryRow(ctx, `SELECT first_name FROM contacts WHERE id = $1`, ada.ID).Scan(&listed); err != nil || listed != "Augusta" {
+		t.Errorf("the read model right after the import: %q, %v", listed, err)
+	}
 }
