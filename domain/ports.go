@@ -84,3 +84,25 @@ type ContactReader interface {
 }
 
 var _ ContactReader = (*Reader)(nil)
+
+// ReadModelStatus is how far one read model is behind the log (the
+// projections' runner reports it, from the checkpoints every node shares).
+type ReadModelStatus struct {
+	Name string
+	// Position is the last event it applied.
+	Position Position
+	// Behind is true when the log has events it has not applied yet.
+	Behind bool
+	// LagSeconds is the age of the oldest event it has not applied (0 when
+	// it is up to date).
+	LagSeconds float64
+	// Parked counts the events it set aside (see projections/parking.go):
+	// while there are any, the read model is degraded.
+	Parked int
+}
+
+// ParkedRetry says what a retry of the events a read model set aside did.
+type ParkedRetry struct {
+	Applied     int // events applied and no longer set aside
+	StillParked int // events that still cannot be applied, or wait behind one
+}

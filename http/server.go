@@ -22,7 +22,6 @@ import (
 
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/projections"
 	"github.com/assoc/contacts/spreadsheet"
 )
 
@@ -61,12 +60,12 @@ type Pinger interface {
 // ProjectionStatus reports how far each read model lags behind the log,
 // and retries the events one set aside (*projections.Runner is one).
 type ProjectionStatus interface {
-	Status(ctx context.Context) ([]projections.Status, error)
+	Status(ctx context.Context) ([]domain.ReadModelStatus, error)
 	// Parked counts the events each read model set aside (one query).
 	Parked(ctx context.Context) (map[string]int, error)
 	// RetryParked applies again the events read model name set aside
 	// (ENOTFOUND for an unknown name).
-	RetryParked(ctx context.Context, name string) (projections.RetryResult, error)
+	RetryParked(ctx context.Context, name string) (domain.ParkedRetry, error)
 }
 
 // KeyService keeps API keys (*apikeys.Store is one).

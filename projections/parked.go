@@ -69,20 +69,14 @@ func ParkedCounts(ctx context.Context, q interface {
 	return counts, rows.Err()
 }
 
-// RetryResult says what a retry of parked events did.
-type RetryResult struct {
-	Applied     int // events applied and no longer set aside
-	StillParked int // events that still cannot be applied, or wait behind one
-}
-
 // RetryParked is Retry for the projector named name, one that Run runs:
 // ENOTFOUND for another name.
-func (r *Runner) RetryParked(ctx context.Context, name string) (RetryResult, error) {
+func (r *Runner) RetryParked(ctx context.Context, name string) (domain.ParkedRetry, error) {
 	r.mu.Lock()
 	p, ok := r.projectors[name]
 	r.mu.Unlock()
 	if !ok {
-		return RetryResult{}, domain.Errorf(domain.ENOTFOUND, "no read model %q runs here", name)
+		return domain.ParkedRetry{}, domain.Errorf(domain.ENOTFOUND, "no read model %q runs here", name)
 	}
 	return r.Retry(ctx, p)
 }
@@ -93,11 +87,11 @@ func (r *Runner) RetryParked(ctx context.Context, name string) (RetryResult, err
 // set aside with its new error, and so do the later events of its stream.
 // It holds p's checkpoint row meanwhile, so the running projector (on any
 // node) waits rather than apply a later event of such a stream first.
-func (r *Runner) Retry(ctx context.Context, p Projector) (RetryResult, error) {
-	var res RetryResult
+func (r *Runner) Retry(ctx context.Context, p Projector) (domain.ParkedRetry, error) {
+	var res domain.ParkedRetry
 	name := p.Name()
 	err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
-		res = RetryResult{}
+		res = domain.ParkedRetry{}
 		if _, _, err := lockCheckpoint(ctx, tx, name); err != nil {
 			return err
 		}

@@ -9,21 +9,6 @@ import (
 	"github.com/assoc/contacts/domain"
 )
 
-// Status is how far one read model is behind the log.
-type Status struct {
-	Name string
-	// Position is the last event it applied.
-	Position domain.Position
-	// Behind is true when the log has events it has not applied yet.
-	Behind bool
-	// LagSeconds is the age of the oldest event it has not applied (0 when
-	// it is up to date).
-	LagSeconds float64
-	// Parked counts the events it set aside (see parking.go): while there
-	// are any, the read model is degraded.
-	Parked int
-}
-
 // pendingReader is implemented by stores whose ReadAll may hold committed
 // events back (the PostgreSQL store, behind an older open transaction). It
 // returns when the first event after from was recorded, whether ReadAll
@@ -50,7 +35,7 @@ func (r *Runner) oldestAfter(ctx context.Context, pos domain.Position) (time.Tim
 
 // Status reports, for each read model this runner runs, its position and
 // its lag behind the log.
-func (r *Runner) Status(ctx context.Context) ([]Status, error) {
+func (r *Runner) Status(ctx context.Context) ([]domain.ReadModelStatus, error) {
 	r.mu.Lock()
 	// The read models this runner runs, holding their lock or standing by,
 	// and any it has followed (a runner used only to wait).
@@ -69,13 +54,13 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Status, 0, len(names))
+	out := make([]domain.ReadModelStatus, 0, len(names))
 	for _, name := range names {
 		pos, err := Checkpoint(ctx, r.Pool, name) // the shared checkpoint: right on a standby too
 		if err != nil {
 			return nil, err
 		}
-		st := Status{Name: name, Position: pos, Parked: parked[name]}
+		st := domain.ReadModelStatus{Name: name, Position: pos, Parked: parked[name]}
 		at, behind, err := r.oldestAfter(ctx, st.Position)
 		if err != nil {
 			return nil, fmt.Errorf("projection status %s: %w", name, err)
