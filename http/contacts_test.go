@@ -233,7 +233,7 @@ func TestUpdateContact(t *testing.T) {
 		s.do(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"first_name": "Eve"}, "If-Match", bad).
 			wantProblem(t, http.StatusBadRequest, "If-Match")
 	}
-	s.do(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"email": "nope"}).wantProblem(t, http.StatusBadRequest, "email")
+	s.doInvalid(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"email": "nope"}).wantProblem(t, http.StatusBadRequest, "email")
 	s.do(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"first_name": nil, "email": nil}).wantProblem(t, http.StatusBadRequest, "")
 	s.do(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"fields": map[string]any{"zip": "1"}}).
 		wantProblem(t, http.StatusBadRequest, "fields.zip")

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/mail"
 	"slices"
 	"strings"
 	"sync"
@@ -66,10 +67,23 @@ func loadOpenAPI(t testing.TB) *openAPIChecker {
 	return c
 }
 
+// schemaOptions check formats the validator leaves alone by default:
+// format: email, as the server reads an address (net/mail).
+var schemaOptions = []openapi3.SchemaValidationOption{
+	openapi3.EnableJSONSchema2020(),
+	openapi3.WithStringFormatValidator("email", openapi3.NewCallbackValidator(func(v string) error {
+		if addr, err := mail.ParseAddress(v); err != nil || addr.Address != v {
+			return fmt.Errorf("%q is not an email address", v)
+		}
+		return nil
+	})),
+}
+
 // filterOptions are the checks run: every status must be documented.
 var filterOptions = &openapi3filter.Options{
-	IncludeResponseStatus: true,
-	AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+	IncludeResponseStatus:   true,
+	AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+	SchemaValidationOptions: schemaOptions[1:],
 }
 
 // checkedTransport sends requests through base and checks each request
@@ -185,7 +199,7 @@ func (ct *checkedTransport) checkUnrouted(name string, routeErr error, resp *htt
 	problem := ct.checker.doc.Components.Schemas["Problem"].Value
 	if err := json.Unmarshal(body, &v); err != nil {
 		ct.t.Errorf("%s: the answer %d is not JSON: %s", name, resp.StatusCode, body)
-	} else if err := problem.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+	} else if err := problem.VisitJSON(v, schemaOptions...); err != nil {
 		ct.t.Errorf("%s: the answer %d is not a Problem: %v", name, resp.StatusCode, err)
 	}
 	if got := resp.Header.Get("Content-Type"); got != "application/problem+json" {
@@ -337,7 +351,7 @@ func (n *ndjsonChecker) checkLine(line []byte) {
 		n.ct.streamError("%s: NDJSON line %d is not JSON: %q", n.name, n.lines, line)
 		return
 	}
-	if err := n.schema.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+	if err := n.schema.VisitJSON(v, schemaOptions...); err != nil {
 		n.ct.streamError("%s: NDJSON line %d does not follow openapi.yaml: %v\n%s", n.name, n.lines, err, line)
 	}
 }
