@@ -327,7 +327,7 @@ func TestImportStopsWhenTheClientLeaves(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+s.admin)
 	clientErr := make(chan error, 1)
 	go func() {
-		resp, err := ts.Client().Do(req)
+		resp, err := checkedClient(t, ts.Client()).Do(req)
 		if err == nil {
 			resp.Body.Close()
 		}
