@@ -73,9 +73,9 @@ func TestKeys(t *testing.T) {
 	s.do(t, "GET", "/v1/contacts/"+c.ID, admin2, nil).want(t, http.StatusOK)
 
 	for _, body := range []map[string]any{{"role": "operator"}, {"role": "boss"}, {}} {
-		s.do(t, "POST", "/v1/keys", s.admin, body).wantProblem(t, http.StatusBadRequest, "role")
+		s.doInvalid(t, "POST", "/v1/keys", s.admin, body).wantProblem(t, http.StatusBadRequest, "role")
 	}
-	s.do(t, "POST", "/v1/keys", s.admin, map[string]any{"role": "auditor", "community_id": domain.NewID()}).
+	s.doInvalid(t, "POST", "/v1/keys", s.admin, map[string]any{"role": "auditor", "community_id": domain.NewID()}).
 		wantProblem(t, http.StatusBadRequest, "community_id")
 
 	k, err := s.keys.Lookup(t.Context(), auditor)
@@ -110,7 +110,7 @@ func TestCreateCommunity(t *testing.T) {
 		{map[string]any{"name": "X", "owner": "me"}, "owner"},
 		{map[string]any{"name": 7}, "name"},
 	} {
-		s.do(t, "POST", "/v1/communities", s.operator, tc.body).wantProblem(t, http.StatusBadRequest, tc.field)
+		s.doInvalid(t, "POST", "/v1/communities", s.operator, tc.body).wantProblem(t, http.StatusBadRequest, tc.field)
 	}
 	// Only the operator makes communities, and the operator sees no contact.
 	s.do(t, "POST", "/v1/communities", s.admin, map[string]any{"name": "X"}).wantProblem(t, http.StatusForbidden, "")

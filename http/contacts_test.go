@@ -92,7 +92,7 @@ func TestRegisterRefusals(t *testing.T) {
 		{"empty body", "", 400, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := s.do(t, "POST", "/v1/contacts", s.admin, tc.body)
+			r := s.doInvalid(t, "POST", "/v1/contacts", s.admin, tc.body)
 			r.wantProblem(t, tc.status, tc.field)
 		})
 	}
@@ -128,7 +128,7 @@ func TestGetContact(t *testing.T) {
 	}
 	s.do(t, "GET", "/v1/contacts/"+domain.NewID(), s.admin, nil).wantProblem(t, http.StatusNotFound, "")
 	s.do(t, "GET", "/v1/contacts/not-an-id", s.admin, nil).wantProblem(t, http.StatusNotFound, "")
-	s.do(t, "GET", "/v1/contacts/"+c.ID+"?after=nonsense", s.admin, nil).wantProblem(t, http.StatusBadRequest, "after")
+	s.doInvalid(t, "GET", "/v1/contacts/"+c.ID+"?after=nonsense", s.admin, nil).wantProblem(t, http.StatusBadRequest, "after")
 }
 
 // A contact of another community answers exactly as an unknown one, on
@@ -233,7 +233,7 @@ func TestUpdateContact(t *testing.T) {
 		s.do(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"first_name": "Eve"}, "If-Match", bad).
 			wantProblem(t, http.StatusBadRequest, "If-Match")
 	}
-	s.do(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"email": "nope"}).wantProblem(t, http.StatusBadRequest, "email")
+	s.doInvalid(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"email": "nope"}).wantProblem(t, http.StatusBadRequest, "email")
 	s.do(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"first_name": nil, "email": nil}).wantProblem(t, http.StatusBadRequest, "")
 	s.do(t, "PATCH", "/v1/contacts/"+c.ID, s.admin, map[string]any{"fields": map[string]any{"zip": "1"}}).
 		wantProblem(t, http.StatusBadRequest, "fields.zip")
@@ -349,7 +349,7 @@ func TestListAndSearch(t *testing.T) {
 		{"limit=0", "limit"}, {"limit=1001", "limit"}, {"limit=ten", "limit"},
 		{"sort=shoe_size", "sort"}, {"sort=archived", "sort"}, {"cursor=garbage", "cursor"}, {"after=1", "after"},
 	} {
-		s.do(t, "GET", "/v1/contacts?"+tc.query, s.admin, nil).wantProblem(t, http.StatusBadRequest, tc.field)
+		s.doInvalid(t, "GET", "/v1/contacts?"+tc.query, s.admin, nil).wantProblem(t, http.StatusBadRequest, tc.field)
 	}
 	// The active list's default page is 50 and its maximum 1000.
 	if l := s.list(t, "/v1/contacts?limit=1000"); len(l.Items) != 5 || l.NextCursor != nil {
@@ -425,7 +425,7 @@ func TestArchivedListFirst1000(t *testing.T) {
 	if l := s.list(t, "/v1/archived-contacts?sort=-archived&limit=10"); len(l.Items) != 10 || l.NextCursor == nil {
 		t.Errorf("sort=-archived: %d items", len(l.Items))
 	}
-	s.do(t, "GET", "/v1/archived-contacts?limit=1001", s.admin, nil).wantProblem(t, http.StatusBadRequest, "limit")
+	s.doInvalid(t, "GET", "/v1/archived-contacts?limit=1001", s.admin, nil).wantProblem(t, http.StatusBadRequest, "limit")
 	if l := s.list(t, "/v1/contacts"); len(l.Items) != 0 {
 		t.Errorf("active list holds %d archived contacts", len(l.Items))
 	}
@@ -511,10 +511,10 @@ func TestBulkRefusals(t *testing.T) {
 		map[string]any{"ids": []string{}},
 		map[string]any{},
 	} {
-		s.do(t, "POST", "/v1/contacts/archive", s.admin, body).wantProblem(t, http.StatusBadRequest, "ids")
+		s.doInvalid(t, "POST", "/v1/contacts/archive", s.admin, body).wantProblem(t, http.StatusBadRequest, "ids")
 	}
-	s.do(t, "POST", "/v1/contacts/archive", s.admin, map[string]any{"ids": "x"}).wantProblem(t, http.StatusBadRequest, "ids")
-	s.do(t, "POST", "/v1/contacts/archive", s.admin, map[string]any{"ids": []string{}, "all": true}).wantProblem(t, http.StatusBadRequest, "all")
+	s.doInvalid(t, "POST", "/v1/contacts/archive", s.admin, map[string]any{"ids": "x"}).wantProblem(t, http.StatusBadRequest, "ids")
+	s.doInvalid(t, "POST", "/v1/contacts/archive", s.admin, map[string]any{"ids": []string{}, "all": true}).wantProblem(t, http.StatusBadRequest, "all")
 	// 1000 is allowed.
 	b := s.bulk(t, "archive", ids[:1000]...)
 	for _, r := range b.Results {
@@ -537,7 +537,7 @@ func TestMergeAndUnmerge(t *testing.T) {
 		wantProblem(t, http.StatusBadRequest, "duplicates")
 	s.do(t, "POST", "/v1/contacts/"+survivor.ID+"/merge", s.admin, map[string]any{"duplicates": []string{d1.ID}, "take": map[string]string{"first_name": d2.ID}}).
 		wantProblem(t, http.StatusBadRequest, "take.first_name")
-	s.do(t, "POST", "/v1/contacts/"+survivor.ID+"/merge", s.admin, map[string]any{"duplicates": []string{}}).
+	s.doInvalid(t, "POST", "/v1/contacts/"+survivor.ID+"/merge", s.admin, map[string]any{"duplicates": []string{}}).
 		wantProblem(t, http.StatusBadRequest, "duplicates")
 	s.do(t, "POST", "/v1/contacts/"+survivor.ID+"/merge", s.admin, map[string]any{"duplicates": []string{domain.NewID()}}).
 		wantProblem(t, http.StatusNotFound, "duplicates")
@@ -579,7 +579,7 @@ func TestMergeAndUnmerge(t *testing.T) {
 		wantProblem(t, http.StatusConflict, "")
 
 	// Unmerge d3: the survivor gives back what it took from it.
-	s.do(t, "POST", "/v1/contacts/"+survivor.ID+"/unmerge", s.admin, map[string]any{}).wantProblem(t, http.StatusBadRequest, "duplicate")
+	s.doInvalid(t, "POST", "/v1/contacts/"+survivor.ID+"/unmerge", s.admin, map[string]any{}).wantProblem(t, http.StatusBadRequest, "duplicate")
 	r = s.do(t, "POST", "/v1/contacts/"+survivor.ID+"/unmerge", s.admin, map[string]any{"duplicate": d3.ID})
 	r.want(t, http.StatusOK)
 	var u contact

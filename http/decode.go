@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,28 +16,34 @@ import (
 	"github.com/assoc/contacts/domain"
 )
 
-// decodeJSON reads the request body, one JSON value, into v, refusing
-// fields v does not have. On failure it answers (400 naming the field at
-// fault when it can, 413 for a body over the limit) and returns false.
+// decodeJSON reads the request body, one JSON object, into v, refusing
+// fields v does not have, and null where v (a struct) has no room for it:
+// encoding/json would read null as "absent", which the document does not
+// allow (a body of null, "choices": null). On failure it answers (400
+// naming the field at fault when it can, 413 for a body over the limit)
+// and returns false.
 func (s *Server) decodeJSON(c *gin.Context, v any) bool {
 	if c.Request.Body == nil {
 		s.fail(c, domain.Errorf(domain.EINVALID, "the body is empty: send a JSON object"))
 		return false
 	}
+	var raw json.RawMessage
 	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err := dec.Decode(&raw)
 	var tooLarge *http.MaxBytesError
 	if err == nil {
 		// Nothing but white space may follow the value.
 		_, terr := dec.Token()
 		if terr == io.EOF { //nolint:errorlint // Token returns io.EOF itself
-			return true
-		}
-		err = errTrailingData
-		if errors.As(terr, &tooLarge) {
+			err = decodeObject(raw, v)
+		} else if errors.As(terr, &tooLarge) {
 			err = terr
+		} else {
+			err = errTrailingData
 		}
+	}
+	if err == nil {
+		return true
 	}
 	if errors.As(err, &tooLarge) {
 		writeProblem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is over %d bytes", tooLarge.Limit), "", codeTooLarge)
@@ -44,6 +51,32 @@ func (s *Server) decodeJSON(c *gin.Context, v any) bool {
 	}
 	s.fail(c, jsonError(err))
 	return false
+}
+
+// decodeObject decodes raw, a JSON value, into v: an object whose keys v
+// knows, with no null member when v is a struct.
+func decodeObject(raw json.RawMessage, v any) error {
+	if string(raw) == "null" {
+		return domain.Errorf(domain.EINVALID, "the body must be a JSON object, not null")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if reflect.TypeOf(v).Elem().Kind() != reflect.Struct {
+		return nil // a map keeps its nulls: a profile's null clears
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return err
+	}
+	for _, key := range sortedKeys(members) {
+		if string(members[key]) == "null" {
+			return domain.FieldError(key, "must not be null: leave it out instead")
+		}
+	}
+	return nil
 }
 
 // errTrailingData says something follows the body's JSON value.
@@ -54,7 +87,10 @@ var errTrailingData = errors.New("trailing data")
 func jsonError(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var coded *domain.Error
 	switch {
+	case errors.As(err, &coded):
+		return err // says what is wrong already
 	case errors.Is(err, io.EOF):
 		return domain.Errorf(domain.EINVALID, "the body is empty: send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):

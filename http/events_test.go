@@ -84,9 +84,9 @@ func TestEventsReadAndFilter(t *testing.T) {
 		t.Fatalf("type=ContactArchived: %+v", archived)
 	}
 
-	s.do(t, "GET", "/v1/events?type=Nope", analytics, nil).wantProblem(t, http.StatusBadRequest, "type")
-	s.do(t, "GET", "/v1/events?from=zz", analytics, nil).wantProblem(t, http.StatusBadRequest, "from")
-	s.do(t, "GET", "/v1/events?limit=0", analytics, nil).wantProblem(t, http.StatusBadRequest, "limit")
+	s.doInvalid(t, "GET", "/v1/events?type=Nope", analytics, nil).wantProblem(t, http.StatusBadRequest, "type")
+	s.doInvalid(t, "GET", "/v1/events?from=zz", analytics, nil).wantProblem(t, http.StatusBadRequest, "from")
+	s.doInvalid(t, "GET", "/v1/events?limit=0", analytics, nil).wantProblem(t, http.StatusBadRequest, "limit")
 	auditor := s.newKey(t, s.admin, "auditor")
 	s.do(t, "GET", "/v1/events", auditor, nil).wantProblem(t, http.StatusForbidden, "")
 	s.do(t, "GET", "/v1/events", s.operator, nil).wantProblem(t, http.StatusForbidden, "")

@@ -22,7 +22,7 @@ import (
 )
 
 // upload sends data as the multipart part "file" to path.
-func (s *stack) upload(t *testing.T, path, key string, data []byte) response {
+func (s *stack) upload(t *testing.T, path, key string, data []byte, headers ...string) response {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -32,7 +32,7 @@ func (s *stack) upload(t *testing.T, path, key string, data []byte) response {
 	}
 	part.Write(data)
 	mw.Close()
-	return s.do(t, "POST", path, key, body.Bytes(), "Content-Type", mw.FormDataContentType())
+	return s.do(t, "POST", path, key, body.Bytes(), append(headers, "Content-Type", mw.FormDataContentType())...)
 }
 
 // importReport is the part of an import report the tests read.
@@ -144,8 +144,8 @@ func TestImportRefusesBadUploads(t *testing.T) {
 	if !strings.Contains(p.Detail, "not an .xlsx") {
 		t.Errorf("not a workbook: %q", p.Detail)
 	}
-	s.do(t, "POST", "/v1/imports", s.admin, map[string]any{}).wantProblem(t, http.StatusBadRequest, "file")
-	s.upload(t, "/v1/imports?dry_run=perhaps", s.admin, nil).wantProblem(t, http.StatusBadRequest, "dry_run")
+	s.doInvalid(t, "POST", "/v1/imports", s.admin, map[string]any{}).wantProblem(t, http.StatusBadRequest, "file")
+	s.upload(t, "/v1/imports?dry_run=perhaps", s.admin, nil, invalidRequest, "on purpose").wantProblem(t, http.StatusBadRequest, "dry_run")
 	p = s.upload(t, "/v1/imports", s.admin, bytes.Repeat([]byte{'x'}, 50<<20)).wantProblem(t, http.StatusRequestEntityTooLarge, "file")
 	if !strings.Contains(p.Detail, "20 MB") || p.Type != "https://contacts.invalid/problems/too_large" {
 		t.Errorf("50 MB upload: %+v", p)
@@ -162,7 +162,7 @@ func TestImportRefusesBadUploads(t *testing.T) {
 	if l := s.list(t, "/v1/contacts"); len(l.Items) != 0 {
 		t.Errorf("refused uploads registered %d contacts", len(l.Items))
 	}
-	s.do(t, "GET", "/v1/exports/contacts.xlsx?archived=maybe", s.admin, nil).wantProblem(t, http.StatusBadRequest, "archived")
+	s.doInvalid(t, "GET", "/v1/exports/contacts.xlsx?archived=maybe", s.admin, nil).wantProblem(t, http.StatusBadRequest, "archived")
 	s.do(t, "GET", "/v1/imports/not-an-id", s.admin, nil).wantProblem(t, http.StatusNotFound, "")
 }
 
@@ -327,7 +327,7 @@ func TestImportStopsWhenTheClientLeaves(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+s.admin)
 	clientErr := make(chan error, 1)
 	go func() {
-		resp, err := ts.Client().Do(req)
+		resp, err := checkedClient(t, ts.Client()).Do(req)
 		if err == nil {
 			resp.Body.Close()
 		}

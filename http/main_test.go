@@ -94,7 +94,7 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 	ts := httptest.NewServer(server.Handler())
 	t.Cleanup(ts.Close)
 
-	s := &stack{url: ts.URL, client: ts.Client(), server: server, pool: pool, store: store, handler: handler, keys: keys, runner: runner}
+	s := &stack{url: ts.URL, client: checkedClient(t, ts.Client()), server: server, pool: pool, store: store, handler: handler, keys: keys, runner: runner}
 	op, _, err := keys.Create(t.Context(), apikeys.RoleOperator, "")
 	if err != nil {
 		t.Fatal(err)
@@ -234,6 +234,13 @@ func (s *stack) do(t *testing.T, method, path, key string, body any, headers ...
 	return response{status: resp.StatusCode, header: resp.Header, trailer: resp.Trailer, body: raw}
 }
 
+// doInvalid is do for a request invalid on purpose, sent to see it
+// refused: the document's checks skip the request, never its answer.
+func (s *stack) doInvalid(t *testing.T, method, path, key string, body any, headers ...string) response {
+	t.Helper()
+	return s.do(t, method, path, key, body, append(headers, invalidRequest, "on purpose")...)
+}
+
 // want fails the test unless the answer has status.
 func (r response) want(t *testing.T, status int) {
 	t.Helper()
@@ -321,10 +328,14 @@ func (s *stack) register(t *testing.T, body map[string]any) contact {
 	return c
 }
 
-// get reads a contact of community A, after position pos.
+// get reads a contact of community A, after position pos (if not "").
 func (s *stack) get(t *testing.T, id, pos string) contact {
 	t.Helper()
-	r := s.do(t, "GET", "/v1/contacts/"+id+"?after="+pos, s.admin, nil)
+	path := "/v1/contacts/" + id
+	if pos != "" {
+		path += "?after=" + pos
+	}
+	r := s.do(t, "GET", path, s.admin, nil)
 	r.want(t, http.StatusOK)
 	var c contact
 	r.decode(t, &c)

@@ -186,7 +186,7 @@ func NewServer(addr string, logger *slog.Logger) *Server {
 }
 
 // routes registers the authenticated API. Every route names the roles that
-// may call it; openapi.go describes each one (a test checks).
+// may call it; openapi.yaml describes each one (a test checks).
 func (s *Server) routes() {
 	var (
 		operator = s.allow(apikeys.RoleOperator)
@@ -195,7 +195,8 @@ func (s *Server) routes() {
 		analyst  = s.allow(apikeys.RoleAdmin, apikeys.RoleAnalytics)
 		anyone   = s.allow(apikeys.Roles...)
 	)
-	s.engine.GET("/openapi.json", s.authenticate, anyone, s.handleOpenAPI)
+	s.engine.GET("/openapi.json", s.authenticate, anyone, s.handleOpenAPIJSON)
+	s.engine.GET("/openapi.yaml", s.authenticate, anyone, s.handleOpenAPIYAML)
 	s.engine.GET("/metrics", s.authenticate, operator, s.handleMetrics)
 	s.engine.GET("/v1/projections", s.authenticate, operator, s.handleListProjections)
 	s.engine.POST("/v1/projections/:name/retry", s.authenticate, operator, s.handleRetryParked)

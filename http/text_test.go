@@ -50,7 +50,7 @@ func TestTextNoPersonMeantIsRefused(t *testing.T) {
 			if tc.key == "operator" {
 				key = s.operator
 			}
-			p := s.do(t, tc.method, tc.path, key, tc.body).wantProblem(t, http.StatusBadRequest, tc.field)
+			p := s.doInvalid(t, tc.method, tc.path, key, tc.body).wantProblem(t, http.StatusBadRequest, tc.field)
 			if p.Type != "https://contacts.invalid/problems/invalid" || p.Detail == "" {
 				t.Errorf("problem %+v: want the invalid type and a reason", p)
 			}
@@ -77,7 +77,7 @@ func TestTextNoPersonMeantIsRefused(t *testing.T) {
 func TestSortArchivedOnTheActiveList(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
-	p := s.do(t, "GET", "/v1/contacts?sort=archived", s.admin, nil).wantProblem(t, http.StatusBadRequest, "sort")
+	p := s.doInvalid(t, "GET", "/v1/contacts?sort=archived", s.admin, nil).wantProblem(t, http.StatusBadRequest, "sort")
 	if strings.Contains(p.Detail, "archived;") || strings.Contains(p.Detail, ", archived") {
 		t.Errorf("detail %q offers archived on the active list", p.Detail)
 	}
