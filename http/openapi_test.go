@@ -175,7 +175,7 @@ func TestRolesFollowOpenAPI(t *testing.T) {
 		t.Errorf("checked %d calls, want every operation with every role", checked)
 	}
 	// Nothing the refused calls did changed the contact.
-	if got := s.get(t, c.ID, ""); got.Version != 1 || got.Status != "active" || !domain.ValidID(got.ID) {
+	if got := s.get(t, c.ID, c.Position); got.Version != 1 || got.Status != "active" || !domain.ValidID(got.ID) {
 		t.Errorf("contact after the role checks: %+v", got)
 	}
 }
