@@ -180,7 +180,7 @@ func TestImportRefusesBrokenWorkbooks(t *testing.T) {
 		"zip-bomb.xlsx":      "over the 256 MB limit",
 		"password.xlsx":      "password-protected",
 	} {
-		data, err := os.ReadFile(filepath.Join("..", "spreadsheet", "testdata", file))
+		data, err := os.ReadFile(filepath.Join("..", "xlsx", "testdata", file))
 		if err != nil {
 			t.Fatal(err)
 		}

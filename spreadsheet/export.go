@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
-	"github.com/xuri/excelize/v2"
+	"github.com/assoc/contacts/xlsx"
 
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/projections"
@@ -28,47 +27,22 @@ const sheetName = "Contacts"
 
 // Export writes the contacts q selects to w as an .xlsx workbook: one
 // sheet, a frozen header row (the contact ID, then every field of the
-// community by label), one row per contact, typed cells. Rows go through
-// excelize's StreamWriter, which spills them to a temporary file rather
-// than holding them, and the workbook is zipped straight into w.
+// community by label), one row per contact, typed cells (xlsx.Writer
+// spills rows to a temporary file rather than holding them).
 func (s *Service) Export(ctx context.Context, w io.Writer, q ExportQuery) error {
 	fields, err := s.Queries.Fields(ctx, q.CommunityID)
 	if err != nil {
 		return err
 	}
-	f := excelize.NewFile()
-	defer f.Close()
-	if err := f.SetSheetName("Sheet1", sheetName); err != nil {
-		return fmt.Errorf("export: %w", err)
+	columns := make([]xlsx.Column, 0, len(fields)+1)
+	for _, f := range append([]domain.Field{{Key: idColumn, Label: idLabel}}, fields...) {
+		columns = append(columns, xlsx.Column{Header: f.Label, Width: columnWidth(f)})
 	}
-	sw, err := f.NewStreamWriter(sheetName)
+	sheet, err := xlsx.NewWriter(sheetName, columns)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	dateStyle, err := f.NewStyle(&excelize.Style{NumFmt: 14, CustomNumFmt: ptr("yyyy-mm-dd")})
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	headStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	columns := append([]domain.Field{{Key: idColumn, Label: idLabel}}, fields...)
-	for i, c := range columns {
-		if err := sw.SetColWidth(i+1, i+1, columnWidth(c)); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	head := make([]any, len(columns))
-	for i, c := range columns {
-		head[i] = excelize.Cell{StyleID: headStyle, Value: neutralise(c.Label)}
-	}
-	if err := sw.SetRow("A1", head); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
+	defer sheet.Close()
 	status := domain.StatusActive
 	if q.Archived {
 		status = domain.StatusArchived
@@ -77,39 +51,23 @@ func (s *Service) Export(ctx context.Context, w io.Writer, q ExportQuery) error 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the page reader if a row fails
 	pages, errc := s.pages(ctx, lq)
-	row := 2
 	values := make([]any, len(columns))
 	for page := range pages {
 		for _, c := range page {
 			values[0] = c.ID
 			for i, fd := range fields {
-				v := viewValue(c, fd.Key)
-				switch x := exportValue(fd, v).(type) {
-				case nil:
-					values[i+1] = nil
-				case string:
-					values[i+1] = neutralise(x)
-				case time.Time:
-					values[i+1] = excelize.Cell{StyleID: dateStyle, Value: x}
-				default:
-					values[i+1] = x
-				}
+				values[i+1] = exportValue(fd, viewValue(c, fd.Key))
 			}
-			cell, _ := excelize.CoordinatesToCellName(1, row)
-			if err := sw.SetRow(cell, values); err != nil {
-				return fmt.Errorf("export row %d: %w", row, err)
+			if err := sheet.WriteRow(values); err != nil {
+				return fmt.Errorf("export: %w", err)
 			}
-			row++
 		}
 	}
 	if err := <-errc; err != nil {
 		return err
 	}
-	if err := sw.Flush(); err != nil {
+	if _, err := sheet.WriteTo(w); err != nil {
 		return fmt.Errorf("export: %w", err)
-	}
-	if _, err := f.WriteTo(w); err != nil {
-		return fmt.Errorf("export: write: %w", err)
 	}
 	return nil
 }
@@ -162,5 +120,3 @@ func viewValue(c projections.ContactView, key string) string {
 	}
 	return c.Fields[key]
 }
-
-func ptr[T any](v T) *T { return &v }

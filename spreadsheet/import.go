@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/xlsx"
 )
 
 // ImportRequest is one workbook to import.
@@ -169,12 +170,12 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 	flight := newRowsInFlight()
 	go func() {
 		defer close(rows)
-		readErr <- StreamWorkbook(ctx, data, func(name string, cells []string) error {
+		readErr <- fileRefused(xlsx.StreamWorkbook(ctx, data, func(name string, cells []string) error {
 			var err error
 			h, err = matchHeader(cells, community.Fields())
 			rep.Sheet = name
 			return err
-		}, func(r Row, formulas []string) error {
+		}, func(r xlsx.Row, formulas []string) error {
 			p := parseRow(r, formulas, h)
 			if err := flight.take(ctx, p); err != nil {
 				return err
@@ -185,7 +186,7 @@ func (s *Service) readAndMatch(ctx context.Context, data []byte, community *doma
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-		})
+		}))
 	}()
 
 	var once sync.Once
@@ -305,7 +306,7 @@ func (s *Service) checkAcrossRows(ctx context.Context, importID string, h header
 	for _, k := range shared {
 		col := h.columns[h.byKey[k.kind]]
 		for _, n := range k.rows {
-			rejected[n] = append(rejected[n], CellError{Cell: cellName(col.index, n), Column: col.header, Field: k.kind,
+			rejected[n] = append(rejected[n], CellError{Cell: xlsx.CellName(col.index, n), Column: col.header, Field: k.kind,
 				Reason: fmt.Sprintf("%q is also in row %s: each contact once per file", k.key, otherRows(k.rows, n))})
 		}
 	}

@@ -1,9 +1,6 @@
 package spreadsheet_test
 
 import (
-	"archive/zip"
-	"bytes"
-	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -368,20 +365,3 @@ func TestImportRejectsTextNoOneMeant(t *testing.T) {
 }
 
 // partOf returns a part of an archive as text.
-func partOf(t *testing.T, data []byte, name string) string {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := zr.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
-}

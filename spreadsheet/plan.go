@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/xlsx"
 )
 
 // rowPlan is one data row, parsed: its values by field key, normalised
@@ -47,7 +48,7 @@ func (p *rowPlan) reject(e CellError) {
 
 // parseRow turns a sheet's row into a plan, validating each cell by its
 // field's type (the domain's own rules). formulas are its formula cells.
-func parseRow(r Row, formulas []string, h header) *rowPlan {
+func parseRow(r xlsx.Row, formulas []string, h header) *rowPlan {
 	p := &rowPlan{number: r.Number, values: map[string]string{}}
 	for _, ref := range formulas {
 		p.reject(CellError{Cell: ref, Reason: "holds a formula: import reads values only (paste values instead)"})
@@ -56,11 +57,11 @@ func parseRow(r Row, formulas []string, h header) *rowPlan {
 		if col.index >= len(r.Cells) {
 			continue
 		}
-		raw := unneutralise(strings.TrimSpace(r.Cells[col.index]))
+		raw := xlsx.Unneutralise(strings.TrimSpace(r.Cells[col.index]))
 		if raw == "" {
 			continue // an empty cell changes nothing
 		}
-		where := CellError{Cell: cellName(col.index, r.Number), Column: col.header, Field: col.field.Key}
+		where := CellError{Cell: xlsx.CellName(col.index, r.Number), Column: col.header, Field: col.field.Key}
 		if strings.EqualFold(raw, ClearMarker) {
 			if col.field.Key == idColumn {
 				where.Reason = "the contact ID cannot be cleared"
@@ -99,7 +100,7 @@ func (p *rowPlan) domainReject(err error, h header) {
 		e.Field = de.Field
 		if i, ok := h.byKey[de.Field]; ok {
 			col := h.columns[i]
-			e.Column, e.Cell = col.header, cellName(col.index, p.number)
+			e.Column, e.Cell = col.header, xlsx.CellName(col.index, p.number)
 		}
 	}
 	p.reject(e)

@@ -1,6 +1,6 @@
 package main
 
-// contacts-bench bombs: the workbook bombs of issue 11 (spreadsheet/
+// contacts-bench bombs: the workbook bombs of issue 11 (xlsx/
 // testdata), each imported alone as a dry run through the Excel service,
 // then six at once through the same service (whose turns the HTTP route
 // shares): the time each took and the process's peak RSS.
@@ -34,7 +34,7 @@ var bombFiles = []string{
 
 func runBenchBombs(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench bombs", flag.ContinueOnError)
-	dir := fs.String("dir", filepath.Join("spreadsheet", "testdata"), "the folder of the bomb files")
+	dir := fs.String("dir", filepath.Join("xlsx", "testdata"), "the folder of the bomb files")
 	atOnce := fs.Int("at-once", 6, "how many bombs to import at once in the last step")
 	worstRows := fs.Int("worst-rows", 100_000, "rows of the workbook that uses every limit (0: skip it)")
 	worstAtOnce := fs.Int("worst-at-once", 2, "how many of the bombs imported at once are that workbook")

@@ -1,4 +1,4 @@
-package spreadsheet
+package xlsx
 
 import "strings"
 
@@ -25,16 +25,17 @@ func startsFormula(s string) bool {
 	return t != "" && strings.IndexByte(formulaStarts, t[0]) >= 0
 }
 
-// neutralise is text as the export writes it.
-func neutralise(s string) string {
+// Neutralise is text as a workbook should hold it (Writer does it).
+func Neutralise(s string) string {
 	if startsFormula(s) {
 		return "'" + s
 	}
 	return s
 }
 
-// unneutralise is a cell's text as the import reads it.
-func unneutralise(s string) string {
+// Unneutralise is a cell's text as it was before Neutralise: what an
+// import reads of a cell, once trimmed.
+func Unneutralise(s string) string {
 	if strings.HasPrefix(s, "'") && startsFormula(s) {
 		return s[1:]
 	}

@@ -1,4 +1,4 @@
-package spreadsheet_test
+package xlsx_test
 
 import (
 	"archive/zip"

@@ -1,4 +1,4 @@
-package spreadsheet
+package xlsx
 
 // Limits of what the workbook reader accepts. A workbook is untrusted: a
 // few kilobytes of zip can unpack to gigabytes of XML, or to millions of

@@ -1,24 +1,13 @@
-package spreadsheet_test
+package xlsx_test
 
 import (
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/spreadsheet"
+	"github.com/assoc/contacts/xlsx"
 )
-
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
 
 func TestReadWorkbookRefusesBadFiles(t *testing.T) {
 	t.Parallel()
@@ -34,21 +23,21 @@ func TestReadWorkbookRefusesBadFiles(t *testing.T) {
 		{"password.xlsx", "password-protected"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			_, err := spreadsheet.ReadWorkbook(readFixture(t, tc.file))
-			var e *domain.Error
-			if !errorAs(err, &e) || e.Code != domain.EINVALID || e.Field != "file" || !strings.Contains(e.Message, tc.reason) {
+			_, err := xlsx.ReadWorkbook(readFixture(t, tc.file))
+			var e *xlsx.Error
+			if !errorAs(err, &e) || !strings.Contains(e.Reason, tc.reason) {
 				t.Fatalf("err = %v, want an EINVALID error on file saying %q", err, tc.reason)
 			}
 		})
 	}
-	if _, err := spreadsheet.ReadWorkbook(nil); err == nil || !strings.Contains(err.Error(), "is empty") {
+	if _, err := xlsx.ReadWorkbook(nil); err == nil || !strings.Contains(err.Error(), "is empty") {
 		t.Errorf("no bytes: err = %v", err)
 	}
 }
 
 func TestReadWorkbookFindsFormulas(t *testing.T) {
 	t.Parallel()
-	sheet, err := spreadsheet.ReadWorkbook(readFixture(t, "formula.xlsx"))
+	sheet, err := xlsx.ReadWorkbook(readFixture(t, "formula.xlsx"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +52,7 @@ func TestReadWorkbookFindsFormulas(t *testing.T) {
 func TestReadWorkbookSkipsBlankRows(t *testing.T) {
 	t.Parallel()
 	data := book(t, [][]any{header, {"a@example.org"}, {nil, " "}, {}, {"b@example.org", "B"}})
-	sheet, err := spreadsheet.ReadWorkbook(data)
+	sheet, err := xlsx.ReadWorkbook(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +79,7 @@ const (
 // testdata (the bombs too). The reader may refuse them, never panic, and a
 // refusal is always an EINVALID error on file; it never allocates more
 // than the bound above; and what both it and excelize read, they read the
-// same (but for the differences knownDifference documents).
+// same (but for the differences xlsxtest.KnownDifference documents).
 func FuzzReadWorkbook(f *testing.F) {
 	entries, err := os.ReadDir("testdata")
 	if err != nil {
@@ -104,10 +93,10 @@ func FuzzReadWorkbook(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		unpacked, err := spreadsheet.ReadUnpacking(data)
+		unpacked, err := xlsx.ReadUnpacking(data)
 		runtime.ReadMemStats(&after)
-		var e *domain.Error
-		if err != nil && (!errorAs(err, &e) || e.Field != "file") {
+		var e *xlsx.Error
+		if err != nil && !errorAs(err, &e) {
 			t.Fatalf("err = %v, want an error naming file", err)
 		}
 		alloc, bound := after.TotalAlloc-before.TotalAlloc, uint64(fuzzAllocFixed+fuzzAllocPerByte*len(data))+fuzzAllocUnpacked*uint64(unpacked)

@@ -1,10 +1,8 @@
-package spreadsheet_test
+package xlsx_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,78 +11,8 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// update rewrites the fixtures in testdata: go test ./spreadsheet -run TestFixtures -update
+// update rewrites the fixtures in testdata: go test ./xlsx -run TestFixtures -update
 var update = flag.Bool("update", false, "rewrite the testdata fixtures")
-
-// book returns an .xlsx whose first sheet holds rows (row 1 first), written
-// by excelize; edit, if given, changes the file before it is saved.
-func book(t testing.TB, rows [][]any, edit ...func(*excelize.File)) []byte {
-	t.Helper()
-	f := excelize.NewFile()
-	defer f.Close()
-	for i, r := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, e := range edit {
-		e(f)
-	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	sameAsExcelize(t, buf.Bytes())
-	return buf.Bytes()
-}
-
-// rezip copies an archive, replacing the parts in replace.
-func rezip(t testing.TB, data []byte, replace map[string]string) []byte {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range zr.File {
-		w, err := zw.Create(f.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if body, ok := replace[f.Name]; ok {
-			io.WriteString(w, body)
-			continue
-		}
-		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(w, r)
-		r.Close()
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	sameAsExcelize(t, buf.Bytes())
-	return buf.Bytes()
-}
-
-func part(t testing.TB, data []byte, name string) string {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := zr.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	raw, _ := io.ReadAll(r)
-	return string(raw)
-}
 
 var header = []any{"Email", "First name", "Last name"}
 

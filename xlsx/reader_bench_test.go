@@ -1,4 +1,4 @@
-package spreadsheet_test
+package xlsx_test
 
 import (
 	"bytes"
@@ -9,7 +9,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/assoc/contacts/spreadsheet"
+	"github.com/assoc/contacts/xlsx"
+	"github.com/assoc/contacts/xlsx/xlsxtest"
 )
 
 // benchBook is a workbook of n contacts × 12 columns as the export writes
@@ -37,15 +38,15 @@ var benchBook = sync.OnceValue(func() []byte {
 
 // BenchmarkReadWorkbook reads 100,000 rows × 12 columns with the reader,
 // and with the excelize reading it replaced (go test -bench ReadWorkbook
-// -benchmem ./spreadsheet).
+// -benchmem ./xlsx).
 func BenchmarkReadWorkbook(b *testing.B) {
 	data := benchBook()
 	b.Run("reader", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			rows := 0
-			err := spreadsheet.StreamWorkbook(context.Background(), data, func(string, []string) error { return nil },
-				func(spreadsheet.Row, []string) error { rows++; return nil })
+			err := xlsx.StreamWorkbook(context.Background(), data, func(string, []string) error { return nil },
+				func(xlsx.Row, []string) error { rows++; return nil })
 			if err != nil || rows != 100_000 {
 				b.Fatal(rows, err)
 			}
@@ -54,7 +55,7 @@ func BenchmarkReadWorkbook(b *testing.B) {
 	b.Run("excelize", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := excelizeSheet(data); err != nil {
+			if _, err := xlsxtest.ExcelizeSheet(data); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,4 +1,4 @@
-package spreadsheet_test
+package xlsx_test
 
 import (
 	"archive/zip"
@@ -11,13 +11,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/spreadsheet"
+	"github.com/assoc/contacts/xlsx"
 )
 
 // The workbook bombs of issue 11, tried from outside against the excelize
 // reader: each a small file that unpacks to far more work. They are kept
-// in testdata (go test ./spreadsheet -run TestFixtures -update writes
+// in testdata (go test ./xlsx -run TestFixtures -update writes
 // them), seed the fuzz target, and must each be refused, cheaply.
 
 // bombs are the files, by name, with what their refusal says.
@@ -153,10 +152,10 @@ func TestBombsRefusedCheaply(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		_, err := spreadsheet.ReadWorkbook(data)
+		_, err := xlsx.ReadWorkbook(data)
 		runtime.ReadMemStats(&after)
-		var e *domain.Error
-		if !errorAs(err, &e) || e.Field != "file" || !strings.Contains(e.Message, b.reason) {
+		var e *xlsx.Error
+		if !errorAs(err, &e) || !strings.Contains(e.Reason, b.reason) {
 			t.Errorf("%s: err = %v, want a refusal saying %q", name, err, b.reason)
 		}
 		alloc := after.TotalAlloc - before.TotalAlloc

@@ -1,4 +1,4 @@
-package spreadsheet
+package xlsx
 
 import (
 	"bytes"
@@ -58,7 +58,7 @@ func (c *cell) name() string {
 	if c.ref != "" {
 		return c.ref
 	}
-	return cellName(c.col-1, c.row)
+	return CellName(c.col-1, c.row)
 }
 
 func (r *sheetReader) read() error {
@@ -193,7 +193,7 @@ func (r *sheetReader) startCell(t xml.StartElement) (*cell, error) {
 		case row != r.row:
 			return nil, p.damaged("cell %s is in row %d", ref, r.row)
 		case col <= r.col:
-			return nil, p.damaged("cell %s comes after cell %s", ref, cellName(r.col-1, r.row))
+			return nil, p.damaged("cell %s comes after cell %s", ref, CellName(r.col-1, r.row))
 		}
 		c.col, c.ref = col, ref
 	}

@@ -1,4 +1,7 @@
-package spreadsheet_test
+// Package xlsxtest makes workbooks for tests, and holds the reader to
+// excelize's reading: every workbook a test makes is read by both, and
+// must read alike.
+package xlsxtest
 
 import (
 	"archive/zip"
@@ -10,24 +13,114 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/assoc/contacts/spreadsheet"
+	"github.com/assoc/contacts/xlsx"
 )
 
+// Fixture returns the file name of xlsx/testdata, from any package.
+func Fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(Testdata(), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// Testdata is the folder of the workbooks kept for tests: the bad ones,
+// bombs included, and a few good ones.
+func Testdata() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "testdata")
+}
+
+// Book returns an .xlsx whose first sheet holds rows (row 1 first), written
+// by excelize; edit, if given, changes the file before it is saved.
+func Book(t testing.TB, rows [][]any, edit ...func(*excelize.File)) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range edit {
+		e(f)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	SameAsExcelize(t, buf.Bytes())
+	return buf.Bytes()
+}
+
+// Rezip copies an archive, replacing the parts in replace.
+func Rezip(t testing.TB, data []byte, replace map[string]string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body, ok := replace[f.Name]; ok {
+			io.WriteString(w, body)
+			continue
+		}
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(w, r)
+		r.Close()
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	SameAsExcelize(t, buf.Bytes())
+	return buf.Bytes()
+}
+
+// Part returns the text of the part name of archive data.
+func Part(t testing.TB, data []byte, name string) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := zr.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	raw, _ := io.ReadAll(r)
+	return string(raw)
+}
+
 // The reader must read every workbook as the import read it before, with
-// excelize: excelizeSheet is that reading (excelize.OpenReader, then the
+// excelize: ExcelizeSheet is that reading (excelize.OpenReader, then the
 // row iterator with RawCellValue, blank rows skipped), kept here as the
 // reference.
 
-// excelizeSheet reads data as StreamWorkbook did up to issue 11.
-func excelizeSheet(data []byte) (*spreadsheet.Sheet, error) {
+// ExcelizeSheet reads data as the import did up to issue 11, with
+// excelize: the reference the reader is held to.
+func ExcelizeSheet(data []byte) (*xlsx.Sheet, error) {
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		RawCellValue: true, UnzipSizeLimit: spreadsheet.MaxPartBytes, UnzipXMLSizeLimit: 16 << 20,
+		RawCellValue: true, UnzipSizeLimit: xlsx.MaxPartBytes, UnzipXMLSizeLimit: 16 << 20,
 	})
 	if err != nil {
 		return nil, err
@@ -42,7 +135,7 @@ func excelizeSheet(data []byte) (*spreadsheet.Sheet, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	sheet := &spreadsheet.Sheet{Name: sheets[0]}
+	sheet := &xlsx.Sheet{Name: sheets[0]}
 	n := 1
 	for ; rows.Next(); n++ {
 		cells, err := rows.Columns()
@@ -57,7 +150,7 @@ func excelizeSheet(data []byte) (*spreadsheet.Sheet, error) {
 			continue
 		}
 		if !isBlank(cells) {
-			sheet.Rows = append(sheet.Rows, spreadsheet.Row{Number: n, Cells: cells})
+			sheet.Rows = append(sheet.Rows, xlsx.Row{Number: n, Cells: cells})
 		}
 	}
 	if err := rows.Error(); err != nil {
@@ -75,7 +168,7 @@ func isBlank(cells []string) bool {
 
 // sameSheet says how a and b differ ("" when they do not): name, header,
 // rows and their cells.
-func sameSheet(a, b *spreadsheet.Sheet) string {
+func sameSheet(a, b *xlsx.Sheet) string {
 	if a.Name != b.Name {
 		return fmt.Sprintf("sheet name %q, excelize %q", a.Name, b.Name)
 	}
@@ -93,20 +186,20 @@ func sameSheet(a, b *spreadsheet.Sheet) string {
 	return ""
 }
 
-// sameAsExcelize checks that when both readers read data, they read the
+// SameAsExcelize checks that when both readers read data, they read the
 // same. It returns whether both did.
-func sameAsExcelize(t testing.TB, data []byte) bool {
+func SameAsExcelize(t testing.TB, data []byte) bool {
 	t.Helper()
-	ours, err := spreadsheet.ReadWorkbook(data)
+	ours, err := xlsx.ReadWorkbook(data)
 	if err != nil {
 		return false
 	}
-	theirs, err := excelizeSheet(data)
+	theirs, err := ExcelizeSheet(data)
 	if err != nil {
 		return false
 	}
 	if diff := sameSheet(ours, theirs); diff != "" {
-		if why := knownDifference(data); why != "" {
+		if why := KnownDifference(data); why != "" {
 			t.Logf("readers differ (%s), as documented: %s", diff, why)
 			return true
 		}
@@ -118,7 +211,7 @@ func sameAsExcelize(t testing.TB, data []byte) bool {
 // surrogateEscape is an _xHHHH_ escape of half a UTF-16 pair.
 var surrogateEscape = regexp.MustCompile(`_x[dD][89abAB][0-9a-fA-F]{2}_`)
 
-// knownDifference says why the reader may read data differently from
+// KnownDifference says why the reader may read data differently from
 // excelize, when it does so on purpose ("" otherwise):
 //   - a pair of _xHHHH_ escapes of UTF-16 surrogates is the character
 //     they encode (excelize drops both);
@@ -126,7 +219,7 @@ var surrogateEscape = regexp.MustCompile(`_x[dD][89abAB][0-9a-fA-F]{2}_`)
 //     (excelize reads xl/sharedStrings.xml, whatever they say);
 //   - the workbook is xl/workbook.xml (excelize follows _rels/.rels, which
 //     may name another part).
-func knownDifference(data []byte) string {
+func KnownDifference(data []byte) string {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return ""
@@ -135,7 +228,7 @@ func knownDifference(data []byte) string {
 		for _, f := range zr.File {
 			if f.Name == name {
 				if r, err := f.Open(); err == nil {
-					raw, _ := io.ReadAll(io.LimitReader(r, spreadsheet.MaxPartBytes))
+					raw, _ := io.ReadAll(io.LimitReader(r, xlsx.MaxPartBytes))
 					r.Close()
 					return string(raw)
 				}
@@ -159,33 +252,4 @@ func knownDifference(data []byte) string {
 		}
 	}
 	return ""
-}
-
-// TestReaderReadsAsExcelize: every workbook of testdata that both readers
-// read, they read the same (book, rezip and the export check the files
-// the other tests make).
-func TestReaderReadsAsExcelize(t *testing.T) {
-	t.Parallel()
-	entries, err := os.ReadDir("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	both := 0
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".xlsx") {
-			continue
-		}
-		data := readFixture(t, e.Name())
-		if _, err := spreadsheet.ReadWorkbook(data); err != nil {
-			continue // refused: excelize is not asked (it would read the bombs)
-		}
-		if sameAsExcelize(t, data) {
-			both++
-		} else {
-			t.Logf("%s: excelize cannot read it", filepath.Base(e.Name()))
-		}
-	}
-	if both < 3 {
-		t.Errorf("only %d files read by both", both)
-	}
 }

@@ -1,4 +1,4 @@
-package spreadsheet
+package xlsx
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/assoc/contacts/domain"
 )
 
 // Sheet is the first sheet of a workbook: its header row and the rows
@@ -25,12 +23,6 @@ type Sheet struct {
 type Row struct {
 	Number int
 	Cells  []string
-}
-
-// fileError is a refusal of the whole file, naming the "file" field (the
-// multipart part an upload sends it in).
-func fileError(format string, args ...any) error {
-	return domain.FieldError("file", format, args...)
 }
 
 // ReadWorkbook reads the first sheet of an .xlsx workbook whole, with the
@@ -64,8 +56,8 @@ func ReadWorkbook(data []byte) (*Sheet, error) {
 // A file that is not a workbook, or is damaged (invalid XML, a shared
 // string that is not there, rows or cells out of order, …), or cannot be
 // imported safely (a limit broken, a password, merged cells, no sheet, no
-// header), is refused whole with an EINVALID error naming "file", the
-// part and, where there is one, the cell. The refusal may come after rows
+// header), is refused whole with an *Error naming the part and, where
+// there is one, the cell. The refusal may come after rows
 // were handed to row (merged cells are listed after the rows): nothing
 // may be applied before StreamWorkbook returns.
 //
@@ -85,7 +77,7 @@ func openWorkbook(data []byte) (*archive, error) {
 		return nil, fileError("is empty: send an .xlsx workbook")
 	}
 	a, err := openArchive(data)
-	var refused *domain.Error
+	var refused *Error
 	if err != nil && !errors.As(err, &refused) {
 		return nil, notZipError(data)
 	}
@@ -126,7 +118,7 @@ func streamArchive(ctx context.Context, a *archive, header func(name string, cel
 				return errEmptySheet(m.sheetName)
 			}
 			for i, h := range cells {
-				if err := checkHeaderText(h, "header cell "+cellName(i, 1)); err != nil {
+				if err := checkHeaderText(h, "header cell "+CellName(i, 1)); err != nil {
 					return err
 				}
 			}

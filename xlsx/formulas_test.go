@@ -1,4 +1,4 @@
-package spreadsheet
+package xlsx
 
 import "testing"
 
@@ -6,17 +6,17 @@ import "testing"
 func TestNeutraliseIsReversible(t *testing.T) {
 	t.Parallel()
 	for _, s := range []string{"", "Ada", "=1+1", "+33 6 12", "-5", "@home", "\tx", "\rx", "'", "''", "'=x", "''=x", "'abc", "'+", "=", "a=b", "'@'"} {
-		out := neutralise(s)
+		out := Neutralise(s)
 		if startsFormula(out) && out[0] != '\'' {
-			t.Errorf("neutralise(%q) = %q starts a formula", s, out)
+			t.Errorf("Neutralise(%q) = %q starts a formula", s, out)
 		}
-		if back := unneutralise(out); back != s {
-			t.Errorf("unneutralise(neutralise(%q)) = %q", s, back)
+		if back := Unneutralise(out); back != s {
+			t.Errorf("Unneutralise(Neutralise(%q)) = %q", s, back)
 		}
 	}
 	for s, want := range map[string]string{"=x": "'=x", "'=x": "''=x", "'abc": "'abc", "-": "'-", "x": "x"} {
-		if got := neutralise(s); got != want {
-			t.Errorf("neutralise(%q) = %q, want %q", s, got, want)
+		if got := Neutralise(s); got != want {
+			t.Errorf("Neutralise(%q) = %q, want %q", s, got, want)
 		}
 	}
 }

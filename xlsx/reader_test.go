@@ -1,4 +1,4 @@
-package spreadsheet_test
+package xlsx_test
 
 import (
 	"context"
@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/spreadsheet"
+	"github.com/assoc/contacts/xlsx"
 )
 
 // is is an inline string cell.
@@ -21,9 +20,9 @@ func is(ref, s string) string {
 // message holding reason.
 func wantRefused(t *testing.T, data []byte, reason string) {
 	t.Helper()
-	_, err := spreadsheet.ReadWorkbook(data)
-	var e *domain.Error
-	if !errorAs(err, &e) || e.Code != domain.EINVALID || e.Field != "file" || !strings.Contains(e.Message, reason) {
+	_, err := xlsx.ReadWorkbook(data)
+	var e *xlsx.Error
+	if !errorAs(err, &e) || !strings.Contains(e.Reason, reason) {
 		t.Errorf("err = %v, want a refusal of the file saying %q", err, reason)
 	}
 }
@@ -67,8 +66,8 @@ func TestReaderRefusesDamage(t *testing.T) {
 		{"invalid UTF-8", row2(is("A2", "caf\xe9")), nil, "xl/worksheets/sheet1.xml is not valid XML (line 1: invalid UTF-8)"},
 		{"DOCTYPE", row2("") + `<!DOCTYPE x>`, nil, "holds a DOCTYPE or another declaration"},
 		{"undeclared entity", row2(is("A2", "&lol;")), nil, "is not valid XML"},
-		{"too long a cell", row2(is("A2", strings.Repeat("é", spreadsheet.MaxCellChars+1))), nil, "cell A2 holds more than 32767 characters"},
-		{"too long a shared string", row2(`<c r="A2" t="s"><v>0</v></c>`), []string{strings.Repeat("a", spreadsheet.MaxCellChars+1)}, "shared string 0 holds more than 32767 characters"},
+		{"too long a cell", row2(is("A2", strings.Repeat("é", xlsx.MaxCellChars+1))), nil, "cell A2 holds more than 32767 characters"},
+		{"too long a shared string", row2(`<c r="A2" t="s"><v>0</v></c>`), []string{strings.Repeat("a", xlsx.MaxCellChars+1)}, "shared string 0 holds more than 32767 characters"},
 		{"too long a row", row2(strings.Repeat(`<c t="s"><v>0</v></c>`, 9)), []string{strings.Repeat("a", 30000)}, "row 2 holds more than 262144 characters"},
 		{"too many rows", headerRow + `<row r="1048577">` + is("A1048577", "a") + `</row>`, nil, "has more than 1048576 rows"},
 		{"too many columns", headerRow + `<row r="2">` + is("XFD2", "a") + `<c><v>1</v></c></row>`, nil, "row 2 has more than 16384 columns"},
@@ -162,11 +161,11 @@ func TestReaderValues(t *testing.T) {
 		`<row r="7"><c r="C7" t="inlineStr"><is><t>  </t></is></c></row>`+
 		`<row r="9"><c r="B9"><f>1+1</f></c></row>`,
 		`ada@example.org`, `<r><t>Lo</t></r><r><t>ve</t></r><r><t>lace</t></r><rPh sb="0" eb="1"><t>ラブレス</t></rPh>`)
-	sheet, err := spreadsheet.ReadWorkbook(data)
+	sheet, err := xlsx.ReadWorkbook(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []spreadsheet.Row{
+	want := []xlsx.Row{
 		{Number: 2, Cells: []string{"ada@example.org", "Lovelace", "", "Ada "}},
 		{Number: 4, Cells: []string{"44000.5", "1", "2024-07-14T00:00:00", "X", "#N/A", "", "0012"}},
 		{Number: 5, Cells: []string{"under_x0041_score A nul\x00 pair\U0001F600", "raw _x0041_", "str _x0041_"}},
@@ -187,7 +186,7 @@ func TestReaderValues(t *testing.T) {
 	}
 	// Rows 7 and 9 (a formula without a value) are blank: skipped, as
 	// excelize's reading was. The surrogate pair is read apart from
-	// excelize (see knownDifference).
+	// excelize (see xlsxtest.KnownDifference).
 	sameAsExcelize(t, data)
 }
 
@@ -197,8 +196,8 @@ func TestReaderStopsWhenAsked(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	err := spreadsheet.StreamWorkbook(ctx, readFixture(t, "good.xlsx"), func(string, []string) error { return nil },
-		func(spreadsheet.Row, []string) error { return nil })
+	err := xlsx.StreamWorkbook(ctx, readFixture(t, "good.xlsx"), func(string, []string) error { return nil },
+		func(xlsx.Row, []string) error { return nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
