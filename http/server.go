@@ -23,7 +23,6 @@ import (
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/projections"
-	"github.com/assoc/contacts/spreadsheet"
 )
 
 // Services are what the API's routes call: ports of the domain (and of
@@ -48,7 +47,7 @@ type Services struct {
 	Heartbeat time.Duration
 	// Excel imports and exports workbooks (optional: its routes answer 503
 	// without it).
-	Excel *spreadsheet.Service
+	Excel domain.Imports
 	// Database is pinged by /readyz (optional: unchecked without it).
 	Database Pinger
 }

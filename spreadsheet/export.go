@@ -8,15 +8,7 @@ import (
 	"github.com/assoc/contacts/xlsx"
 
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/projections"
 )
-
-// ExportQuery says which contacts an export writes.
-type ExportQuery struct {
-	CommunityID string
-	Archived    bool   // the archived contacts instead of the active ones
-	Search      string // as the lists' q=
-}
 
 // exportPage is how many contacts an export reads per query: pages follow
 // keyset cursors, so memory stays flat whatever the community's size.
@@ -29,8 +21,25 @@ const sheetName = "Contacts"
 // sheet, a frozen header row (the contact ID, then every field of the
 // community by label), one row per contact, typed cells (xlsx.Writer
 // spills rows to a temporary file rather than holding them).
-func (s *Service) Export(ctx context.Context, w io.Writer, q ExportQuery) error {
-	fields, err := s.Queries.Fields(ctx, q.CommunityID)
+func (s *Service) Export(ctx context.Context, w io.Writer, q domain.ExportQuery) error {
+	status := domain.StatusActive
+	if q.Archived {
+		status = domain.StatusArchived
+	}
+	lq := domain.ListQuery{CommunityID: q.CommunityID, Status: status, Search: q.Search, Limit: exportPage}
+	return s.export(ctx, w, q.CommunityID, &lq)
+}
+
+// Template writes the workbook an export of no contact would: the header
+// row alone, for an import of new contacts to start from.
+func (s *Service) Template(ctx context.Context, w io.Writer, communityID string) error {
+	return s.export(ctx, w, communityID, nil)
+}
+
+// export writes the community's columns, then the contacts lq lists (none
+// when lq is nil).
+func (s *Service) export(ctx context.Context, w io.Writer, communityID string, lq *domain.ListQuery) error {
+	fields, err := s.Queries.Fields(ctx, communityID)
 	if err != nil {
 		return err
 	}
@@ -43,15 +52,24 @@ func (s *Service) Export(ctx context.Context, w io.Writer, q ExportQuery) error 
 		return fmt.Errorf("export: %w", err)
 	}
 	defer sheet.Close()
-	status := domain.StatusActive
-	if q.Archived {
-		status = domain.StatusArchived
+	if lq != nil {
+		if err := s.writeContacts(ctx, sheet, fields, *lq); err != nil {
+			return err
+		}
 	}
-	lq := projections.ListQuery{CommunityID: q.CommunityID, Status: status, Search: q.Search, Limit: exportPage}
+	if _, err := sheet.WriteTo(w); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
+
+// writeContacts writes a row for each contact lq lists, its pages read
+// one ahead of the rows written.
+func (s *Service) writeContacts(ctx context.Context, sheet *xlsx.Writer, fields []domain.Field, lq domain.ListQuery) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the page reader if a row fails
 	pages, errc := s.pages(ctx, lq)
-	values := make([]any, len(columns))
+	values := make([]any, len(fields)+1)
 	for page := range pages {
 		for _, c := range page {
 			values[0] = c.ID
@@ -63,13 +81,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, q ExportQuery) error 
 			}
 		}
 	}
-	if err := <-errc; err != nil {
-		return err
-	}
-	if _, err := sheet.WriteTo(w); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	return nil
+	return <-errc
 }
 
 // pages reads the list lq names page after page, one page ahead of the
@@ -77,8 +89,8 @@ func (s *Service) Export(ctx context.Context, w io.Writer, q ExportQuery) error 
 // written (the two took about as long each; in turn they took twice as
 // long). The error channel gives the reading's outcome once pages closes;
 // the reader stops when ctx ends.
-func (s *Service) pages(ctx context.Context, lq projections.ListQuery) (<-chan []projections.ContactView, <-chan error) {
-	pages := make(chan []projections.ContactView, 1)
+func (s *Service) pages(ctx context.Context, lq domain.ListQuery) (<-chan []domain.ContactView, <-chan error) {
+	pages := make(chan []domain.ContactView, 1)
 	errc := make(chan error, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
@@ -107,7 +119,7 @@ func (s *Service) pages(ctx context.Context, lq projections.ListQuery) (<-chan [
 }
 
 // viewValue is a contact's value for a field key.
-func viewValue(c projections.ContactView, key string) string {
+func viewValue(c domain.ContactView, key string) string {
 	switch key {
 	case domain.KeyEmail:
 		return c.Email

@@ -81,7 +81,7 @@ func (s *Service) settleUnchanged(ctx context.Context, communityID string, batch
 	}
 	for _, p := range batch {
 		if v, ok := views[p.id]; ok && v.Status == string(domain.StatusActive) && sameValues(v, p.values) {
-			p.outcome, p.contactID, p.version, p.done = Unchanged, v.ID, v.Version, true
+			p.outcome, p.contactID, p.version, p.done = domain.RowUnchanged, v.ID, v.Version, true
 			p.shed()
 		}
 	}

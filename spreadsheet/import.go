@@ -11,21 +11,6 @@ import (
 	"github.com/assoc/contacts/xlsx"
 )
 
-// ImportRequest is one workbook to import.
-type ImportRequest struct {
-	// Caller issues the commands; its CorrelationID is replaced by the
-	// import's ID, which every event of the import carries.
-	Caller   domain.Caller
-	FileName string
-	Data     []byte
-	// Upload, when Data is nil, reads the file (its name and bytes) once
-	// the import has its turn: an upload that waits for it waits in the
-	// network, not in memory.
-	Upload func() (name string, data []byte, err error)
-	// DryRun decides every row and reports, but changes nothing.
-	DryRun bool
-}
-
 // Import reads the workbook, matches each row to a contact, decides what
 // it changes and, unless it is a dry run, applies it; it stores and returns
 // the report (its rows stay in the store: see PGReports). A file refused
@@ -39,7 +24,7 @@ type ImportRequest struct {
 // at a row boundary: the rows applied stay applied, the rows left are
 // rejected as not applied, and the report, stored, says where it stopped
 // (StoppedAtRow) and why; Import returns it with the error.
-func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error) {
+func (s *Service) Import(ctx context.Context, req domain.ImportRequest) (*domain.ImportReport, error) {
 	endTurn, err := s.takeTurn(ctx)
 	if err != nil {
 		return nil, err
@@ -58,7 +43,7 @@ func (s *Service) Import(ctx context.Context, req ImportRequest) (*Report, error
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{
+	rep := &domain.ImportReport{
 		ID: domain.NewID(), CommunityID: req.Caller.CommunityID, DryRun: req.DryRun, FileName: req.FileName,
 		Actor: req.Caller.Actor, CreatedAt: s.now(), Columns: map[string]string{},
 	}
@@ -161,7 +146,7 @@ func stopReason(err error) string {
 // in the store and let go. The rows' own errors are on them; an error
 // returned refuses the file (or the store failed) and nothing was written
 // but staged rows.
-func (s *Service) readAndMatch(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *Report, keys *keyStage) (header, error) {
+func (s *Service) readAndMatch(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *domain.ImportReport, keys *keyStage) (header, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var h header // set by the reader before it sends any row
@@ -302,11 +287,11 @@ func (s *Service) checkAcrossRows(ctx context.Context, importID string, h header
 	if err != nil {
 		return err
 	}
-	rejected := map[int][]CellError{}
+	rejected := map[int][]domain.CellError{}
 	for _, k := range shared {
 		col := h.columns[h.byKey[k.kind]]
 		for _, n := range k.rows {
-			rejected[n] = append(rejected[n], CellError{Cell: xlsx.CellName(col.index, n), Column: col.header, Field: k.kind,
+			rejected[n] = append(rejected[n], domain.CellError{Cell: xlsx.CellName(col.index, n), Column: col.header, Field: k.kind,
 				Reason: fmt.Sprintf("%q is also in row %s: each contact once per file", k.key, otherRows(k.rows, n))})
 		}
 	}
@@ -317,10 +302,10 @@ func (s *Service) checkAcrossRows(ctx context.Context, importID string, h header
 	if err != nil {
 		return err
 	}
-	rejected = map[int][]CellError{}
+	rejected = map[int][]domain.CellError{}
 	for _, k := range shared {
 		for _, n := range k.rows {
-			rejected[n] = append(rejected[n], CellError{
+			rejected[n] = append(rejected[n], domain.CellError{
 				Reason: fmt.Sprintf("contact %s is also matched by row %s: each contact once per file", k.key, otherRows(k.rows, n))})
 		}
 	}
@@ -411,13 +396,13 @@ func (s *Service) match(ctx context.Context, communityID string, p *rowPlan) err
 	if p.id == "" && p.email == "" && p.externalID == "" {
 		// Registered, it could never be matched again: importing the same
 		// file twice would register it twice.
-		p.reject(CellError{Reason: "no contact ID, email or external ID: the row cannot be matched (a second import would register it again)"})
+		p.reject(domain.CellError{Reason: "no contact ID, email or external ID: the row cannot be matched (a second import would register it again)"})
 		return nil
 	}
 	if p.id != "" {
 		c, err := domain.LoadContact(ctx, s.Handler.Store, communityID, p.id)
 		if domain.ErrorCode(err) == domain.ENOTFOUND {
-			p.reject(CellError{Field: idColumn, Reason: fmt.Sprintf("no contact has the ID %s", p.id)})
+			p.reject(domain.CellError{Field: idColumn, Reason: fmt.Sprintf("no contact has the ID %s", p.id)})
 			return nil
 		}
 		if err != nil {
@@ -443,7 +428,7 @@ func (s *Service) match(ctx context.Context, communityID string, p *rowPlan) err
 			}
 			p.contact = c
 		case holder != p.contact.ID:
-			p.reject(CellError{Field: key, Reason: fmt.Sprintf("ambiguous: the row matches contact %s, but its %s belongs to contact %s", p.contact.ID, key, holder)})
+			p.reject(domain.CellError{Field: key, Reason: fmt.Sprintf("ambiguous: the row matches contact %s, but its %s belongs to contact %s", p.contact.ID, key, holder)})
 			return nil
 		}
 	}
@@ -474,19 +459,19 @@ func (p *rowPlan) decide(community *domain.Community, h header) {
 			p.domainReject(err, h)
 			return
 		}
-		p.outcome, p.contactID = Created, p.newID
+		p.outcome, p.contactID = domain.RowCreated, p.newID
 		return
 	}
 	p.contactID = c.ID
 	switch c.Status {
 	case domain.StatusArchived:
-		p.reject(CellError{Reason: "archived: restore it first"})
+		p.reject(domain.CellError{Reason: "archived: restore it first"})
 		return
 	case domain.StatusMerged:
-		p.reject(CellError{Reason: fmt.Sprintf("merged into contact %s: edit that one", c.MergedInto)})
+		p.reject(domain.CellError{Reason: fmt.Sprintf("merged into contact %s: edit that one", c.MergedInto)})
 		return
 	case domain.StatusDeleted:
-		p.reject(CellError{Reason: "deleted"})
+		p.reject(domain.CellError{Reason: "deleted"})
 		return
 	}
 	events, err := c.Update(community, p.values)
@@ -494,16 +479,16 @@ func (p *rowPlan) decide(community *domain.Community, h header) {
 		p.domainReject(err, h)
 		return
 	}
-	p.outcome, p.version, p.contact = Unchanged, c.Version, nil // what apply needs is the ID and version
+	p.outcome, p.version, p.contact = domain.RowUnchanged, c.Version, nil // what apply needs is the ID and version
 	for _, e := range events {
 		if u, ok := e.(domain.ContactUpdated); ok {
 			for _, ch := range u.Changes {
-				p.changes = append(p.changes, FieldChange{Field: ch.Field, Old: ch.Old, New: ch.New})
+				p.changes = append(p.changes, domain.FieldChange{Field: ch.Field, Old: ch.Old, New: ch.New})
 			}
 		}
 	}
 	if len(p.changes) > 0 {
-		p.outcome = Updated
+		p.outcome = domain.RowUpdated
 	}
 }
 
@@ -515,9 +500,9 @@ func (s *Service) apply(ctx context.Context, caller domain.Caller, importID stri
 	var res domain.Result
 	var err error
 	switch p.outcome {
-	case Created:
+	case domain.RowCreated:
 		res, err = s.Handler.RegisterContactWithID(ctx, caller, p.newID, maps.Clone(p.values))
-	case Updated:
+	case domain.RowUpdated:
 		res, err = s.Handler.UpdateContact(ctx, caller, p.contactID, p.values, p.version)
 	default:
 		return nil
@@ -534,12 +519,12 @@ func (s *Service) apply(ctx context.Context, caller domain.Caller, importID stri
 }
 
 // result is the row's outcome for the report.
-func (p *rowPlan) result() RowOutcome {
+func (p *rowPlan) result() domain.ImportRow {
 	if len(p.errs) > 0 {
-		return RowOutcome{Row: p.number, Outcome: Rejected, ContactID: p.contactID, Errors: p.errs}
+		return domain.ImportRow{Row: p.number, Outcome: domain.RowRejected, ContactID: p.contactID, Errors: p.errs}
 	}
-	o := RowOutcome{Row: p.number, Outcome: p.outcome, ContactID: p.contactID, Changes: p.changes}
-	if p.outcome != Unchanged {
+	o := domain.ImportRow{Row: p.number, Outcome: p.outcome, ContactID: p.contactID, Changes: p.changes}
+	if p.outcome != domain.RowUnchanged {
 		o.Version = p.version
 	}
 	return o

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assoc/contacts/spreadsheet"
+	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/xlsx"
 )
 
@@ -31,7 +31,7 @@ func TestFormulasStayTextThroughLibreOfficeCSV(t *testing.T) {
 		"external_id": "@ext", "birthday": "1975-07-14", "score": "-3"})
 	dir := t.TempDir()
 	exported := filepath.Join(dir, "export.xlsx")
-	if err := os.WriteFile(exported, b.export(t, spreadsheet.ExportQuery{}), 0o600); err != nil {
+	if err := os.WriteFile(exported, b.export(t, domain.ExportQuery{}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	convert := func(in, to string) string {
@@ -63,7 +63,7 @@ func TestFormulasStayTextThroughLibreOfficeCSV(t *testing.T) {
 		t.Errorf("the CSV, opened again, holds formulas %v", sheet.Formulas)
 	}
 	rep := b.importFile(t, back, true)
-	if rep.Counts != (spreadsheet.Counts{Unchanged: 1}) || rep.Rows[0].ContactID != id {
+	if rep.Counts != (domain.ImportCounts{Unchanged: 1}) || rep.Rows[0].ContactID != id {
 		t.Errorf("import of the CSV made .xlsx: %+v, rows %+v", rep.Counts, rep.Rows)
 	}
 }

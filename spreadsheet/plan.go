@@ -20,10 +20,10 @@ type rowPlan struct {
 	// checks across rows once values is gone.
 	email, externalID string
 	values            map[string]string // field key → normalised value ("" clears); nil once shed
-	errs              []CellError
+	errs              []domain.CellError
 	contact           *domain.Contact // the matched contact until decided, nil for a new one
 	newID             string          // the ID a registered contact gets
-	changes           []FieldChange
+	changes           []domain.FieldChange
 	outcome           string
 	contactID         string
 	version           int64           // the contact's version: decided at, then (applied) after
@@ -37,12 +37,12 @@ type rowPlan struct {
 // Memory then grows with the rows that change, not with the file.
 func (p *rowPlan) shed() {
 	p.contact = nil
-	if p.outcome == Unchanged || len(p.errs) > 0 {
+	if p.outcome == domain.RowUnchanged || len(p.errs) > 0 {
 		p.values = nil
 	}
 }
 
-func (p *rowPlan) reject(e CellError) {
+func (p *rowPlan) reject(e domain.CellError) {
 	p.errs = append(p.errs, e)
 }
 
@@ -51,7 +51,7 @@ func (p *rowPlan) reject(e CellError) {
 func parseRow(r xlsx.Row, formulas []string, h header) *rowPlan {
 	p := &rowPlan{number: r.Number, values: map[string]string{}}
 	for _, ref := range formulas {
-		p.reject(CellError{Cell: ref, Reason: "holds a formula: import reads values only (paste values instead)"})
+		p.reject(domain.CellError{Cell: ref, Reason: "holds a formula: import reads values only (paste values instead)"})
 	}
 	for _, col := range h.columns {
 		if col.index >= len(r.Cells) {
@@ -61,7 +61,7 @@ func parseRow(r xlsx.Row, formulas []string, h header) *rowPlan {
 		if raw == "" {
 			continue // an empty cell changes nothing
 		}
-		where := CellError{Cell: xlsx.CellName(col.index, r.Number), Column: col.header, Field: col.field.Key}
+		where := domain.CellError{Cell: xlsx.CellName(col.index, r.Number), Column: col.header, Field: col.field.Key}
 		if strings.EqualFold(raw, ClearMarker) {
 			if col.field.Key == idColumn {
 				where.Reason = "the contact ID cannot be cleared"
@@ -94,7 +94,7 @@ func parseRow(r xlsx.Row, formulas []string, h header) *rowPlan {
 // domainReject records a domain decision's refusal as the row's error,
 // naming the column of the field at fault.
 func (p *rowPlan) domainReject(err error, h header) {
-	e := CellError{Reason: domain.ErrorMessage(err)}
+	e := domain.CellError{Reason: domain.ErrorMessage(err)}
 	var de *domain.Error
 	if errors.As(err, &de) && de.Field != "" {
 		e.Field = de.Field

@@ -99,7 +99,7 @@ func (s *Service) finishInterrupted(ctx context.Context, id string) error {
 	if err := s.Reports.Pool.QueryRow(ctx, `SELECT report, community_id::text FROM imports WHERE id = $1`, id).Scan(&raw, &communityID); err != nil {
 		return err
 	}
-	rep := &Report{}
+	rep := &domain.ImportReport{}
 	if err := json.Unmarshal(raw, rep); err != nil {
 		return fmt.Errorf("read its summary: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -30,7 +29,7 @@ const rowsPage = 1000
 
 // finishImport stores the summary of an import that ended (its rows are in
 // import_rows already): from now on it is served.
-func (p *PGReports) finishImport(ctx context.Context, r *Report) error {
+func (p *PGReports) finishImport(ctx context.Context, r *domain.ImportReport) error {
 	raw, err := summaryJSON(r)
 	if err != nil {
 		return err
@@ -55,7 +54,7 @@ func (p *PGReports) finishImport(ctx context.Context, r *Report) error {
 
 // Summary returns a community's report by ID without its rows (ENOTFOUND
 // when it has none).
-func (p *PGReports) Summary(ctx context.Context, communityID, id string) (*Report, error) {
+func (p *PGReports) Summary(ctx context.Context, communityID, id string) (*domain.ImportReport, error) {
 	if !domain.ValidID(id) {
 		return nil, domain.Errorf(domain.ENOTFOUND, "import %s not found", id)
 	}
@@ -67,13 +66,13 @@ func (p *PGReports) Summary(ctx context.Context, communityID, id string) (*Repor
 	if err != nil {
 		return nil, fmt.Errorf("read import report: %w", err)
 	}
-	r := &Report{}
+	r := &domain.ImportReport{}
 	if err := json.Unmarshal(raw, r); err != nil {
 		return nil, fmt.Errorf("read import report: %w", err)
 	}
 	r.CommunityID = communityID
 	if revert != nil {
-		r.Revert = &RevertReport{}
+		r.Revert = &domain.ImportRevert{}
 		if err := json.Unmarshal(revert, r.Revert); err != nil {
 			return nil, fmt.Errorf("read import revert: %w", err)
 		}
@@ -81,14 +80,14 @@ func (p *PGReports) Summary(ctx context.Context, communityID, id string) (*Repor
 	return r, nil
 }
 
-// Report returns a community's report by ID with all its rows.
-func (p *PGReports) Report(ctx context.Context, communityID, id string) (*Report, error) {
+// domain.ImportReport returns a community's report by ID with all its rows.
+func (p *PGReports) Report(ctx context.Context, communityID, id string) (*domain.ImportReport, error) {
 	r, err := p.Summary(ctx, communityID, id)
 	if err != nil {
 		return nil, err
 	}
-	r.Rows = []RowOutcome{}
-	err = p.EachRow(ctx, id, func(o RowOutcome) error {
+	r.Rows = []domain.ImportRow{}
+	err = p.EachRow(ctx, id, func(o domain.ImportRow) error {
 		r.Rows = append(r.Rows, o)
 		return nil
 	})
@@ -97,7 +96,7 @@ func (p *PGReports) Report(ctx context.Context, communityID, id string) (*Report
 
 // EachRow calls fn with each row of a report, in sheet order, read a page
 // at a time.
-func (p *PGReports) EachRow(ctx context.Context, importID string, fn func(RowOutcome) error) error {
+func (p *PGReports) EachRow(ctx context.Context, importID string, fn func(domain.ImportRow) error) error {
 	after := 0
 	for {
 		rows, err := p.Pool.Query(ctx, `
@@ -109,9 +108,9 @@ func (p *PGReports) EachRow(ctx context.Context, importID string, fn func(RowOut
 			return fmt.Errorf("read import rows: %w", err)
 		}
 		var sealed [][]byte
-		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RowOutcome, error) {
+		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.ImportRow, error) {
 			var (
-				o               RowOutcome
+				o               domain.ImportRow
 				changes, errors []byte
 			)
 			if err := r.Scan(&o.Row, &o.Outcome, &o.ContactID, &o.Version, &changes, &errors, &o.Erased); err != nil {
@@ -155,48 +154,9 @@ func unmarshalIf(raw []byte, v any) error {
 	return json.Unmarshal(raw, v)
 }
 
-// WriteJSON writes a report as JSON, its rows streamed from the table a
-// page at a time (the shape of Report, "rows" last). Nothing is written
-// before the first page of rows is read, so a failure to read the report
-// shows before its answer begins.
-func (p *PGReports) WriteJSON(ctx context.Context, w io.Writer, r *Report) error {
-	head := *r
-	head.Rows = nil
-	raw, err := json.Marshal(head)
-	if err != nil {
-		return err
-	}
-	start := append(raw[:len(raw)-1:len(raw)-1], `,"rows":[`...) // without the summary's closing brace
-	n := 0
-	err = p.EachRow(ctx, r.ID, func(o RowOutcome) error {
-		line, err := json.Marshal(o)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			line = append(start, line...)
-		} else {
-			line = append([]byte{','}, line...)
-		}
-		n++
-		_, err = w.Write(line)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		if _, err := w.Write(start); err != nil {
-			return err
-		}
-	}
-	_, err = io.WriteString(w, "]}\n")
-	return err
-}
-
 // SaveRevert records the revert of a report; ECONFLICT when the import was
 // reverted already.
-func (p *PGReports) SaveRevert(ctx context.Context, communityID, id string, revert *RevertReport) error {
+func (p *PGReports) SaveRevert(ctx context.Context, communityID, id string, revert *domain.ImportRevert) error {
 	raw, err := json.Marshal(revert)
 	if err != nil {
 		return fmt.Errorf("save import revert: %w", err)
@@ -212,18 +172,11 @@ func (p *PGReports) SaveRevert(ctx context.Context, communityID, id string, reve
 	return nil
 }
 
-// ImportPage is one page of a community's imports, newest first.
-type ImportPage struct {
-	Items []*Report
-	// NextCursor reads the next page ("" on the last).
-	NextCursor string
-}
-
 // List returns a page of a community's imports (finished, or finished by
 // RecoverInterrupted), newest first, without their rows; cursor is a
 // previous page's NextCursor ("" for the first page).
-func (p *PGReports) List(ctx context.Context, communityID, cursor string, limit int) (ImportPage, error) {
-	var page ImportPage
+func (p *PGReports) List(ctx context.Context, communityID, cursor string, limit int) (domain.ImportPage, error) {
+	var page domain.ImportPage
 	after, err := parseImportCursor(cursor)
 	if err != nil {
 		return page, err
@@ -253,13 +206,13 @@ func (p *PGReports) List(ctx context.Context, communityID, cursor string, limit 
 			page.NextCursor = importCursor{at: found[i-1].at, id: found[i-1].id}.String()
 			break
 		}
-		r := &Report{}
+		r := &domain.ImportReport{}
 		if err := json.Unmarshal(l.report, r); err != nil {
 			return page, fmt.Errorf("list imports: %w", err)
 		}
 		r.ID, r.CommunityID = l.id, communityID
 		if l.revert != nil {
-			r.Revert = &RevertReport{}
+			r.Revert = &domain.ImportRevert{}
 			if err := json.Unmarshal(l.revert, r.Revert); err != nil {
 				return page, fmt.Errorf("list imports: %w", err)
 			}

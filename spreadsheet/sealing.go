@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+
+	"github.com/assoc/contacts/domain"
 )
 
 // A report keeps personal values: an update's old and new values, sealed
@@ -117,8 +119,8 @@ var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 // report keeps the reason and the cell, not what the cell held (the file
 // has it), so that a rejected row, which may belong to no contact, keeps
 // nothing of a person.
-func scrubbed(errs []CellError) []CellError {
-	out := make([]CellError, len(errs))
+func scrubbed(errs []domain.CellError) []domain.CellError {
+	out := make([]domain.CellError, len(errs))
 	for i, e := range errs {
 		e.Reason = quoted.ReplaceAllString(e.Reason, "the cell's value")
 		out[i] = e

@@ -93,7 +93,7 @@ func (b *bundle) settle(t *testing.T) {
 	}
 }
 
-func (b *bundle) export(t *testing.T, q spreadsheet.ExportQuery) []byte {
+func (b *bundle) export(t *testing.T, q domain.ExportQuery) []byte {
 	t.Helper()
 	b.settle(t)
 	q.CommunityID = b.caller.CommunityID
@@ -105,9 +105,9 @@ func (b *bundle) export(t *testing.T, q spreadsheet.ExportQuery) []byte {
 	return buf.Bytes()
 }
 
-func (b *bundle) importFile(t *testing.T, data []byte, dryRun bool) *spreadsheet.Report {
+func (b *bundle) importFile(t *testing.T, data []byte, dryRun bool) *domain.ImportReport {
 	t.Helper()
-	rep, err := b.service.Import(t.Context(), spreadsheet.ImportRequest{Caller: b.caller, FileName: "test.xlsx", Data: data, DryRun: dryRun})
+	rep, err := b.service.Import(t.Context(), domain.ImportRequest{Caller: b.caller, FileName: "test.xlsx", Data: data, DryRun: dryRun})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +132,8 @@ func (b *bundle) contact(t *testing.T, id string) *domain.Contact {
 }
 
 // outcomes lists each row's outcome, by row number.
-func outcomes(rep *spreadsheet.Report) map[int]spreadsheet.RowOutcome {
-	out := map[int]spreadsheet.RowOutcome{}
+func outcomes(rep *domain.ImportReport) map[int]domain.ImportRow {
+	out := map[int]domain.ImportRow{}
 	for _, o := range rep.Rows {
 		out[o.Row] = o
 	}

@@ -50,7 +50,7 @@ func (p *PGReports) stageRows(ctx context.Context, importID string, dryRun bool,
 		if len(o.Changes) > 0 && o.ContactID != "" {
 			changes = o.Changes
 		}
-		if !dryRun && (o.Outcome == Created || o.Outcome == Updated) && o.ContactID != "" {
+		if !dryRun && (o.Outcome == domain.RowCreated || o.Outcome == domain.RowUpdated) && o.ContactID != "" {
 			pending = pl.values
 		}
 		owners, personal = append(owners, o.ContactID, importID), append(personal, changes, pending)
@@ -239,7 +239,7 @@ const rejectSet = `outcome = 'rejected', changes = NULL, pending = NULL, version
 	errors = coalesce(r.errors, '[]'::jsonb) || `
 
 // rejectRows rejects rows with more errors (row number → errors).
-func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[int][]CellError) error {
+func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[int][]domain.CellError) error {
 	if len(errs) == 0 {
 		return nil
 	}
@@ -279,7 +279,7 @@ func (p *PGReports) pendingRows(ctx context.Context, importID string, after int)
 		if err := r.Scan(&pl.number, &pl.outcome, &pl.contactID, &pl.version, &values); err != nil {
 			return nil, err
 		}
-		if pl.outcome == Created {
+		if pl.outcome == domain.RowCreated {
 			pl.newID = pl.contactID
 		}
 		sealed = append(sealed, values)
@@ -313,7 +313,7 @@ func (p *PGReports) appliedRows(ctx context.Context, importID string, plans []*r
 	var (
 		numbers  []int32
 		versions []int64
-		rejected = map[int][]CellError{}
+		rejected = map[int][]domain.CellError{}
 	)
 	for _, pl := range plans {
 		switch {
@@ -340,8 +340,8 @@ func (p *PGReports) appliedRows(ctx context.Context, importID string, plans []*r
 // says why) and returns the first of them, erases the rows of contacts
 // deleted meanwhile, clears the values a dry run left pending, and counts
 // the outcomes.
-func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped string, unrecorded []*rowPlan) (Counts, int, error) {
-	var counts Counts
+func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped string, unrecorded []*rowPlan) (domain.ImportCounts, int, error) {
+	var counts domain.ImportCounts
 	// Rows applied whose outcome could not be written (the write failed):
 	// a second try, before the rows still pending are called not applied.
 	if err := p.appliedRows(ctx, importID, unrecorded); err != nil {
@@ -353,7 +353,7 @@ func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool
 		if err != nil {
 			return counts, 0, fmt.Errorf("finish import rows: %w", err)
 		}
-		notApplied, err := json.Marshal([]CellError{{Reason: fmt.Sprintf("not applied: the import stopped at row %d (%s)", stoppedAt, stopped)}})
+		notApplied, err := json.Marshal([]domain.CellError{{Reason: fmt.Sprintf("not applied: the import stopped at row %d (%s)", stoppedAt, stopped)}})
 		if err != nil {
 			return counts, 0, err
 		}
@@ -396,7 +396,7 @@ func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool
 
 // beginImport stores the summary of an import that starts, unfinished:
 // not served, but found by RecoverInterrupted should its process die.
-func (p *PGReports) beginImport(ctx context.Context, r *Report) error {
+func (p *PGReports) beginImport(ctx context.Context, r *domain.ImportReport) error {
 	raw, err := summaryJSON(r)
 	if err != nil {
 		return err
@@ -411,7 +411,7 @@ func (p *PGReports) beginImport(ctx context.Context, r *Report) error {
 
 // saveSummary stores the summary of a running import as it stands (its
 // columns, once read), for RecoverInterrupted.
-func (p *PGReports) saveSummary(ctx context.Context, r *Report) error {
+func (p *PGReports) saveSummary(ctx context.Context, r *domain.ImportReport) error {
 	raw, err := summaryJSON(r)
 	if err != nil {
 		return err
@@ -423,7 +423,7 @@ func (p *PGReports) saveSummary(ctx context.Context, r *Report) error {
 }
 
 // summaryJSON is a report without its rows, as imports.report keeps it.
-func summaryJSON(r *Report) ([]byte, error) {
+func summaryJSON(r *domain.ImportReport) ([]byte, error) {
 	head := *r
 	head.Rows = nil
 	raw, err := json.Marshal(head)

@@ -126,7 +126,7 @@ func TestRecoverInterrupted(t *testing.T) {
 		}
 	}
 	// Whatever it applied can be reverted.
-	reverted, err := b.service.Revert(ctx, b.caller, dead)
+	reverted, err := b.service.RevertImport(ctx, b.caller, dead)
 	if err != nil || reverted.Revert.Archived != 1 || reverted.Revert.Reverted != 1 {
 		t.Fatalf("revert the interrupted import: %+v, %v", reverted.Revert, err)
 	}

@@ -76,7 +76,7 @@ func TestImportsTakeTurns(t *testing.T) {
 		once.Do(func() { close(reached); <-release }) // the first read: the first import's community
 	}
 	data := book(t, [][]any{header, {"ada@example.org", "Ada"}})
-	req := spreadsheet.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data, DryRun: true}
+	req := domain.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data, DryRun: true}
 	first := make(chan error, 1)
 	go func() { _, err := svc.Import(t.Context(), req); first <- err }()
 	<-reached
@@ -109,7 +109,7 @@ func TestImportStopsWhileMatchingWhenTheCallerLeaves(t *testing.T) {
 			}
 		}
 		data := book(t, [][]any{{"ID", "First name"}, {ada, "Augusta"}})
-		rep, err := svc.Import(ctx, spreadsheet.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data, DryRun: dry})
+		rep, err := svc.Import(ctx, domain.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data, DryRun: dry})
 		if !errors.Is(err, context.Canceled) || rep != nil {
 			t.Errorf("dry run %v: %+v, %v; want context.Canceled and no report", dry, rep, err)
 		}
@@ -147,7 +147,7 @@ func TestImportStopsAtARowBoundaryWhenTheCallerLeaves(t *testing.T) {
 			}
 		}
 	}
-	rep, err := svc.Import(ctx, spreadsheet.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: book(t, rows)})
+	rep, err := svc.Import(ctx, domain.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: book(t, rows)})
 	if !errors.Is(err, context.Canceled) || rep == nil {
 		t.Fatalf("Import = %+v, %v; want the report and context.Canceled", rep, err)
 	}
@@ -155,14 +155,14 @@ func TestImportStopsAtARowBoundaryWhenTheCallerLeaves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stored.StoppedAtRow != 4 || stored.StoppedReason != "the client left" || stored.Counts != (spreadsheet.Counts{Updated: 2, Rejected: 3}) {
+	if stored.StoppedAtRow != 4 || stored.StoppedReason != "the client left" || stored.Counts != (domain.ImportCounts{Updated: 2, Rejected: 3}) {
 		t.Errorf("report: stopped at %d (%q), counts %+v", stored.StoppedAtRow, stored.StoppedReason, stored.Counts)
 	}
 	o := outcomes(stored)
 	for i, id := range ids {
 		n, got := i+2, b.contact(t, id).FirstName()
 		if n < 4 {
-			if o[n].Outcome != spreadsheet.Updated || got != "Augusta" {
+			if o[n].Outcome != domain.RowUpdated || got != "Augusta" {
 				t.Errorf("row %d: %+v, first name %q; want applied", n, o[n], got)
 			}
 			continue

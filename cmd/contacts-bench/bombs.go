@@ -111,7 +111,7 @@ type bombsBench struct {
 // importBomb dry-runs the import of a bomb and returns what became of it:
 // the refusal, or what the worst workbook read.
 func (b *bombsBench) importBomb(ctx context.Context, name string) (string, error) {
-	rep, err := b.excel.Import(ctx, spreadsheet.ImportRequest{Caller: b.caller, FileName: name, Data: b.files[name], DryRun: true})
+	rep, err := b.excel.Import(ctx, domain.ImportRequest{Caller: b.caller, FileName: name, Data: b.files[name], DryRun: true})
 	if err == nil && name == worstName {
 		return fmt.Sprintf("read: %d rows decided (%d would be created)", rep.Counts.Created+rep.Counts.Rejected+rep.Counts.Unchanged, rep.Counts.Created), nil
 	}
