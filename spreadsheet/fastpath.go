@@ -68,29 +68,30 @@ func (s *Service) fresh(ctx context.Context) (bool, error) {
 	return s.Fresh(ctx)
 }
 
-// settleUnchanged settles the rows of batch (each naming a contact ID)
-// that change nothing of their contact in the read model, checked fresh.
-func (s *Service) settleUnchanged(ctx context.Context, communityID string, batch []*rowPlan) error {
+// settleUnchanged decides the rows of batch (each naming a contact ID)
+// that change nothing of their contact in the read model, checked fresh:
+// settled[i] is batch[i] decided, or nil for a row to match.
+func (s *Service) settleUnchanged(ctx context.Context, communityID string, batch []*sheetRow) (settled []*DecidedRow, err error) {
 	ids := make([]string, len(batch))
-	for i, p := range batch {
-		ids[i] = p.id
+	for i, r := range batch {
+		ids[i] = r.keys.ID
 	}
 	views, err := s.Queries.ContactsByID(ctx, communityID, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, p := range batch {
-		if v, ok := views[p.id]; ok && v.Status == string(domain.StatusActive) && sameValues(v, p.values) {
-			p.outcome, p.contactID, p.version, p.done = domain.RowUnchanged, v.ID, v.Version, true
-			p.shed()
+	settled = make([]*DecidedRow, len(batch))
+	for i, r := range batch {
+		if v, ok := views[r.keys.ID]; ok && v.Status == string(domain.StatusActive) && sameValues(v, r.values) {
+			settled[i] = &DecidedRow{Number: r.number, Keys: r.keys, Outcome: domain.RowUnchanged, ContactID: v.ID, Version: v.Version, weight: r.weight}
 		}
 	}
-	return nil
+	return settled, nil
 }
 
 // sameValues reports whether every value of a row equals the contact's
 // (row values are normalised as the domain stores them).
-func sameValues(v projections.ContactView, values map[string]string) bool {
+func sameValues(v domain.ContactView, values map[string]string) bool {
 	for key, want := range values {
 		if viewValue(v, key) != want {
 			return false

@@ -113,20 +113,21 @@ func (s *Service) finishInterrupted(ctx context.Context, id string) error {
 		if len(page) == 0 {
 			break
 		}
-		for _, p := range page {
+		applied := make([]AppliedRow, len(page))
+		for i, p := range page {
 			version, pos, err := s.appliedByImport(ctx, id, p)
 			if err != nil {
 				return err
 			}
 			if version > 0 {
-				p.done, p.version = true, version
+				applied[i] = AppliedRow{Number: p.Number, Applied: true, Version: version}
 				last = last.Max(pos)
 			}
 		}
-		if err := s.Reports.appliedRows(ctx, id, page); err != nil {
+		if err := s.Reports.appliedRows(ctx, id, applied); err != nil {
 			return err
 		}
-		after = page[len(page)-1].number
+		after = page[len(page)-1].Number
 	}
 	counts, stoppedAt, err := s.Reports.finishRows(ctx, id, false, interruptedReason, nil)
 	if err != nil {
@@ -142,12 +143,12 @@ func (s *Service) finishInterrupted(ctx context.Context, id string) error {
 // appliedByImport looks in the row's contact's stream for the event the
 // import caused for the row (its causation names the row), and returns its
 // version and position; version 0 when there is none (not applied).
-func (s *Service) appliedByImport(ctx context.Context, importID string, p *rowPlan) (int64, domain.Position, error) {
-	if p.contactID == "" {
+func (s *Service) appliedByImport(ctx context.Context, importID string, p PendingRow) (int64, domain.Position, error) {
+	if p.ContactID == "" {
 		return 0, domain.Position{}, nil
 	}
-	cause := "import:" + importID + ":row:" + strconv.Itoa(p.number)
-	stream := domain.ContactStream(p.contactID)
+	cause := "import:" + importID + ":row:" + strconv.Itoa(p.Number)
+	stream := domain.ContactStream(p.ContactID)
 	var version int64
 	var pos domain.Position
 	for from := int64(1); ; {

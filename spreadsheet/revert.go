@@ -38,7 +38,7 @@ func (s *Service) RevertImport(ctx context.Context, caller domain.Caller, import
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, s.workers(), todo, func(p *revertPlan) error { return s.revertOne(ctx, caller, p) })
+	err = inOrder(ctx, s.workers(), len(todo), func(i int) error { return s.revertOne(ctx, caller, todo[i]) })
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ var stagedColumns = []string{"import_id", "sheet_row", "outcome", "contact_id", 
 
 // stageRows writes decided rows, their personal values sealed (see
 // sealing.go). A dry run keeps no values to apply: it applies nothing.
-func (p *PGReports) stageRows(ctx context.Context, importID string, dryRun bool, plans []*rowPlan) error {
+func (p *PGReports) stageRows(ctx context.Context, importID string, dryRun bool, plans []*DecidedRow) error {
 	id, err := uuid.Parse(importID)
 	if err != nil {
 		return fmt.Errorf("stage import rows: %w", err)
@@ -40,7 +40,7 @@ func (p *PGReports) stageRows(ctx context.Context, importID string, dryRun bool,
 		o := pl.result()
 		contact, err := uuidOrNull(o.ContactID)
 		if err != nil {
-			return fmt.Errorf("stage import row %d: %w", pl.number, err)
+			return fmt.Errorf("stage import row %d: %w", pl.Number, err)
 		}
 		errs, err := jsonOrNull(len(o.Errors) > 0, scrubbed(o.Errors))
 		if err != nil {
@@ -51,10 +51,10 @@ func (p *PGReports) stageRows(ctx context.Context, importID string, dryRun bool,
 			changes = o.Changes
 		}
 		if !dryRun && (o.Outcome == domain.RowCreated || o.Outcome == domain.RowUpdated) && o.ContactID != "" {
-			pending = pl.values
+			pending = pl.Values
 		}
 		owners, personal = append(owners, o.ContactID, importID), append(personal, changes, pending)
-		rows = append(rows, []any{[16]byte(id), int32(pl.number), o.Outcome, contact, o.Version, nil, errs, nil})
+		rows = append(rows, []any{[16]byte(id), int32(pl.Number), o.Outcome, contact, o.Version, nil, errs, nil})
 	}
 	sealed, err := p.sealJSON(ctx, owners, personal)
 	if err != nil {
@@ -119,14 +119,14 @@ func (p *PGReports) newKeyStage(ctx context.Context) (*keyStage, error) {
 }
 
 // add stages the keys of decided rows.
-func (k *keyStage) add(ctx context.Context, plans []*rowPlan) error {
+func (k *keyStage) add(ctx context.Context, plans []*DecidedRow) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	var rows [][]any
 	for _, p := range plans {
-		for _, key := range [...]struct{ kind, value string }{{idColumn, p.id}, {domain.KeyEmail, p.email}, {domain.KeyExternalID, p.externalID}} {
+		for _, key := range [...]struct{ kind, value string }{{idColumn, p.Keys.ID}, {domain.KeyEmail, p.Keys.Email}, {domain.KeyExternalID, p.Keys.ExternalID}} {
 			if key.value != "" {
-				rows = append(rows, []any{key.kind, key.value, int32(p.number)})
+				rows = append(rows, []any{key.kind, key.value, int32(p.Number)})
 			}
 		}
 	}
@@ -263,7 +263,7 @@ func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[in
 }
 
 // pendingRows reads the next page of rows still to apply, after row.
-func (p *PGReports) pendingRows(ctx context.Context, importID string, after int) ([]*rowPlan, error) {
+func (p *PGReports) pendingRows(ctx context.Context, importID string, after int) ([]PendingRow, error) {
 	rows, err := p.Pool.Query(ctx, `
 		SELECT sheet_row, outcome, coalesce(contact_id::text, ''), version, pending
 		  FROM import_rows
@@ -273,32 +273,27 @@ func (p *PGReports) pendingRows(ctx context.Context, importID string, after int)
 		return nil, fmt.Errorf("read the rows to apply: %w", err)
 	}
 	var sealed [][]byte
-	page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*rowPlan, error) {
-		pl := &rowPlan{}
+	page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PendingRow, error) {
+		var pr PendingRow
 		var values []byte
-		if err := r.Scan(&pl.number, &pl.outcome, &pl.contactID, &pl.version, &values); err != nil {
-			return nil, err
-		}
-		if pl.outcome == domain.RowCreated {
-			pl.newID = pl.contactID
-		}
+		err := r.Scan(&pr.Number, &pr.Outcome, &pr.ContactID, &pr.Version, &values)
 		sealed = append(sealed, values)
-		return pl, nil
+		return pr, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read the rows to apply: %w", err)
 	}
 	dst := make([]any, len(page))
-	for i, pl := range page {
-		dst[i] = &pl.values
+	for i := range page {
+		dst[i] = &page[i].Values
 	}
 	erased, err := p.openJSON(ctx, sealed, dst)
 	if err != nil {
 		return nil, fmt.Errorf("read the rows to apply: %w", err)
 	}
-	for i, pl := range page {
+	for i := range page {
 		if erased[i] { // its contact was deleted meanwhile: nothing to apply
-			pl.values = map[string]string{}
+			page[i].Values = map[string]string{}
 		}
 	}
 	return page, nil
@@ -306,8 +301,8 @@ func (p *PGReports) pendingRows(ctx context.Context, importID string, after int)
 
 // appliedRows records what applying rows did: the contact's new version,
 // or the rejection; their values are no longer kept.
-func (p *PGReports) appliedRows(ctx context.Context, importID string, plans []*rowPlan) error {
-	if len(plans) == 0 {
+func (p *PGReports) appliedRows(ctx context.Context, importID string, applied []AppliedRow) error {
+	if len(applied) == 0 {
 		return nil
 	}
 	var (
@@ -315,13 +310,13 @@ func (p *PGReports) appliedRows(ctx context.Context, importID string, plans []*r
 		versions []int64
 		rejected = map[int][]domain.CellError{}
 	)
-	for _, pl := range plans {
+	for _, a := range applied {
 		switch {
-		case !pl.done:
-		case len(pl.errs) > 0:
-			rejected[pl.number] = pl.errs
+		case !a.Applied:
+		case len(a.Errors) > 0:
+			rejected[a.Number] = a.Errors
 		default:
-			numbers, versions = append(numbers, int32(pl.number)), append(versions, pl.version)
+			numbers, versions = append(numbers, int32(a.Number)), append(versions, a.Version)
 		}
 	}
 	_, err := p.Pool.Exec(ctx, `
@@ -340,7 +335,7 @@ func (p *PGReports) appliedRows(ctx context.Context, importID string, plans []*r
 // says why) and returns the first of them, erases the rows of contacts
 // deleted meanwhile, clears the values a dry run left pending, and counts
 // the outcomes.
-func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped string, unrecorded []*rowPlan) (domain.ImportCounts, int, error) {
+func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped string, unrecorded []AppliedRow) (domain.ImportCounts, int, error) {
 	var counts domain.ImportCounts
 	// Rows applied whose outcome could not be written (the write failed):
 	// a second try, before the rows still pending are called not applied.
