@@ -16,7 +16,7 @@ func withAda(t *testing.T, misbehave string) (*bundle, string) {
 	b := setup(t)
 	ada := b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
 	b.settle(t)
-	if _, err := b.service.Reports.Pool.Exec(t.Context(), misbehave); err != nil {
+	if _, err := b.pool.Exec(t.Context(), misbehave); err != nil {
 		t.Fatal(err)
 	}
 	return b, ada
@@ -44,7 +44,7 @@ func TestAppliedRowsWrittenDespiteAFailure(t *testing.T) {
 	if err == nil || rep == nil {
 		t.Fatalf("Import = %v, %v; want the report and the failure", rep, err)
 	}
-	full, err := b.service.Reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
+	full, err := b.reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestImportDiscardedWhileRunning(t *testing.T) {
 		  RETURN NULL;
 		END $$;
 		CREATE TRIGGER discard_now AFTER INSERT ON import_rows FOR EACH ROW EXECUTE FUNCTION discard_now();`)
-	pool := b.service.Reports.Pool
+	pool := b.pool
 	data := book(t, [][]any{{"Email", "First name"}, {"ada@example.org", "Augusta"}, {"new@example.org", "Nina"}})
 	rep, err := b.service.Import(t.Context(), domain.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data, DryRun: true})
 	if err == nil {

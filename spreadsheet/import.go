@@ -48,15 +48,15 @@ func (s *Service) Import(ctx context.Context, req domain.ImportRequest) (*domain
 		ID: domain.NewID(), CommunityID: req.Caller.CommunityID, DryRun: req.DryRun, FileName: req.FileName,
 		Actor: req.Caller.Actor, CreatedAt: s.now(), Columns: map[string]string{},
 	}
-	keys, err := s.Reports.newKeyStage(ctx)
+	keys, err := s.Reports.OpenRun(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer keys.close()
-	if err := keys.hold(ctx, rep.ID); err != nil {
+	defer keys.Close()
+	if err := keys.Hold(ctx, rep.ID); err != nil {
 		return nil, err
 	}
-	if err := s.Reports.beginImport(ctx, rep); err != nil {
+	if err := s.Reports.BeginImport(ctx, rep); err != nil {
 		return nil, err
 	}
 	// Whatever happens, the import is finished (or discarded), even if the
@@ -65,11 +65,11 @@ func (s *Service) Import(ctx context.Context, req domain.ImportRequest) (*domain
 	// It runs for as long as its caller stays and it holds the import.
 	ctx, stop := context.WithCancelCause(ctx)
 	var holding sync.WaitGroup
-	holding.Go(func() { keys.keepHold(ctx, rep.ID, stop) })
+	holding.Go(func() { keys.KeepHold(ctx, rep.ID, stop) })
 	defer func() { stop(nil); holding.Wait() }()
 	h, err := s.decideRows(ctx, req.Data, community, fresh, rep, keys, endTurn)
 	if err != nil {
-		return nil, errors.Join(err, s.Reports.discardImport(keep, rep.ID)) // nothing written but its rows
+		return nil, errors.Join(err, s.Reports.DiscardImport(keep, rep.ID)) // nothing written but its rows
 	}
 	caller := req.Caller
 	caller.CorrelationID = rep.ID
@@ -79,7 +79,7 @@ func (s *Service) Import(ctx context.Context, req domain.ImportRequest) (*domain
 // decideRows reads and decides every row of the file, staged, then
 // rejects the rows at odds with others, and saves the report's summary as
 // it stands. endTurn ends the import's turn once the file is read.
-func (s *Service) decideRows(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *domain.ImportReport, keys *keyStage, endTurn func()) (header, error) {
+func (s *Service) decideRows(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *domain.ImportReport, keys Run, endTurn func()) (header, error) {
 	h, err := s.readAndMatch(ctx, data, community, fresh, rep, keys)
 	endTurn() // the file is read: the next import may read its own
 	if err != nil {
@@ -95,7 +95,7 @@ func (s *Service) decideRows(ctx context.Context, data []byte, community *domain
 	for _, c := range h.columns {
 		rep.Columns[c.header] = c.field.Key
 	}
-	return h, s.Reports.saveSummary(ctx, rep)
+	return h, s.Reports.SaveSummary(ctx, rep)
 }
 
 // applyAndFinish applies the decided rows (none for a dry run) and
@@ -112,11 +112,11 @@ func (s *Service) applyAndFinish(ctx context.Context, caller domain.Caller, rep 
 	if !rep.DryRun {
 		last, unrecorded, err = s.applyRows(ctx, caller, rep.ID, h)
 	}
-	if cause := context.Cause(ctx); err != nil && errors.Is(cause, errLostHold) {
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, ErrLostHold) {
 		err = cause
 	}
 	rep.Position = last.String()
-	counts, stoppedAt, ferr := s.Reports.finishRows(keep, rep.ID, rep.DryRun, stopReason(err), unrecorded)
+	counts, stoppedAt, ferr := s.Reports.FinishRows(keep, rep.ID, rep.DryRun, stopReason(err), unrecorded)
 	rep.Counts = counts
 	switch {
 	case ferr != nil:
@@ -126,7 +126,7 @@ func (s *Service) applyAndFinish(ctx context.Context, caller domain.Caller, rep 
 		err = nil // the caller left once every row was applied
 	}
 	if ferr == nil {
-		ferr = s.Reports.finishImport(keep, rep)
+		ferr = s.Reports.FinishImport(keep, rep)
 	}
 	if ferr != nil {
 		return nil, errors.Join(err, ferr)
@@ -152,7 +152,7 @@ func stopReason(err error) string {
 		return "the client left"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "it ran out of time"
-	case errors.Is(err, errLostHold):
+	case errors.Is(err, ErrLostHold):
 		return "it lost its connection to the database"
 	}
 	return domain.ErrorMessage(err)
@@ -163,34 +163,34 @@ func stopReason(err error) string {
 // guess, so neither does), then the rows matched to the same contact as
 // another (by different keys: one by ID, one by external ID), which would
 // let the last one win silently.
-func (s *Service) checkAcrossRows(ctx context.Context, importID string, h header, keys *keyStage) error {
-	shared, err := keys.shared(ctx)
+func (s *Service) checkAcrossRows(ctx context.Context, importID string, h header, keys Run) error {
+	shared, err := keys.SharedKeys(ctx)
 	if err != nil {
 		return err
 	}
 	rejected := map[int][]domain.CellError{}
 	for _, k := range shared {
-		col := h.columns[h.byKey[k.kind]]
-		for _, n := range k.rows {
-			rejected[n] = append(rejected[n], domain.CellError{Cell: xlsx.CellName(col.index, n), Column: col.header, Field: k.kind,
-				Reason: fmt.Sprintf("%q is also in row %s: each contact once per file", k.key, otherRows(k.rows, n))})
+		col := h.columns[h.byKey[k.Kind]]
+		for _, n := range k.Rows {
+			rejected[n] = append(rejected[n], domain.CellError{Cell: xlsx.CellName(col.index, n), Column: col.header, Field: k.Kind,
+				Reason: fmt.Sprintf("%q is also in row %s: each contact once per file", k.Key, otherRows(k.Rows, n))})
 		}
 	}
-	if err := s.Reports.rejectRows(ctx, importID, rejected); err != nil {
+	if err := s.Reports.RejectRows(ctx, importID, rejected); err != nil {
 		return err
 	}
-	shared, err = s.Reports.sharedContacts(ctx, importID)
+	shared, err = s.Reports.SharedContacts(ctx, importID)
 	if err != nil {
 		return err
 	}
 	rejected = map[int][]domain.CellError{}
 	for _, k := range shared {
-		for _, n := range k.rows {
+		for _, n := range k.Rows {
 			rejected[n] = append(rejected[n], domain.CellError{
-				Reason: fmt.Sprintf("contact %s is also matched by row %s: each contact once per file", k.key, otherRows(k.rows, n))})
+				Reason: fmt.Sprintf("contact %s is also matched by row %s: each contact once per file", k.Key, otherRows(k.Rows, n))})
 		}
 	}
-	return s.Reports.rejectRows(ctx, importID, rejected)
+	return s.Reports.RejectRows(ctx, importID, rejected)
 }
 
 // applyRows applies the rows to apply, a page at a time and in sheet
@@ -203,7 +203,7 @@ func (s *Service) checkAcrossRows(ctx context.Context, importID string, h header
 func (s *Service) applyRows(ctx context.Context, caller domain.Caller, importID string, h header) (domain.Position, []AppliedRow, error) {
 	var last domain.Position
 	for after := 0; ; {
-		page, err := s.Reports.pendingRows(ctx, importID, after)
+		page, err := s.Reports.PendingRows(ctx, importID, after)
 		if err != nil || len(page) == 0 {
 			return last, nil, err
 		}
@@ -224,7 +224,7 @@ func (s *Service) applyRows(ctx context.Context, caller domain.Caller, importID 
 				last = a.Position
 			}
 		}
-		if rerr := s.Reports.appliedRows(context.WithoutCancel(ctx), importID, applied); rerr != nil {
+		if rerr := s.Reports.AppliedRows(context.WithoutCancel(ctx), importID, applied); rerr != nil {
 			return last, applied, errors.Join(err, rerr)
 		}
 		if err != nil {

@@ -155,7 +155,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	if c := outcomes(dry)[2].Changes; len(c) != 1 || c[0] != (domain.FieldChange{Field: "first_name", Old: "Ada", New: "Augusta"}) {
 		t.Errorf("dry run changes %+v", c)
 	}
-	if stored, err := b.service.Reports.Report(t.Context(), b.caller.CommunityID, dry.ID); err != nil || !stored.DryRun {
+	if stored, err := b.reports.Report(t.Context(), b.caller.CommunityID, dry.ID); err != nil || !stored.DryRun {
 		t.Errorf("stored dry run: %+v, %v", stored, err)
 	}
 	real := b.importFile(t, data, false)
@@ -212,7 +212,7 @@ func TestRevert(t *testing.T) {
 	if _, err := b.service.RevertImport(t.Context(), caller, rep.ID); domain.ErrorCode(err) != domain.ECONFLICT {
 		t.Errorf("second revert: %v, want conflict", err)
 	}
-	stored, _ := b.service.Reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
+	stored, _ := b.reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
 	if stored.Revert == nil || stored.Revert.ID != r.ID {
 		t.Errorf("stored revert %+v", stored.Revert)
 	}

@@ -25,15 +25,18 @@ type pipeline struct {
 	community *domain.Community
 	fresh     bool // the read model has applied the whole log (see fastpath.go)
 	rep       *domain.ImportReport
-	keys      *keyStage
+	keys      Run
 	flight    rowsInFlight
 	h         header // set by read before it sends any row
 }
 
+// rowsPage is how many decided rows the stager writes at once.
+const rowsPage = 1000
+
 // readAndMatch runs the pipeline over data. An error returned refuses the
 // file (or the store failed, or ctx ended) and nothing was written but
 // staged rows.
-func (s *Service) readAndMatch(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *domain.ImportReport, keys *keyStage) (header, error) {
+func (s *Service) readAndMatch(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *domain.ImportReport, keys Run) (header, error) {
 	p := &pipeline{s: s, community: community, fresh: fresh, rep: rep, keys: keys, flight: newRowsInFlight()}
 	g, gctx := errgroup.WithContext(ctx)
 	read := make(chan *sheetRow, 1024)
@@ -177,10 +180,10 @@ func (p *pipeline) stageBatch(ctx context.Context, batch []*DecidedRow) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	if err := p.s.Reports.stageRows(ctx, p.rep.ID, p.rep.DryRun, batch); err != nil {
+	if err := p.s.Reports.StageRows(ctx, p.rep.ID, p.rep.DryRun, batch); err != nil {
 		return err
 	}
-	if err := p.keys.add(ctx, batch); err != nil {
+	if err := p.keys.AddKeys(ctx, batch); err != nil {
 		return err
 	}
 	for _, d := range batch {

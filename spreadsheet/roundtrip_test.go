@@ -126,11 +126,11 @@ func TestExportEditImport(t *testing.T) {
 		t.Errorf("second import, every row loaded: %+v, want 3 unchanged", slow.Counts)
 	}
 	b.service.Fresh = fresh
-	stored, err := b.service.Reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
+	stored, err := b.reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
 	if err != nil || stored.Counts != rep.Counts || len(stored.Rows) != 3 {
 		t.Errorf("stored report %+v, %v", stored, err)
 	}
-	if _, err := b.service.Reports.Report(t.Context(), domain.NewID(), rep.ID); domain.ErrorCode(err) != domain.ENOTFOUND {
+	if _, err := b.reports.Report(t.Context(), domain.NewID(), rep.ID); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Errorf("another community's report: %v, want not found", err)
 	}
 

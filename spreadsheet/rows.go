@@ -84,8 +84,8 @@ func rejected(r *sheetRow, contactID string, errs ...domain.CellError) *DecidedR
 		Errors: append(r.errs, errs...), weight: r.weight}
 }
 
-// result is the row's outcome for the report.
-func (d *DecidedRow) result() domain.ImportRow {
+// Result is the row's outcome for the report.
+func (d *DecidedRow) Result() domain.ImportRow {
 	o := domain.ImportRow{Row: d.Number, Outcome: d.Outcome, ContactID: d.ContactID, Changes: d.Changes, Errors: d.Errors}
 	if d.Outcome == domain.RowCreated || d.Outcome == domain.RowUpdated {
 		o.Version = d.Version

@@ -56,7 +56,7 @@ func (b *bundle) hooked(configure func(*spreadsheet.Service)) (*spreadsheet.Serv
 // countImports counts the stored imports and their rows.
 func (b *bundle) countImports(t *testing.T) (imports, rows int) {
 	t.Helper()
-	pool := b.service.Reports.Pool
+	pool := b.pool
 	if err := pool.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM imports), (SELECT count(*) FROM import_rows)`).Scan(&imports, &rows); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestImportStopsAtARowBoundaryWhenTheCallerLeaves(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || rep == nil {
 		t.Fatalf("Import = %+v, %v; want the report and context.Canceled", rep, err)
 	}
-	stored, err := b.service.Reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
+	stored, err := b.reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

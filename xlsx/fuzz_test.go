@@ -16,15 +16,7 @@ import (
 // FuzzReadWorkbook holds what it reads to excelize's reading; this holds
 // what it hands over to the limits an import relies on.
 func FuzzReadWorkbookLimits(f *testing.F) {
-	entries, err := os.ReadDir("testdata")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".xlsx") {
-			f.Add(readFixture(f, e.Name()))
-		}
-	}
+	seedWithTestdata(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		last, cells := 1, 0
 		err := xlsx.StreamWorkbook(context.Background(), data, func(name string, header []string) error {
@@ -58,4 +50,17 @@ func FuzzReadWorkbookLimits(f *testing.F) {
 			t.Fatalf("err = %v (%T), want an *xlsx.Error", err, err)
 		}
 	})
+}
+
+// seedWithTestdata seeds f with every workbook of testdata.
+func seedWithTestdata(f *testing.F) {
+	entries, err := os.ReadDir("testdata")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".xlsx") {
+			f.Add(readFixture(f, e.Name()))
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package xlsx_test
 
 import (
-	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -77,19 +76,11 @@ const (
 
 // FuzzReadWorkbook feeds damaged workbooks to the reader, seeded with
 // testdata (the bombs too). The reader may refuse them, never panic, and a
-// refusal is always an EINVALID error on file; it never allocates more
+// refusal is always an *xlsx.Error; it never allocates more
 // than the bound above; and what both it and excelize read, they read the
 // same (but for the differences xlsxtest.KnownDifference documents).
 func FuzzReadWorkbook(f *testing.F) {
-	entries, err := os.ReadDir("testdata")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".xlsx") {
-			f.Add(readFixture(f, e.Name()))
-		}
-	}
+	seedWithTestdata(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)

@@ -1,4 +1,4 @@
-package spreadsheet
+package postgres
 
 import (
 	"context"
@@ -34,7 +34,7 @@ type Sealer interface {
 
 // sealJSON seals each value's JSON under its owner's key and returns each
 // as a JSON string for a jsonb column (nil stays nil: no value).
-func (p *PGReports) sealJSON(ctx context.Context, owners []string, values []any) ([]any, error) {
+func (p *Reports) sealJSON(ctx context.Context, owners []string, values []any) ([]any, error) {
 	out := make([]any, len(values))
 	var idx []int
 	var who []string
@@ -72,7 +72,7 @@ func (p *PGReports) sealJSON(ctx context.Context, owners []string, values []any)
 // openJSON opens sealed values (each the raw jsonb of a column: a sealed
 // JSON string, a plain JSON value written before values were sealed, or
 // nil) into dst[i]; erased[i] is set for a value whose contact was deleted.
-func (p *PGReports) openJSON(ctx context.Context, raws [][]byte, dst []any) (erased []bool, err error) {
+func (p *Reports) openJSON(ctx context.Context, raws [][]byte, dst []any) (erased []bool, err error) {
 	erased = make([]bool, len(raws))
 	var idx []int
 	var sealed []string

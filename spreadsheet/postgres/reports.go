@@ -1,4 +1,4 @@
-package spreadsheet
+package postgres
 
 import (
 	"context"
@@ -15,10 +15,10 @@ import (
 	"github.com/assoc/contacts/domain"
 )
 
-// PGReports keeps import reports in PostgreSQL: each report's summary in
+// Reports keeps import reports in PostgreSQL: each report's summary in
 // table imports, its rows in import_rows (written while the import runs,
 // see staging.go), so no report is ever held whole in memory.
-type PGReports struct {
+type Reports struct {
 	Pool *pgxpool.Pool
 	// Sealer seals the personal values reports keep (see sealing.go).
 	Sealer Sealer
@@ -27,9 +27,9 @@ type PGReports struct {
 // rowsPage is how many report rows one query reads.
 const rowsPage = 1000
 
-// finishImport stores the summary of an import that ended (its rows are in
+// FinishImport stores the summary of an import that ended (its rows are in
 // import_rows already): from now on it is served.
-func (p *PGReports) finishImport(ctx context.Context, r *domain.ImportReport) error {
+func (p *Reports) FinishImport(ctx context.Context, r *domain.ImportReport) error {
 	raw, err := summaryJSON(r)
 	if err != nil {
 		return err
@@ -47,14 +47,14 @@ func (p *PGReports) finishImport(ctx context.Context, r *domain.ImportReport) er
 		// for interrupted; that report stands), or its summary is gone:
 		// then its rows have nothing to be found by, and go too.
 		return errors.Join(domain.Errorf(domain.EINTERNAL, "import %s was recovered as interrupted, or removed, while it ran", r.ID),
-			p.discardImport(ctx, r.ID))
+			p.DiscardImport(ctx, r.ID))
 	}
 	return nil
 }
 
 // Summary returns a community's report by ID without its rows (ENOTFOUND
 // when it has none).
-func (p *PGReports) Summary(ctx context.Context, communityID, id string) (*domain.ImportReport, error) {
+func (p *Reports) Summary(ctx context.Context, communityID, id string) (*domain.ImportReport, error) {
 	if !domain.ValidID(id) {
 		return nil, domain.Errorf(domain.ENOTFOUND, "import %s not found", id)
 	}
@@ -81,7 +81,7 @@ func (p *PGReports) Summary(ctx context.Context, communityID, id string) (*domai
 }
 
 // domain.ImportReport returns a community's report by ID with all its rows.
-func (p *PGReports) Report(ctx context.Context, communityID, id string) (*domain.ImportReport, error) {
+func (p *Reports) Report(ctx context.Context, communityID, id string) (*domain.ImportReport, error) {
 	r, err := p.Summary(ctx, communityID, id)
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func (p *PGReports) Report(ctx context.Context, communityID, id string) (*domain
 
 // EachRow calls fn with each row of a report, in sheet order, read a page
 // at a time.
-func (p *PGReports) EachRow(ctx context.Context, importID string, fn func(domain.ImportRow) error) error {
+func (p *Reports) EachRow(ctx context.Context, importID string, fn func(domain.ImportRow) error) error {
 	after := 0
 	for {
 		rows, err := p.Pool.Query(ctx, `
@@ -156,7 +156,7 @@ func unmarshalIf(raw []byte, v any) error {
 
 // SaveRevert records the revert of a report; ECONFLICT when the import was
 // reverted already.
-func (p *PGReports) SaveRevert(ctx context.Context, communityID, id string, revert *domain.ImportRevert) error {
+func (p *Reports) SaveRevert(ctx context.Context, communityID, id string, revert *domain.ImportRevert) error {
 	raw, err := json.Marshal(revert)
 	if err != nil {
 		return fmt.Errorf("save import revert: %w", err)
@@ -175,7 +175,7 @@ func (p *PGReports) SaveRevert(ctx context.Context, communityID, id string, reve
 // List returns a page of a community's imports (finished, or finished by
 // RecoverInterrupted), newest first, without their rows; cursor is a
 // previous page's NextCursor ("" for the first page).
-func (p *PGReports) List(ctx context.Context, communityID, cursor string, limit int) (domain.ImportPage, error) {
+func (p *Reports) List(ctx context.Context, communityID, cursor string, limit int) (domain.ImportPage, error) {
 	var page domain.ImportPage
 	after, err := parseImportCursor(cursor)
 	if err != nil {

@@ -1,19 +1,16 @@
-package spreadsheet
+package postgres
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/spreadsheet"
 )
 
 // While an import runs, each row goes to import_rows as soon as it is
@@ -26,9 +23,9 @@ import (
 
 var stagedColumns = []string{"import_id", "sheet_row", "outcome", "contact_id", "version", "changes", "errors", "pending"}
 
-// stageRows writes decided rows, their personal values sealed (see
+// StageRows writes decided rows, their personal values sealed (see
 // sealing.go). A dry run keeps no values to apply: it applies nothing.
-func (p *PGReports) stageRows(ctx context.Context, importID string, dryRun bool, plans []*DecidedRow) error {
+func (p *Reports) StageRows(ctx context.Context, importID string, dryRun bool, plans []*spreadsheet.DecidedRow) error {
 	id, err := uuid.Parse(importID)
 	if err != nil {
 		return fmt.Errorf("stage import rows: %w", err)
@@ -37,7 +34,7 @@ func (p *PGReports) stageRows(ctx context.Context, importID string, dryRun bool,
 	owners := make([]string, 0, 2*len(plans))
 	personal := make([]any, 0, 2*len(plans)) // per row: its changes, then its values to apply
 	for _, pl := range plans {
-		o := pl.result()
+		o := pl.Result()
 		contact, err := uuidOrNull(o.ContactID)
 		if err != nil {
 			return fmt.Errorf("stage import row %d: %w", pl.Number, err)
@@ -88,132 +85,8 @@ func jsonOrNull(present bool, v any) (any, error) {
 	return raw, nil
 }
 
-// sharedKey is a key that several rows of one file claim.
-type sharedKey struct {
-	kind string // idColumn, domain.KeyEmail or domain.KeyExternalID
-	key  string
-	rows []int
-}
-
-// keyStage holds the keys of an import's rows (contact ID, email
-// lower-cased, external ID) in a temporary table on a pooled connection
-// the import keeps: they never reach the write-ahead log, and a stopped
-// process's keys vanish with its sessions. Its methods are for one
-// goroutine at a time.
-type keyStage struct {
-	mu   sync.Mutex // the connection serves the stager and the heartbeat
-	conn *pgxpool.Conn
-}
-
-func (p *PGReports) newKeyStage(ctx context.Context) (*keyStage, error) {
-	conn, err := p.Pool.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("stage import keys: %w", err)
-	}
-	k := &keyStage{conn: conn}
-	if _, err := conn.Exec(ctx, `CREATE TEMPORARY TABLE import_keys (kind text NOT NULL, key text NOT NULL, sheet_row integer NOT NULL)`); err != nil {
-		k.close()
-		return nil, fmt.Errorf("stage import keys: %w", err)
-	}
-	return k, nil
-}
-
-// add stages the keys of decided rows.
-func (k *keyStage) add(ctx context.Context, plans []*DecidedRow) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var rows [][]any
-	for _, p := range plans {
-		for _, key := range [...]struct{ kind, value string }{{idColumn, p.Keys.ID}, {domain.KeyEmail, p.Keys.Email}, {domain.KeyExternalID, p.Keys.ExternalID}} {
-			if key.value != "" {
-				rows = append(rows, []any{key.kind, key.value, int32(p.Number)})
-			}
-		}
-	}
-	if _, err := k.conn.CopyFrom(ctx, pgx.Identifier{"import_keys"}, []string{"kind", "key", "sheet_row"}, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("stage import keys: %w", err)
-	}
-	return nil
-}
-
-// shared finds the contact IDs, emails and external IDs that more than one
-// row claims (every row counts, rejected or not).
-func (k *keyStage) shared(ctx context.Context) ([]sharedKey, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	rows, err := k.conn.Query(ctx, `
-		SELECT kind, key, array_agg(sheet_row ORDER BY sheet_row)
-		  FROM import_keys GROUP BY kind, key HAVING count(*) > 1
-		 ORDER BY CASE kind WHEN $1 THEN 0 WHEN $2 THEN 1 ELSE 2 END, key`, idColumn, domain.KeyEmail)
-	if err != nil {
-		return nil, fmt.Errorf("check the rows' keys: %w", err)
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (sharedKey, error) {
-		var s sharedKey
-		err := r.Scan(&s.kind, &s.key, &s.rows)
-		return s, err
-	})
-}
-
-// hold marks the import as running for as long as this connection's
-// session lives: a session lock, which a process that dies (kill -9, OOM)
-// loses with its connections, so RecoverInterrupted can tell an import
-// whose process died from one that runs, on any node, at once.
-func (k *keyStage) hold(ctx context.Context, importID string) error {
-	if _, err := k.conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, importLockClass, importID); err != nil {
-		return fmt.Errorf("hold import %s: %w", importID, err)
-	}
-	return nil
-}
-
-// heartbeat is how often a running import says so (imports.heartbeat_at);
-// RecoverAfter how old its last beat must be for RecoverInterrupted to
-// take it for dead: far longer than a beat, and than the rows in flight
-// take to finish once a beat fails.
-const heartbeat, RecoverAfter = time.Second, 10 * time.Second
-
-// errLostHold stops an import whose connection, and with it its hold on
-// the import, is gone: another process may take it for interrupted.
-var errLostHold = errors.New("the import lost its connection to the database, and with it its hold on the import")
-
-// keepHold beats every second on the connection that holds the import,
-// until ctx ends; when a beat fails the import has lost its hold (its
-// session may be gone), and stop stops it at once.
-func (k *keyStage) keepHold(ctx context.Context, importID string, stop context.CancelCauseFunc) {
-	tick := time.NewTicker(heartbeat)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		k.mu.Lock()
-		_, err := k.conn.Exec(ctx, `UPDATE imports SET heartbeat_at = now() WHERE id = $1`, importID)
-		k.mu.Unlock()
-		if err != nil && ctx.Err() == nil {
-			stop(fmt.Errorf("%w: %w", errLostHold, err))
-			return
-		}
-	}
-}
-
-// importLockClass is the first key of the imports' session locks.
-const importLockClass int32 = 0x696d7074 // "impt"
-
-// close drops the keys and the import's lock and gives the connection
-// back; should that fail, the connection is closed instead, and its
-// session's table and lock with it.
-func (k *keyStage) close() {
-	ctx := context.Background()
-	if _, err := k.conn.Exec(ctx, `DROP TABLE IF EXISTS import_keys; SELECT pg_advisory_unlock_all()`); err != nil {
-		k.conn.Conn().Close(ctx) //nolint:errcheck // closing is the fallback; the pool drops a closed connection
-	}
-	k.conn.Release()
-}
-
-// sharedContacts finds the contacts more than one accepted row matched.
-func (p *PGReports) sharedContacts(ctx context.Context, importID string) ([]sharedKey, error) {
+// SharedContacts finds the contacts more than one accepted row matched.
+func (p *Reports) SharedContacts(ctx context.Context, importID string) ([]spreadsheet.SharedKey, error) {
 	rows, err := p.Pool.Query(ctx, `
 		SELECT contact_id::text, array_agg(sheet_row ORDER BY sheet_row)
 		  FROM import_rows
@@ -223,9 +96,9 @@ func (p *PGReports) sharedContacts(ctx context.Context, importID string) ([]shar
 	if err != nil {
 		return nil, fmt.Errorf("check the rows' contacts: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (sharedKey, error) {
-		var k sharedKey
-		err := r.Scan(&k.key, &k.rows)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (spreadsheet.SharedKey, error) {
+		var k spreadsheet.SharedKey
+		err := r.Scan(&k.Key, &k.Rows)
 		return k, err
 	})
 }
@@ -238,8 +111,8 @@ const rejectSet = `outcome = 'rejected', changes = NULL, pending = NULL, version
 	contact_id = CASE WHEN r.outcome = 'created' THEN NULL ELSE r.contact_id END,
 	errors = coalesce(r.errors, '[]'::jsonb) || `
 
-// rejectRows rejects rows with more errors (row number → errors).
-func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[int][]domain.CellError) error {
+// RejectRows rejects rows with more errors (row number → errors).
+func (p *Reports) RejectRows(ctx context.Context, importID string, errs map[int][]domain.CellError) error {
 	if len(errs) == 0 {
 		return nil
 	}
@@ -262,8 +135,8 @@ func (p *PGReports) rejectRows(ctx context.Context, importID string, errs map[in
 	return nil
 }
 
-// pendingRows reads the next page of rows still to apply, after row.
-func (p *PGReports) pendingRows(ctx context.Context, importID string, after int) ([]PendingRow, error) {
+// PendingRows reads the next page of rows still to apply, after row.
+func (p *Reports) PendingRows(ctx context.Context, importID string, after int) ([]spreadsheet.PendingRow, error) {
 	rows, err := p.Pool.Query(ctx, `
 		SELECT sheet_row, outcome, coalesce(contact_id::text, ''), version, pending
 		  FROM import_rows
@@ -273,8 +146,8 @@ func (p *PGReports) pendingRows(ctx context.Context, importID string, after int)
 		return nil, fmt.Errorf("read the rows to apply: %w", err)
 	}
 	var sealed [][]byte
-	page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PendingRow, error) {
-		var pr PendingRow
+	page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (spreadsheet.PendingRow, error) {
+		var pr spreadsheet.PendingRow
 		var values []byte
 		err := r.Scan(&pr.Number, &pr.Outcome, &pr.ContactID, &pr.Version, &values)
 		sealed = append(sealed, values)
@@ -299,9 +172,9 @@ func (p *PGReports) pendingRows(ctx context.Context, importID string, after int)
 	return page, nil
 }
 
-// appliedRows records what applying rows did: the contact's new version,
+// AppliedRows records what applying rows did: the contact's new version,
 // or the rejection; their values are no longer kept.
-func (p *PGReports) appliedRows(ctx context.Context, importID string, applied []AppliedRow) error {
+func (p *Reports) AppliedRows(ctx context.Context, importID string, applied []spreadsheet.AppliedRow) error {
 	if len(applied) == 0 {
 		return nil
 	}
@@ -326,20 +199,20 @@ func (p *PGReports) appliedRows(ctx context.Context, importID string, applied []
 	if err != nil {
 		return fmt.Errorf("record applied import rows: %w", err)
 	}
-	return p.rejectRows(ctx, importID, rejected)
+	return p.RejectRows(ctx, importID, rejected)
 }
 
-// finishRows ends an import's staging. It writes the outcomes of applied
+// FinishRows ends an import's staging. It writes the outcomes of applied
 // rows that could not be written before (unrecorded), rejects as not
 // applied the rows still pending when the import stopped early (stopped
 // says why) and returns the first of them, erases the rows of contacts
 // deleted meanwhile, clears the values a dry run left pending, and counts
 // the outcomes.
-func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool, stopped string, unrecorded []AppliedRow) (domain.ImportCounts, int, error) {
+func (p *Reports) FinishRows(ctx context.Context, importID string, dryRun bool, stopped string, unrecorded []spreadsheet.AppliedRow) (domain.ImportCounts, int, error) {
 	var counts domain.ImportCounts
 	// Rows applied whose outcome could not be written (the write failed):
 	// a second try, before the rows still pending are called not applied.
-	if err := p.appliedRows(ctx, importID, unrecorded); err != nil {
+	if err := p.AppliedRows(ctx, importID, unrecorded); err != nil {
 		return counts, 0, err
 	}
 	var stoppedAt int
@@ -389,9 +262,9 @@ func (p *PGReports) finishRows(ctx context.Context, importID string, dryRun bool
 	return counts, stoppedAt, nil
 }
 
-// beginImport stores the summary of an import that starts, unfinished:
+// BeginImport stores the summary of an import that starts, unfinished:
 // not served, but found by RecoverInterrupted should its process die.
-func (p *PGReports) beginImport(ctx context.Context, r *domain.ImportReport) error {
+func (p *Reports) BeginImport(ctx context.Context, r *domain.ImportReport) error {
 	raw, err := summaryJSON(r)
 	if err != nil {
 		return err
@@ -404,9 +277,9 @@ func (p *PGReports) beginImport(ctx context.Context, r *domain.ImportReport) err
 	return nil
 }
 
-// saveSummary stores the summary of a running import as it stands (its
+// SaveSummary stores the summary of a running import as it stands (its
 // columns, once read), for RecoverInterrupted.
-func (p *PGReports) saveSummary(ctx context.Context, r *domain.ImportReport) error {
+func (p *Reports) SaveSummary(ctx context.Context, r *domain.ImportReport) error {
 	raw, err := summaryJSON(r)
 	if err != nil {
 		return err
@@ -428,9 +301,9 @@ func summaryJSON(r *domain.ImportReport) ([]byte, error) {
 	return raw, nil
 }
 
-// discardImport removes an unfinished import, its summary and rows, in
+// DiscardImport removes an unfinished import, its summary and rows, in
 // one statement; nothing of an import that has finished.
-func (p *PGReports) discardImport(ctx context.Context, importID string) error {
+func (p *Reports) DiscardImport(ctx context.Context, importID string) error {
 	_, err := p.Pool.Exec(ctx, `
 		WITH summary AS (DELETE FROM imports WHERE id = $1 AND NOT finished)
 		DELETE FROM import_rows WHERE import_id = $1 AND NOT EXISTS (SELECT 1 FROM imports WHERE id = $1 AND finished)`, importID)
@@ -442,7 +315,7 @@ func (p *PGReports) discardImport(ctx context.Context, importID string) error {
 
 // forgetPending destroys the key of an import's values to apply: once it
 // ends they are in the log, or belong to no one.
-func (p *PGReports) forgetPending(ctx context.Context, importID string) error {
+func (p *Reports) forgetPending(ctx context.Context, importID string) error {
 	if p.Sealer == nil {
 		return nil
 	}
