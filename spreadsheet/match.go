@@ -3,7 +3,6 @@ package spreadsheet
 import (
 	"context"
 	"fmt"
-	"maps"
 
 	"github.com/assoc/contacts/domain"
 )
@@ -60,71 +59,4 @@ func sameKey(kind, a, b string) bool {
 		return equalFold(a, b)
 	}
 	return a == b
-}
-
-// decide works out what the row does, with the domain's own decisions (the
-// same rules as the JSON API), without writing anything.
-func decide(community *domain.Community, h header, m matchedRow) *DecidedRow {
-	c := m.contact
-	if c == nil {
-		values := map[string]string{}
-		for k, v := range m.values {
-			if v != "" {
-				values[k] = v // #CLEAR on a new contact: nothing to clear
-			}
-		}
-		id := domain.NewID()
-		if _, err := domain.RegisterContact(community, id, values); err != nil {
-			return rejected(m.sheetRow, "", domainError(err, h, m.number))
-		}
-		return &DecidedRow{Number: m.number, Keys: m.keys, Outcome: domain.RowCreated, ContactID: id, Values: values, weight: m.weight}
-	}
-	switch c.Status {
-	case domain.StatusArchived:
-		return rejected(m.sheetRow, c.ID, domain.CellError{Reason: "archived: restore it first"})
-	case domain.StatusMerged:
-		return rejected(m.sheetRow, c.ID, domain.CellError{Reason: fmt.Sprintf("merged into contact %s: edit that one", c.MergedInto)})
-	case domain.StatusDeleted:
-		return rejected(m.sheetRow, c.ID, domain.CellError{Reason: "deleted"})
-	}
-	events, err := c.Update(community, m.values)
-	if err != nil {
-		return rejected(m.sheetRow, c.ID, domainError(err, h, m.number))
-	}
-	d := &DecidedRow{Number: m.number, Keys: m.keys, Outcome: domain.RowUnchanged, ContactID: c.ID, Version: c.Version, weight: m.weight}
-	for _, e := range events {
-		if u, ok := e.(domain.ContactUpdated); ok {
-			for _, ch := range u.Changes {
-				d.Changes = append(d.Changes, domain.FieldChange{Field: ch.Field, Old: ch.Old, New: ch.New})
-			}
-		}
-	}
-	if len(d.Changes) > 0 {
-		d.Outcome, d.Values = domain.RowUpdated, m.values
-	}
-	return d
-}
-
-// apply issues the row's command. The update is pinned to the version it
-// was decided on, so the report says exactly what changed; a contact
-// changed meanwhile rejects the row (import the file again).
-func (s *Service) apply(ctx context.Context, caller domain.Caller, importID string, p PendingRow, h header) (AppliedRow, error) {
-	caller.CausationID = fmt.Sprintf("import:%s:row:%d", importID, p.Number)
-	var res domain.Result
-	var err error
-	switch p.Outcome {
-	case domain.RowCreated:
-		res, err = s.Handler.RegisterContactWithID(ctx, caller, p.ContactID, maps.Clone(p.Values))
-	case domain.RowUpdated:
-		res, err = s.Handler.UpdateContact(ctx, caller, p.ContactID, p.Values, p.Version)
-	default:
-		return AppliedRow{Number: p.Number}, nil
-	}
-	switch code := domain.ErrorCode(err); {
-	case err == nil:
-		return AppliedRow{Number: p.Number, Applied: true, Version: res.Version, Position: res.Position}, nil
-	case code == domain.EINTERNAL || code == domain.EUNAVAILABLE || ctx.Err() != nil:
-		return AppliedRow{Number: p.Number}, err // not the row's fault: the import stops
-	}
-	return AppliedRow{Number: p.Number, Applied: true, Errors: []domain.CellError{domainError(err, h, p.Number)}}, nil
 }

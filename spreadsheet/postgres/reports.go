@@ -27,31 +27,6 @@ type Reports struct {
 // rowsPage is how many report rows one query reads.
 const rowsPage = 1000
 
-// FinishImport stores the summary of an import that ended (its rows are in
-// import_rows already): from now on it is served.
-func (p *Reports) FinishImport(ctx context.Context, r *domain.ImportReport) error {
-	raw, err := summaryJSON(r)
-	if err != nil {
-		return err
-	}
-	tag, err := p.Pool.Exec(ctx, `UPDATE imports SET report = $2, finished = true WHERE id = $1 AND NOT finished`, r.ID, raw)
-	if err != nil {
-		return fmt.Errorf("save import report: %w", err)
-	}
-	if err := p.forgetPending(ctx, r.ID); err != nil {
-		return err
-	}
-	if tag.RowsAffected() != 1 {
-		// Finished by RecoverInterrupted (this process lost its hold on the
-		// import: its connection to the database died, and another took it
-		// for interrupted; that report stands), or its summary is gone:
-		// then its rows have nothing to be found by, and go too.
-		return errors.Join(domain.Errorf(domain.EINTERNAL, "import %s was recovered as interrupted, or removed, while it ran", r.ID),
-			p.DiscardImport(ctx, r.ID))
-	}
-	return nil
-}
-
 // Summary returns a community's report by ID without its rows (ENOTFOUND
 // when it has none).
 func (p *Reports) Summary(ctx context.Context, communityID, id string) (*domain.ImportReport, error) {
