@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/spreadsheet"
 )
 
 // Reports keeps import reports in PostgreSQL: each report's summary in
@@ -23,6 +24,11 @@ type Reports struct {
 	// Sealer seals the personal values reports keep (see sealing.go).
 	Sealer Sealer
 }
+
+var (
+	_ spreadsheet.Store = (*Reports)(nil)
+	_ spreadsheet.Run   = (*keyStage)(nil)
+)
 
 // rowsPage is how many report rows one query reads.
 const rowsPage = 1000
