@@ -41,5 +41,7 @@
 // merge.go). Reads go through ports (ports.go): ContactQueries (the read
 // model), ContactReader (Reader: the read model or the log), EventFeed
 // (Feed), and EventStore (eventstore.go), which every backend implements
-// and the contract suite eventstore/storetest checks.
+// and the contract suite eventstore/storetest checks. Imports
+// (imports.go) is the Excel import and export service as the adapters
+// see it, with the types of its reports.
 package domain

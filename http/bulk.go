@@ -3,9 +3,9 @@ package http
 import (
 	"context"
 	"net/http"
-	"sync"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/assoc/contacts/domain"
 )
@@ -64,31 +64,27 @@ func (s *Server) handleBulk(op bulkOp) gin.HandlerFunc {
 		ctx := c.Request.Context()
 		results := make([]bulkItem, len(req.IDs))
 		positions := make([]domain.Position, len(req.IDs))
-		next := make(chan int)
-		var wg sync.WaitGroup
-		for range min(bulkWorkers, len(req.IDs)) {
-			wg.Go(func() {
-				for i := range next {
-					id := req.IDs[i]
-					res, err := run(ctx, caller, id)
-					if err != nil {
-						p, internal := problemOf(err)
-						if internal {
-							s.Logger.Error("bulk command failed", "request_id", caller.CorrelationID, "contact", id, "err", err)
-						}
-						results[i] = bulkItem{ID: id, Error: &p}
-						continue
+		// Each ID is its own command: a refusal is that ID's outcome, never
+		// the group's error, so every ID is tried.
+		var g errgroup.Group
+		g.SetLimit(bulkWorkers)
+		for i, id := range req.IDs {
+			g.Go(func() error {
+				res, err := run(ctx, caller, id)
+				if err != nil {
+					p, internal := problemOf(err)
+					if internal {
+						s.Logger.Error("bulk command failed", "request_id", caller.CorrelationID, "contact", id, "err", err)
 					}
-					results[i] = bulkItem{ID: id, OK: true, Version: &res.Version}
-					positions[i] = res.Position
+					results[i] = bulkItem{ID: id, Error: &p}
+					return nil
 				}
+				results[i] = bulkItem{ID: id, OK: true, Version: &res.Version}
+				positions[i] = res.Position
+				return nil
 			})
 		}
-		for i := range req.IDs {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
+		g.Wait() //nolint:errcheck // no goroutine returns an error
 		if ctx.Err() != nil {
 			s.fail(c, ctx.Err())
 			return

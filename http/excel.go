@@ -11,11 +11,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/spreadsheet"
 )
 
 // The Excel routes: HTTP receives the file or streams the workbook; the
-// spreadsheet service does the rest.
+// import service (domain.Imports) does the rest.
 
 // maxImportBytes bounds an uploaded workbook (413 above): 100,000 contacts
 // with a dozen columns make ~6 MB.
@@ -24,8 +23,8 @@ const maxImportBytes = 20 << 20
 // xlsxType is the media type of an .xlsx workbook.
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-// excel returns the spreadsheet service, or answers 503 without one.
-func (s *Server) excel(c *gin.Context) *spreadsheet.Service {
+// excel returns the import service, or answers 503 without one.
+func (s *Server) excel(c *gin.Context) domain.Imports {
 	if s.Services.Excel == nil {
 		writeProblem(c, http.StatusServiceUnavailable, "Excel import and export are not configured", "", domain.EUNAVAILABLE)
 		return nil
@@ -71,7 +70,7 @@ func (s *Server) handleExportContacts(c *gin.Context) {
 	}
 	w := &lazyHeaders{c: c, status: http.StatusOK, contentType: xlsxType, disposition: `attachment; filename="contacts.xlsx"`}
 	s.stream(c, w, func(w io.Writer) error {
-		return svc.Export(c.Request.Context(), w, spreadsheet.ExportQuery{
+		return svc.Export(c.Request.Context(), w, domain.ExportQuery{
 			CommunityID: keyOf(c).CommunityID, Archived: archived, Search: c.Query("q"),
 		})
 	})
@@ -106,7 +105,7 @@ func (s *Server) handleImport(c *gin.Context) {
 	// The upload is read once the import has its turn. A client that
 	// leaves stops its import: a dry run at once, a real import at a row
 	// boundary, its report (stored) saying where.
-	rep, err := svc.Import(c.Request.Context(), spreadsheet.ImportRequest{
+	rep, err := svc.Import(c.Request.Context(), domain.ImportRequest{
 		Caller: callerOf(c), DryRun: dryRun, Upload: func() (string, []byte, error) { return readUpload(c) },
 	})
 	var tooLarge *http.MaxBytesError
@@ -116,7 +115,7 @@ func (s *Server) handleImport(c *gin.Context) {
 		return
 	case domain.ErrorCode(err) == domain.EUNAVAILABLE:
 		// Other imports hold the turns: come back once one is done.
-		c.Header("Retry-After", strconv.Itoa(int(spreadsheet.ImportRetryAfter.Seconds())))
+		c.Header("Retry-After", strconv.Itoa(int(domain.ImportRetryAfter.Seconds())))
 	}
 	if err != nil {
 		s.fail(c, err)
@@ -128,9 +127,9 @@ func (s *Server) handleImport(c *gin.Context) {
 
 // writeReport answers with an import report, its rows streamed from the
 // store a page at a time (a report has as many rows as its file).
-func (s *Server) writeReport(c *gin.Context, status int, svc *spreadsheet.Service, rep *spreadsheet.Report) {
+func (s *Server) writeReport(c *gin.Context, status int, svc domain.Imports, rep *domain.ImportReport) {
 	w := &lazyHeaders{c: c, status: status, contentType: "application/json; charset=utf-8"}
-	s.stream(c, w, func(w io.Writer) error { return svc.Reports.WriteJSON(c.Request.Context(), w, rep) })
+	s.stream(c, w, func(w io.Writer) error { return svc.WriteImportReport(c.Request.Context(), w, rep) })
 }
 
 // errUploadTooLarge is an upload over maxImportBytes.
@@ -178,7 +177,7 @@ func (s *Server) handleGetImport(c *gin.Context) {
 	if svc == nil {
 		return
 	}
-	rep, err := svc.Reports.Summary(c.Request.Context(), keyOf(c).CommunityID, c.Param("id"))
+	rep, err := svc.ImportSummary(c.Request.Context(), keyOf(c).CommunityID, c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -191,7 +190,7 @@ func (s *Server) handleRevertImport(c *gin.Context) {
 	if svc == nil {
 		return
 	}
-	rep, err := svc.Revert(context.WithoutCancel(c.Request.Context()), callerOf(c), c.Param("id"))
+	rep, err := svc.RevertImport(context.WithoutCancel(c.Request.Context()), callerOf(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -226,14 +225,14 @@ func (s *Server) handleListImports(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page, err := svc.Reports.List(c.Request.Context(), keyOf(c).CommunityID, c.Query("cursor"), limit)
+	page, err := svc.ListImports(c.Request.Context(), keyOf(c).CommunityID, c.Query("cursor"), limit)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	out := listJSON[*spreadsheet.Report]{Items: page.Items}
+	out := listJSON[*domain.ImportReport]{Items: page.Items}
 	if out.Items == nil {
-		out.Items = []*spreadsheet.Report{}
+		out.Items = []*domain.ImportReport{}
 	}
 	if page.NextCursor != "" {
 		out.NextCursor = &page.NextCursor

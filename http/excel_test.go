@@ -166,7 +166,7 @@ func TestImportRefusesBadUploads(t *testing.T) {
 	s.do(t, "GET", "/v1/imports/not-an-id", s.admin, nil).wantProblem(t, http.StatusNotFound, "")
 }
 
-// Every broken workbook of spreadsheet/testdata is refused whole with a
+// Every broken workbook of xlsx/testdata is refused whole with a
 // problem naming the file and the reason, and changes nothing.
 func TestImportRefusesBrokenWorkbooks(t *testing.T) {
 	t.Parallel()
@@ -180,7 +180,7 @@ func TestImportRefusesBrokenWorkbooks(t *testing.T) {
 		"zip-bomb.xlsx":      "over the 256 MB limit",
 		"password.xlsx":      "password-protected",
 	} {
-		data, err := os.ReadFile(filepath.Join("..", "spreadsheet", "testdata", file))
+		data, err := os.ReadFile(filepath.Join("..", "xlsx", "testdata", file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ func (s *hookedStore) Append(ctx context.Context, stream string, expected domain
 // configure adjusts the service.
 func withHookedExcel(store **hookedStore, configure func(*spreadsheet.Service)) func(*chttp.Server) {
 	return func(srv *chttp.Server) {
-		ex := srv.Services.Excel
+		ex := srv.Services.Excel.(*spreadsheet.Service)
 		*store = &hookedStore{EventStore: ex.Handler.Store}
 		svc := &spreadsheet.Service{Handler: &domain.Handler{Store: *store, KeySecret: ex.Handler.KeySecret},
 			Queries: ex.Queries, Reports: ex.Reports}

@@ -27,6 +27,7 @@ import (
 	"github.com/assoc/contacts/pgtest"
 	"github.com/assoc/contacts/projections"
 	"github.com/assoc/contacts/spreadsheet"
+	importstore "github.com/assoc/contacts/spreadsheet/postgres"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -70,7 +71,7 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		runner.Run(ctx, projections.ContactsProjector{}, sealed.Erasure{Store: store, Also: []func(context.Context, pgx.Tx, string) error{spreadsheet.EraseContact}})
+		runner.Run(ctx, projections.ContactsProjector{}, sealed.Erasure{Store: store, Also: []func(context.Context, pgx.Tx, string) error{importstore.EraseContact}})
 	})
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
@@ -84,7 +85,7 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 		Keys:        keys,
 		Projections: runner,
 		Excel: &spreadsheet.Service{Handler: handler, Queries: queries,
-			Reports: &spreadsheet.PGReports{Pool: pool, Sealer: keyring}, Fresh: spreadsheet.CaughtUp(pool, store, time.Second)},
+			Reports: &importstore.Reports{Pool: pool, Sealer: keyring}, Fresh: importstore.CaughtUp(pool, store, time.Second)},
 		Database: pool,
 	}
 	for _, f := range configure {

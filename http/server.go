@@ -22,7 +22,6 @@ import (
 
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/spreadsheet"
 )
 
 // Services are what the API's routes call: ports of the domain (and of
@@ -47,7 +46,7 @@ type Services struct {
 	Heartbeat time.Duration
 	// Excel imports and exports workbooks (optional: its routes answer 503
 	// without it).
-	Excel *spreadsheet.Service
+	Excel domain.Imports
 	// Database is pinged by /readyz (optional: unchecked without it).
 	Database Pinger
 }

@@ -6,24 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/xlsx"
 )
-
-// columnName is a 0-based column index as Excel names it (0 → "A").
-func columnName(index int) string {
-	name, err := excelize.ColumnNumberToName(index + 1)
-	if err != nil {
-		return strconv.Itoa(index + 1)
-	}
-	return name
-}
-
-// cellName names a cell: 0-based column, 1-based row ("C5").
-func cellName(index, row int) string {
-	return columnName(index) + strconv.Itoa(row)
-}
 
 // cellValue turns a raw cell (dates come as serial numbers) into the text
 // the domain validates. A date field takes a serial number as a date, and
@@ -55,12 +40,8 @@ var groupedNumber = regexp.MustCompile(`^[+-]?[0-9]{1,3}([ \x{00A0}\x{202F}][0-9
 
 // serialDate reads a date cell: Excel's serial number of the day.
 func serialDate(v string) (string, bool) {
-	serial, err := strconv.ParseFloat(v, 64)
-	if err != nil || serial < 1 || serial > 2958465 { // 9999-12-31
-		return "", false
-	}
-	t, err := excelize.ExcelDateToTime(serial, false)
-	if err != nil {
+	t, ok := xlsx.SerialDate(v)
+	if !ok {
 		return "", false
 	}
 	return t.Format(time.DateOnly), true

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/xlsx"
 )
 
 // idColumn is the pseudo-field key of the contact ID column.
@@ -73,7 +74,7 @@ func matchHeader(row []string, fields []domain.Field) (header, error) {
 	}
 	h := header{byKey: map[string]int{}}
 	for i, raw := range row {
-		name := unneutralise(strings.TrimSpace(raw))
+		name := xlsx.Unneutralise(strings.TrimSpace(raw))
 		if name == "" {
 			continue
 		}
@@ -83,7 +84,7 @@ func matchHeader(row []string, fields []domain.Field) (header, error) {
 			continue
 		}
 		if j, dup := h.byKey[f.Key]; dup {
-			return h, domain.FieldError("file", "columns %s and %s both name the field %q", columnName(h.columns[j].index), columnName(i), f.Key)
+			return h, domain.FieldError("file", "columns %s and %s both name the field %q", xlsx.ColumnName(h.columns[j].index), xlsx.ColumnName(i), f.Key)
 		}
 		h.byKey[f.Key] = len(h.columns)
 		h.columns = append(h.columns, column{index: i, header: name, field: f})

@@ -1,7 +1,14 @@
-// Package spreadsheet is the Excel (.xlsx) import and export service: it
-// writes a community's contacts to a workbook, and turns the rows of an
-// edited workbook into the domain's commands (register, update), keeping a
-// report of what each row did. It knows Excel; the domain does not.
+// Package spreadsheet is the Excel (.xlsx) import and export service
+// (domain.Imports): it writes a community's contacts to a workbook, and
+// turns the rows of an edited workbook into the domain's commands
+// (register, update), keeping a report of what each row did. Workbooks
+// are read and written by package xlsx; reports and the rows of a running
+// import are kept by a Store (spreadsheet/postgres); every decision is the
+// domain's.
+//
+// An import is a pipeline (pipeline.go): read → route → match and decide
+// → stage, then, unless a dry run, apply (apply.go) and finish
+// (import.go); a row has a type per stage (rows.go).
 //
 // Import rules (see the README, "Excel import/export"):
 //   - Row 1 holds the headers: field labels or keys, compared without case

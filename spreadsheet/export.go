@@ -4,20 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
-	"github.com/xuri/excelize/v2"
+	"github.com/assoc/contacts/xlsx"
 
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/projections"
 )
-
-// ExportQuery says which contacts an export writes.
-type ExportQuery struct {
-	CommunityID string
-	Archived    bool   // the archived contacts instead of the active ones
-	Search      string // as the lists' q=
-}
 
 // exportPage is how many contacts an export reads per query: pages follow
 // keyset cursors, so memory stays flat whatever the community's size.
@@ -28,90 +19,69 @@ const sheetName = "Contacts"
 
 // Export writes the contacts q selects to w as an .xlsx workbook: one
 // sheet, a frozen header row (the contact ID, then every field of the
-// community by label), one row per contact, typed cells. Rows go through
-// excelize's StreamWriter, which spills them to a temporary file rather
-// than holding them, and the workbook is zipped straight into w.
-func (s *Service) Export(ctx context.Context, w io.Writer, q ExportQuery) error {
-	fields, err := s.Queries.Fields(ctx, q.CommunityID)
-	if err != nil {
-		return err
-	}
-	f := excelize.NewFile()
-	defer f.Close()
-	if err := f.SetSheetName("Sheet1", sheetName); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	sw, err := f.NewStreamWriter(sheetName)
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	dateStyle, err := f.NewStyle(&excelize.Style{NumFmt: 14, CustomNumFmt: ptr("yyyy-mm-dd")})
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	headStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	columns := append([]domain.Field{{Key: idColumn, Label: idLabel}}, fields...)
-	for i, c := range columns {
-		if err := sw.SetColWidth(i+1, i+1, columnWidth(c)); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	head := make([]any, len(columns))
-	for i, c := range columns {
-		head[i] = excelize.Cell{StyleID: headStyle, Value: neutralise(c.Label)}
-	}
-	if err := sw.SetRow("A1", head); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
+// community by label), one row per contact, typed cells (xlsx.Writer
+// spills rows to a temporary file rather than holding them).
+func (s *Service) Export(ctx context.Context, w io.Writer, q domain.ExportQuery) error {
 	status := domain.StatusActive
 	if q.Archived {
 		status = domain.StatusArchived
 	}
-	lq := projections.ListQuery{CommunityID: q.CommunityID, Status: status, Search: q.Search, Limit: exportPage}
+	lq := domain.ListQuery{CommunityID: q.CommunityID, Status: status, Search: q.Search, Limit: exportPage}
+	return s.export(ctx, w, q.CommunityID, &lq)
+}
+
+// Template writes the workbook an export of no contact would: the header
+// row alone, for an import of new contacts to start from.
+func (s *Service) Template(ctx context.Context, w io.Writer, communityID string) error {
+	return s.export(ctx, w, communityID, nil)
+}
+
+// export writes the community's columns, then the contacts lq lists (none
+// when lq is nil).
+func (s *Service) export(ctx context.Context, w io.Writer, communityID string, lq *domain.ListQuery) error {
+	fields, err := s.Queries.Fields(ctx, communityID)
+	if err != nil {
+		return err
+	}
+	columns := make([]xlsx.Column, 0, len(fields)+1)
+	for _, f := range append([]domain.Field{{Key: idColumn, Label: idLabel}}, fields...) {
+		columns = append(columns, xlsx.Column{Header: f.Label, Width: columnWidth(f)})
+	}
+	sheet, err := xlsx.NewWriter(sheetName, columns)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer sheet.Close()
+	if lq != nil {
+		if err := s.writeContacts(ctx, sheet, fields, *lq); err != nil {
+			return err
+		}
+	}
+	if _, err := sheet.WriteTo(w); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
+
+// writeContacts writes a row for each contact lq lists, its pages read
+// one ahead of the rows written.
+func (s *Service) writeContacts(ctx context.Context, sheet *xlsx.Writer, fields []domain.Field, lq domain.ListQuery) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the page reader if a row fails
 	pages, errc := s.pages(ctx, lq)
-	row := 2
-	values := make([]any, len(columns))
+	values := make([]any, len(fields)+1)
 	for page := range pages {
 		for _, c := range page {
 			values[0] = c.ID
 			for i, fd := range fields {
-				v := viewValue(c, fd.Key)
-				switch x := exportValue(fd, v).(type) {
-				case nil:
-					values[i+1] = nil
-				case string:
-					values[i+1] = neutralise(x)
-				case time.Time:
-					values[i+1] = excelize.Cell{StyleID: dateStyle, Value: x}
-				default:
-					values[i+1] = x
-				}
+				values[i+1] = exportValue(fd, viewValue(c, fd.Key))
 			}
-			cell, _ := excelize.CoordinatesToCellName(1, row)
-			if err := sw.SetRow(cell, values); err != nil {
-				return fmt.Errorf("export row %d: %w", row, err)
+			if err := sheet.WriteRow(values); err != nil {
+				return fmt.Errorf("export: %w", err)
 			}
-			row++
 		}
 	}
-	if err := <-errc; err != nil {
-		return err
-	}
-	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	if _, err := f.WriteTo(w); err != nil {
-		return fmt.Errorf("export: write: %w", err)
-	}
-	return nil
+	return <-errc
 }
 
 // pages reads the list lq names page after page, one page ahead of the
@@ -119,8 +89,8 @@ func (s *Service) Export(ctx context.Context, w io.Writer, q ExportQuery) error 
 // written (the two took about as long each; in turn they took twice as
 // long). The error channel gives the reading's outcome once pages closes;
 // the reader stops when ctx ends.
-func (s *Service) pages(ctx context.Context, lq projections.ListQuery) (<-chan []projections.ContactView, <-chan error) {
-	pages := make(chan []projections.ContactView, 1)
+func (s *Service) pages(ctx context.Context, lq domain.ListQuery) (<-chan []domain.ContactView, <-chan error) {
+	pages := make(chan []domain.ContactView, 1)
 	errc := make(chan error, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
@@ -149,7 +119,7 @@ func (s *Service) pages(ctx context.Context, lq projections.ListQuery) (<-chan [
 }
 
 // viewValue is a contact's value for a field key.
-func viewValue(c projections.ContactView, key string) string {
+func viewValue(c domain.ContactView, key string) string {
 	switch key {
 	case domain.KeyEmail:
 		return c.Email
@@ -162,5 +132,3 @@ func viewValue(c projections.ContactView, key string) string {
 	}
 	return c.Fields[key]
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -2,12 +2,8 @@ package spreadsheet
 
 import (
 	"context"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/projections"
 )
 
 // Re-importing an export is the common case, and most of its rows change
@@ -21,41 +17,8 @@ import (
 // is never trusted: then every row takes the full path.
 
 // Freshness reports whether the contacts read model has applied the whole
-// log (see CaughtUp).
+// log (spreadsheet/postgres.CaughtUp is one).
 type Freshness func(ctx context.Context) (bool, error)
-
-// logTail is what CaughtUp asks the store (*postgres.Store is one).
-type logTail interface {
-	// OldestAfter returns when the first event after from was recorded,
-	// and whether there is one.
-	OldestAfter(ctx context.Context, from domain.Position) (time.Time, bool, error)
-}
-
-// CaughtUp returns a Freshness that compares the contacts read model's
-// checkpoint with the log, waiting up to wait for it to catch up.
-func CaughtUp(pool *pgxpool.Pool, store logTail, wait time.Duration) Freshness {
-	return func(ctx context.Context) (bool, error) {
-		deadline := time.Now().Add(wait)
-		for {
-			pos, err := projections.Checkpoint(ctx, pool, projections.ContactsReadModel)
-			if err != nil {
-				return false, err
-			}
-			_, pending, err := store.OldestAfter(ctx, pos)
-			if err != nil || !pending {
-				return !pending, err
-			}
-			if time.Now().After(deadline) {
-				return false, nil
-			}
-			select {
-			case <-ctx.Done():
-				return false, ctx.Err()
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}
-}
 
 // fastBatch is how many contacts one read-model query fetches.
 const fastBatch = 1000
@@ -68,29 +31,30 @@ func (s *Service) fresh(ctx context.Context) (bool, error) {
 	return s.Fresh(ctx)
 }
 
-// settleUnchanged settles the rows of batch (each naming a contact ID)
-// that change nothing of their contact in the read model, checked fresh.
-func (s *Service) settleUnchanged(ctx context.Context, communityID string, batch []*rowPlan) error {
+// settleUnchanged decides the rows of batch (each naming a contact ID)
+// that change nothing of their contact in the read model, checked fresh:
+// settled[i] is batch[i] decided, or nil for a row to match.
+func (s *Service) settleUnchanged(ctx context.Context, communityID string, batch []*sheetRow) (settled []*DecidedRow, err error) {
 	ids := make([]string, len(batch))
-	for i, p := range batch {
-		ids[i] = p.id
+	for i, r := range batch {
+		ids[i] = r.keys.ID
 	}
 	views, err := s.Queries.ContactsByID(ctx, communityID, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, p := range batch {
-		if v, ok := views[p.id]; ok && v.Status == string(domain.StatusActive) && sameValues(v, p.values) {
-			p.outcome, p.contactID, p.version, p.done = Unchanged, v.ID, v.Version, true
-			p.shed()
+	settled = make([]*DecidedRow, len(batch))
+	for i, r := range batch {
+		if v, ok := views[r.keys.ID]; ok && v.Status == string(domain.StatusActive) && sameValues(v, r.values) {
+			settled[i] = &DecidedRow{Number: r.number, Keys: r.keys, Outcome: domain.RowUnchanged, ContactID: v.ID, Version: v.Version, weight: r.weight}
 		}
 	}
-	return nil
+	return settled, nil
 }
 
 // sameValues reports whether every value of a row equals the contact's
 // (row values are normalised as the domain stores them).
-func sameValues(v projections.ContactView, values map[string]string) bool {
+func sameValues(v domain.ContactView, values map[string]string) bool {
 	for key, want := range values {
 		if viewValue(v, key) != want {
 			return false

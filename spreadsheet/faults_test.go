@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/spreadsheet"
 )
 
 // These tests make the database misbehave at one point of an import (a
@@ -17,7 +16,7 @@ func withAda(t *testing.T, misbehave string) (*bundle, string) {
 	b := setup(t)
 	ada := b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
 	b.settle(t)
-	if _, err := b.service.Reports.Pool.Exec(t.Context(), misbehave); err != nil {
+	if _, err := b.pool.Exec(t.Context(), misbehave); err != nil {
 		t.Fatal(err)
 	}
 	return b, ada
@@ -41,19 +40,19 @@ func TestAppliedRowsWrittenDespiteAFailure(t *testing.T) {
 		END $$;
 		CREATE TRIGGER fail_applied BEFORE UPDATE ON import_rows FOR EACH ROW EXECUTE FUNCTION fail_applied();`)
 	data := book(t, [][]any{{"ID", "Email", "First name"}, {ada, nil, "Augusta"}, {nil, "new@example.org", "Nina"}})
-	rep, err := b.service.Import(t.Context(), spreadsheet.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data})
+	rep, err := b.service.Import(t.Context(), domain.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data})
 	if err == nil || rep == nil {
 		t.Fatalf("Import = %v, %v; want the report and the failure", rep, err)
 	}
-	full, err := b.service.Reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
+	full, err := b.reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := outcomes(full)
-	if full.Counts != (spreadsheet.Counts{Created: 1, Updated: 1}) || o[2].Version != b.contact(t, ada).Version || o[3].Version != 1 {
+	if full.Counts != (domain.ImportCounts{Created: 1, Updated: 1}) || o[2].Version != b.contact(t, ada).Version || o[3].Version != 1 {
 		t.Fatalf("report %+v, rows %+v", full.Counts, full.Rows)
 	}
-	reverted, err := b.service.Revert(t.Context(), b.caller, rep.ID)
+	reverted, err := b.service.RevertImport(t.Context(), b.caller, rep.ID)
 	if err != nil || reverted.Revert.Reverted != 1 || reverted.Revert.Archived != 1 {
 		t.Fatalf("revert: %+v, %v", reverted, err)
 	}
@@ -74,9 +73,9 @@ func TestImportDiscardedWhileRunning(t *testing.T) {
 		  RETURN NULL;
 		END $$;
 		CREATE TRIGGER discard_now AFTER INSERT ON import_rows FOR EACH ROW EXECUTE FUNCTION discard_now();`)
-	pool := b.service.Reports.Pool
+	pool := b.pool
 	data := book(t, [][]any{{"Email", "First name"}, {"ada@example.org", "Augusta"}, {"new@example.org", "Nina"}})
-	rep, err := b.service.Import(t.Context(), spreadsheet.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data, DryRun: true})
+	rep, err := b.service.Import(t.Context(), domain.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data, DryRun: true})
 	if err == nil {
 		t.Fatalf("Import succeeded (%+v) though its summary was discarded", rep.Counts)
 	}
@@ -103,7 +102,7 @@ func TestErasureDuringImport(t *testing.T) {
 	o := outcomes(rep)[2]
 	c := b.contact(t, ada)
 	applied := c.FirstName() == "Augusta"
-	if applied != (o.Outcome == spreadsheet.Updated) || (applied && o.Version != c.Version) || !o.Erased || len(o.Changes) != 0 {
+	if applied != (o.Outcome == domain.RowUpdated) || (applied && o.Version != c.Version) || !o.Erased || len(o.Changes) != 0 {
 		t.Errorf("row %+v, but the contact is %q at version %d", o, c.FirstName(), c.Version)
 	}
 }
@@ -124,7 +123,7 @@ func TestRejectedRowsCarryNoVersion(t *testing.T) {
 	for _, dry := range []bool{true, false} {
 		rep := b.importFile(t, data, dry)
 		for _, o := range rep.Rows {
-			if o.Outcome != spreadsheet.Rejected || o.Version != 0 || len(o.Errors) != 2 ||
+			if o.Outcome != domain.RowRejected || o.Version != 0 || len(o.Errors) != 2 ||
 				o.Errors[0].Field != "id" || o.Errors[1].Field != domain.KeyEmail {
 				t.Errorf("dry run %v: row %+v", dry, o)
 			}

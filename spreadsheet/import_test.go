@@ -1,9 +1,6 @@
 package spreadsheet_test
 
 import (
-	"archive/zip"
-	"bytes"
-	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,9 +14,9 @@ import (
 
 // wantRejected checks that a row was rejected with a reason containing
 // reason, naming cell ("" when the rule is about the whole row).
-func wantRejected(t *testing.T, o spreadsheet.RowOutcome, cell, reason string) {
+func wantRejected(t *testing.T, o domain.ImportRow, cell, reason string) {
 	t.Helper()
-	if o.Outcome != spreadsheet.Rejected {
+	if o.Outcome != domain.RowRejected {
 		t.Errorf("row %d: %+v, want rejected (%s)", o.Row, o, reason)
 		return
 	}
@@ -66,7 +63,7 @@ func TestImportRows(t *testing.T) {
 		t.Errorf("unknown columns %q, want Couleur", rep.UnknownColumns)
 	}
 	o := outcomes(rep)
-	if o[16].Outcome != spreadsheet.Updated || o[16].ContactID != ada || b.value(t, ada, "birthday") != "1990-05-07" || b.value(t, ada, "email") != "ADA@example.org" ||
+	if o[16].Outcome != domain.RowUpdated || o[16].ContactID != ada || b.value(t, ada, "birthday") != "1990-05-07" || b.value(t, ada, "email") != "ADA@example.org" ||
 		b.value(t, ada, "score") != "1.5" || b.value(t, ada, "level") != "Or" {
 		t.Errorf("row 16: %+v; ada %v", o[16], b.contact(t, ada).Values)
 	}
@@ -74,7 +71,7 @@ func TestImportRows(t *testing.T) {
 	wantRejected(t, o[13], "", "also matched by row 3")
 	wantRejected(t, o[14], "", "also matched by row 2")
 	wantRejected(t, o[2], "", "also matched by row 14")
-	if o[4].Outcome != spreadsheet.Created || b.value(t, o[4].ContactID, "birthday") != "1899-03-04" || b.value(t, o[4].ContactID, "external_id") != "N-1" {
+	if o[4].Outcome != domain.RowCreated || b.value(t, o[4].ContactID, "birthday") != "1899-03-04" || b.value(t, o[4].ContactID, "external_id") != "N-1" {
 		t.Errorf("row 4: %+v", o[4])
 	}
 	wantRejected(t, o[5], "", "ambiguous")
@@ -87,14 +84,14 @@ func TestImportRows(t *testing.T) {
 	wantRejected(t, o[10], "", "no contact has the ID")
 	wantRejected(t, o[11], "", "needs a first name, a last name or an email")
 	wantRejected(t, o[12], "B12", "not an email address")
-	if o[15].Outcome != spreadsheet.Created || b.value(t, o[15].ContactID, "birthday") != "1815-12-10" {
+	if o[15].Outcome != domain.RowCreated || b.value(t, o[15].ContactID, "birthday") != "1815-12-10" {
 		t.Errorf("row 15: %+v", o[15])
 	}
 	wantRejected(t, o[17], "", "cannot be matched")
 	if b.value(t, bob, "first_name") != "Bob" {
 		t.Errorf("bob changed: %v", b.contact(t, bob).Values)
 	}
-	if rep.Counts != (spreadsheet.Counts{Created: 2, Updated: 1, Rejected: 13}) {
+	if rep.Counts != (domain.ImportCounts{Created: 2, Updated: 1, Rejected: 13}) {
 		t.Errorf("counts %+v", rep.Counts)
 	}
 	if c := b.contact(t, eve); c.Status != domain.StatusArchived || c.FirstName() != "Eve" {
@@ -111,7 +108,7 @@ func TestImportRefusesFileWithoutIdentifyingColumn(t *testing.T) {
 		"merged":                    readFixture(t, "merged.xlsx"),
 		"two columns for one field": book(t, [][]any{{"Email", "email"}, {"a@example.org", "b@example.org"}}),
 	} {
-		_, err := b.service.Import(t.Context(), spreadsheet.ImportRequest{Caller: b.caller, Data: data})
+		_, err := b.service.Import(t.Context(), domain.ImportRequest{Caller: b.caller, Data: data})
 		var e *domain.Error
 		if !errorAs(err, &e) || e.Code != domain.EINVALID || e.Field != "file" {
 			t.Errorf("%s: err = %v, want EINVALID on file", name, err)
@@ -131,7 +128,7 @@ func TestImportFormulaRowsAreRejected(t *testing.T) {
 	b := setup(t)
 	rep := b.importFile(t, readFixture(t, "formula.xlsx"), false)
 	o := outcomes(rep)
-	if o[2].Outcome != spreadsheet.Created {
+	if o[2].Outcome != domain.RowCreated {
 		t.Errorf("row 2: %+v", o[2])
 	}
 	wantRejected(t, o[3], "C3", "formula")
@@ -152,20 +149,20 @@ func TestDryRunChangesNothing(t *testing.T) {
 	if c := b.contact(t, ada); c.Version != 1 || c.FirstName() != "Ada" {
 		t.Fatalf("a dry run changed Ada: %+v", c)
 	}
-	if !dry.DryRun || dry.Counts != (spreadsheet.Counts{Created: 1, Updated: 1, Rejected: 1}) {
+	if !dry.DryRun || dry.Counts != (domain.ImportCounts{Created: 1, Updated: 1, Rejected: 1}) {
 		t.Fatalf("dry run report %+v", dry)
 	}
-	if c := outcomes(dry)[2].Changes; len(c) != 1 || c[0] != (spreadsheet.FieldChange{Field: "first_name", Old: "Ada", New: "Augusta"}) {
+	if c := outcomes(dry)[2].Changes; len(c) != 1 || c[0] != (domain.FieldChange{Field: "first_name", Old: "Ada", New: "Augusta"}) {
 		t.Errorf("dry run changes %+v", c)
 	}
-	if stored, err := b.service.Reports.Report(t.Context(), b.caller.CommunityID, dry.ID); err != nil || !stored.DryRun {
+	if stored, err := b.reports.Report(t.Context(), b.caller.CommunityID, dry.ID); err != nil || !stored.DryRun {
 		t.Errorf("stored dry run: %+v, %v", stored, err)
 	}
 	real := b.importFile(t, data, false)
 	if real.Counts != dry.Counts || b.value(t, ada, "first_name") != "Augusta" {
 		t.Errorf("the real import differs from its dry run: %+v vs %+v", real.Counts, dry.Counts)
 	}
-	if _, err := b.service.Revert(t.Context(), b.caller, dry.ID); domain.ErrorCode(err) != domain.ECONFLICT {
+	if _, err := b.service.RevertImport(t.Context(), b.caller, dry.ID); domain.ErrorCode(err) != domain.ECONFLICT {
 		t.Errorf("revert of a dry run: %v, want conflict", err)
 	}
 }
@@ -181,7 +178,7 @@ func TestRevert(t *testing.T) {
 		{"new@example.org", "Nina"},
 	})
 	rep := b.importFile(t, data, false)
-	if rep.Counts != (spreadsheet.Counts{Created: 1, Updated: 2}) {
+	if rep.Counts != (domain.ImportCounts{Created: 1, Updated: 2}) {
 		t.Fatalf("import %+v", rep.Counts)
 	}
 	nina := outcomes(rep)[4].ContactID
@@ -191,7 +188,7 @@ func TestRevert(t *testing.T) {
 	}
 	caller := b.caller
 	caller.Actor = "reverter"
-	reverted, err := b.service.Revert(t.Context(), caller, rep.ID)
+	reverted, err := b.service.RevertImport(t.Context(), caller, rep.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,10 +209,10 @@ func TestRevert(t *testing.T) {
 	if _, meta, _ := domain.Decode(last[0]); meta.CorrelationID != rep.ID || meta.CausationID != "revert:"+r.ID {
 		t.Errorf("revert event metadata %+v", meta)
 	}
-	if _, err := b.service.Revert(t.Context(), caller, rep.ID); domain.ErrorCode(err) != domain.ECONFLICT {
+	if _, err := b.service.RevertImport(t.Context(), caller, rep.ID); domain.ErrorCode(err) != domain.ECONFLICT {
 		t.Errorf("second revert: %v, want conflict", err)
 	}
-	stored, _ := b.service.Reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
+	stored, _ := b.reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
 	if stored.Revert == nil || stored.Revert.ID != r.ID {
 		t.Errorf("stored revert %+v", stored.Revert)
 	}
@@ -230,7 +227,7 @@ func TestImportLibreOfficeFile(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	rep := b.importFile(t, readFixture(t, "libreoffice.xlsx"), false)
-	if rep.Counts != (spreadsheet.Counts{Created: 2}) {
+	if rep.Counts != (domain.ImportCounts{Created: 2}) {
 		t.Fatalf("report %+v", rep)
 	}
 	o := outcomes(rep)
@@ -242,7 +239,7 @@ func TestImportLibreOfficeFile(t *testing.T) {
 	if b.value(t, zoe, "last_name") != "Éluard" || b.value(t, zoe, "score") != "3" || b.value(t, zoe, "birthday") != "" {
 		t.Errorf("Zoé: %v", b.contact(t, zoe).Values)
 	}
-	if again := b.importFile(t, readFixture(t, "libreoffice.xlsx"), false); again.Counts != (spreadsheet.Counts{Unchanged: 2}) {
+	if again := b.importFile(t, readFixture(t, "libreoffice.xlsx"), false); again.Counts != (domain.ImportCounts{Unchanged: 2}) {
 		t.Errorf("again: %+v", again.Counts)
 	}
 }
@@ -266,7 +263,7 @@ func TestRejectedRowsNameOnlyContactsTheyMatched(t *testing.T) {
 	for _, dry := range []bool{true, false} {
 		o := outcomes(b.importFile(t, data, dry))
 		for n, want := range map[int]string{2: "", 3: "", 4: ada, 5: ada} {
-			if o[n].Outcome != spreadsheet.Rejected || o[n].ContactID != want {
+			if o[n].Outcome != domain.RowRejected || o[n].ContactID != want {
 				t.Errorf("dry run %v, row %d: %+v, want rejected with contact %q", dry, n, o[n], want)
 			}
 		}
@@ -297,11 +294,11 @@ func TestImportFrenchFile(t *testing.T) {
 	}
 	o := outcomes(rep)
 	h := o[2].ContactID
-	if o[2].Outcome != spreadsheet.Created || b.value(t, h, "score") != "1000.5" || b.value(t, h, "birthday") != "1975-07-14" ||
+	if o[2].Outcome != domain.RowCreated || b.value(t, h, "score") != "1000.5" || b.value(t, h, "birthday") != "1975-07-14" ||
 		b.value(t, h, "nom") != "Les Amis du Vélo" || b.value(t, h, "last_name") != "Dupré" || b.value(t, h, "external_id") != "X-1" {
 		t.Errorf("row 2: %+v, %v", o[2], b.contact(t, h).Values)
 	}
-	if l := o[3].ContactID; o[3].Outcome != spreadsheet.Created || b.value(t, l, "score") != "12345" || b.value(t, l, "birthday") != "1975-07-14" {
+	if l := o[3].ContactID; o[3].Outcome != domain.RowCreated || b.value(t, l, "score") != "12345" || b.value(t, l, "birthday") != "1975-07-14" {
 		t.Errorf("row 3: %+v", o[3])
 	}
 	wantRejected(t, o[4], "F4", "not a number")
@@ -333,7 +330,7 @@ func TestHeavyRowsFlow(t *testing.T) {
 		rows = append(rows, row)
 	}
 	rep := b.importFile(t, book(t, rows), true)
-	if rep.Counts != (spreadsheet.Counts{Created: 2000}) {
+	if rep.Counts != (domain.ImportCounts{Created: 2000}) {
 		t.Errorf("counts %+v", rep.Counts)
 	}
 }
@@ -360,7 +357,7 @@ func TestImportRejectsTextNoOneMeant(t *testing.T) {
 	}
 	for i, want := range []struct{ cell, field string }{{"B2", "first_name"}, {"C3", "last_name"}} {
 		r := rep.Rows[i]
-		if r.Outcome != spreadsheet.Rejected || len(r.Errors) != 1 || r.Errors[0].Cell != want.cell || r.Errors[0].Field != want.field ||
+		if r.Outcome != domain.RowRejected || len(r.Errors) != 1 || r.Errors[0].Cell != want.cell || r.Errors[0].Field != want.field ||
 			!strings.Contains(r.Errors[0].Reason, "control character") {
 			t.Errorf("row %d: %+v, want rejected at %s (%s) for a control character", r.Row, r, want.cell, want.field)
 		}
@@ -368,20 +365,3 @@ func TestImportRejectsTextNoOneMeant(t *testing.T) {
 }
 
 // partOf returns a part of an archive as text.
-func partOf(t *testing.T, data []byte, name string) string {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := zr.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
-}

@@ -31,21 +31,21 @@ func newRowsInFlight() rowsInFlight {
 }
 
 // take waits until the row fits in the budget, and counts it in.
-func (f rowsInFlight) take(ctx context.Context, p *rowPlan) error {
+func (f rowsInFlight) take(ctx context.Context, p *sheetRow) error {
 	p.weight = min(p.size(), batchWeight)
 	return f.sem.Acquire(ctx, p.weight)
 }
 
-// give counts the row out, once staged (or dropped).
-func (f rowsInFlight) give(p *rowPlan) {
-	f.sem.Release(p.weight)
-	p.weight = 0
+// give counts the row out, once staged.
+func (f rowsInFlight) give(d *DecidedRow) {
+	f.sem.Release(d.weight)
+	d.weight = 0
 }
 
 // size estimates the bytes a parsed row holds: its values and errors, with
 // what a map entry and a string cost.
-func (p *rowPlan) size() int64 {
-	n := 400 + len(p.id) + len(p.email) + len(p.externalID)
+func (p *sheetRow) size() int64 {
+	n := 400 + len(p.keys.ID) + len(p.keys.Email) + len(p.keys.ExternalID)
 	for k, v := range p.values {
 		n += 48 + len(k) + len(v)
 	}

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assoc/contacts/spreadsheet"
+	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/xlsx"
 )
 
 // TestFormulasStayTextThroughLibreOfficeCSV: an export saved as CSV by
@@ -29,8 +30,8 @@ func TestFormulasStayTextThroughLibreOfficeCSV(t *testing.T) {
 	id := b.register(t, map[string]string{"email": "eve@example.org", "first_name": "'=already", "last_name": `=HYPERLINK("http://evil","x")`,
 		"external_id": "@ext", "birthday": "1975-07-14", "score": "-3"})
 	dir := t.TempDir()
-	xlsx := filepath.Join(dir, "export.xlsx")
-	if err := os.WriteFile(xlsx, b.export(t, spreadsheet.ExportQuery{}), 0o600); err != nil {
+	exported := filepath.Join(dir, "export.xlsx")
+	if err := os.WriteFile(exported, b.export(t, domain.ExportQuery{}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	convert := func(in, to string) string {
@@ -42,7 +43,7 @@ func TestFormulasStayTextThroughLibreOfficeCSV(t *testing.T) {
 		}
 		return filepath.Join(out, strings.TrimSuffix(filepath.Base(in), filepath.Ext(in))+"."+to)
 	}
-	csv := convert(xlsx, "csv")
+	csv := convert(exported, "csv")
 	raw, err := os.ReadFile(csv)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +55,7 @@ func TestFormulasStayTextThroughLibreOfficeCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sheet, err := spreadsheet.ReadWorkbook(back)
+	sheet, err := xlsx.ReadWorkbook(back)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestFormulasStayTextThroughLibreOfficeCSV(t *testing.T) {
 		t.Errorf("the CSV, opened again, holds formulas %v", sheet.Formulas)
 	}
 	rep := b.importFile(t, back, true)
-	if rep.Counts != (spreadsheet.Counts{Unchanged: 1}) || rep.Rows[0].ContactID != id {
+	if rep.Counts != (domain.ImportCounts{Unchanged: 1}) || rep.Rows[0].ContactID != id {
 		t.Errorf("import of the CSV made .xlsx: %+v, rows %+v", rep.Counts, rep.Rows)
 	}
 }

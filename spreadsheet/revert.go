@@ -7,7 +7,7 @@ import (
 	"github.com/assoc/contacts/domain"
 )
 
-// Revert undoes an import with new events: each contact it updated gets
+// RevertImport undoes an import with new events: each contact it updated gets
 // its previous values back, and each contact it created is archived (not
 // deleted: deleting erases for good, and the admin may want some of them;
 // the archived list shows them for a delete). A contact changed since the
@@ -15,7 +15,7 @@ import (
 // The revert's events carry the import's ID as correlation, and the
 // revert's own ID as causation. A dry run, or an import reverted already,
 // cannot be reverted (ECONFLICT).
-func (s *Service) Revert(ctx context.Context, caller domain.Caller, importID string) (*Report, error) {
+func (s *Service) RevertImport(ctx context.Context, caller domain.Caller, importID string) (*domain.ImportReport, error) {
 	rep, err := s.Reports.Summary(ctx, caller.CommunityID, importID)
 	if err != nil {
 		return nil, err
@@ -26,11 +26,11 @@ func (s *Service) Revert(ctx context.Context, caller domain.Caller, importID str
 	if rep.Revert != nil {
 		return nil, domain.Errorf(domain.ECONFLICT, "import %s was reverted already", importID)
 	}
-	rev := &RevertReport{ID: domain.NewID(), RevertedAt: s.now(), Actor: caller.Actor, Contacts: []RevertOutcome{}}
+	rev := &domain.ImportRevert{ID: domain.NewID(), RevertedAt: s.now(), Actor: caller.Actor, Contacts: []domain.RevertOutcome{}}
 	caller.CorrelationID, caller.CausationID = importID, "revert:"+rev.ID
 	var todo []*revertPlan
-	err = s.Reports.EachRow(ctx, importID, func(o RowOutcome) error {
-		if o.Outcome == Created || o.Outcome == Updated {
+	err = s.Reports.EachRow(ctx, importID, func(o domain.ImportRow) error {
+		if o.Outcome == domain.RowCreated || o.Outcome == domain.RowUpdated {
 			todo = append(todo, &revertPlan{row: o})
 		}
 		return nil
@@ -38,7 +38,7 @@ func (s *Service) Revert(ctx context.Context, caller domain.Caller, importID str
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, s.workers(), todo, func(p *revertPlan) error { return s.revertOne(ctx, caller, p) })
+	err = inOrder(ctx, s.workers(), len(todo), func(i int) error { return s.revertOne(ctx, caller, todo[i]) })
 	if err != nil {
 		return nil, err
 	}
@@ -66,8 +66,8 @@ func (s *Service) Revert(ctx context.Context, caller domain.Caller, importID str
 }
 
 type revertPlan struct {
-	row RowOutcome
-	out RevertOutcome
+	row domain.ImportRow
+	out domain.RevertOutcome
 	pos domain.Position
 }
 
@@ -75,7 +75,7 @@ type revertPlan struct {
 // contact's last change.
 func (s *Service) revertOne(ctx context.Context, caller domain.Caller, p *revertPlan) error {
 	o := p.row
-	p.out = RevertOutcome{Row: o.Row, ContactID: o.ContactID, Outcome: "skipped"}
+	p.out = domain.RevertOutcome{Row: o.Row, ContactID: o.ContactID, Outcome: "skipped"}
 	c, err := domain.LoadContact(ctx, s.Handler.Store, caller.CommunityID, o.ContactID)
 	if domain.ErrorCode(err) == domain.ENOTFOUND {
 		p.out.Reason = "the contact no longer exists"
@@ -89,7 +89,7 @@ func (s *Service) revertOne(ctx context.Context, caller domain.Caller, p *revert
 		return nil
 	}
 	var res domain.Result
-	if o.Outcome == Created {
+	if o.Outcome == domain.RowCreated {
 		res, err = s.Handler.ArchiveContact(ctx, caller, c.ID)
 		p.out.Outcome = "archived"
 	} else {

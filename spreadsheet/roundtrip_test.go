@@ -11,6 +11,7 @@ import (
 
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/spreadsheet"
+	"github.com/assoc/contacts/xlsx"
 )
 
 // TestExportEditImport exports a community, edits a few cells with
@@ -30,7 +31,7 @@ func TestExportEditImport(t *testing.T) {
 	}
 	b.last = res.Position
 
-	data := b.export(t, spreadsheet.ExportQuery{})
+	data := b.export(t, domain.ExportQuery{})
 	f, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
@@ -83,17 +84,17 @@ func TestExportEditImport(t *testing.T) {
 	before := map[string]int64{ada: b.contact(t, ada).Version, bob: b.contact(t, bob).Version, cleo: b.contact(t, cleo).Version}
 
 	rep := b.importFile(t, edited.Bytes(), false)
-	if rep.Counts != (spreadsheet.Counts{Updated: 3}) || len(rep.UnknownColumns) != 0 || rep.DryRun {
+	if rep.Counts != (domain.ImportCounts{Updated: 3}) || len(rep.UnknownColumns) != 0 || rep.DryRun {
 		t.Fatalf("report %+v", rep)
 	}
 	byRow := outcomes(rep)
-	want := map[int][]spreadsheet.FieldChange{
+	want := map[int][]domain.FieldChange{
 		2: {{Field: "first_name", Old: "Ada", New: "Augusta Ada"}},
 		3: {{Field: "birthday", Old: "", New: "1990-05-17"}},
 		4: {{Field: "score", Old: "3", New: ""}},
 	}
 	for row, changes := range want {
-		if o := byRow[row]; o.Outcome != spreadsheet.Updated || !reflect.DeepEqual(o.Changes, changes) {
+		if o := byRow[row]; o.Outcome != domain.RowUpdated || !reflect.DeepEqual(o.Changes, changes) {
 			t.Errorf("row %d: %+v, want updated %+v", row, o, changes)
 		}
 	}
@@ -116,25 +117,25 @@ func TestExportEditImport(t *testing.T) {
 	// Again: unchanged, whether the rows are settled from the read model
 	// once it has caught up (the fast path) or each loaded from the log.
 	again := b.importFile(t, edited.Bytes(), false)
-	if again.Counts != (spreadsheet.Counts{Unchanged: 3}) || again.ID == rep.ID {
+	if again.Counts != (domain.ImportCounts{Unchanged: 3}) || again.ID == rep.ID {
 		t.Errorf("second import: %+v, want 3 unchanged", again.Counts)
 	}
 	fresh := b.service.Fresh
 	b.service.Fresh = nil
-	if slow := b.importFile(t, edited.Bytes(), false); slow.Counts != (spreadsheet.Counts{Unchanged: 3}) {
+	if slow := b.importFile(t, edited.Bytes(), false); slow.Counts != (domain.ImportCounts{Unchanged: 3}) {
 		t.Errorf("second import, every row loaded: %+v, want 3 unchanged", slow.Counts)
 	}
 	b.service.Fresh = fresh
-	stored, err := b.service.Reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
+	stored, err := b.reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
 	if err != nil || stored.Counts != rep.Counts || len(stored.Rows) != 3 {
 		t.Errorf("stored report %+v, %v", stored, err)
 	}
-	if _, err := b.service.Reports.Report(t.Context(), domain.NewID(), rep.ID); domain.ErrorCode(err) != domain.ENOTFOUND {
+	if _, err := b.reports.Report(t.Context(), domain.NewID(), rep.ID); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Errorf("another community's report: %v, want not found", err)
 	}
 
 	// The archived export holds only the archived contact.
-	arch, err := excelize.OpenReader(bytes.NewReader(b.export(t, spreadsheet.ExportQuery{Archived: true})))
+	arch, err := excelize.OpenReader(bytes.NewReader(b.export(t, domain.ExportQuery{Archived: true})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestExportEditImport(t *testing.T) {
 		t.Errorf("archived export: %q", rows)
 	}
 	// A search exports its matches only (accent-blind).
-	found, _ := excelize.OpenReader(bytes.NewReader(b.export(t, spreadsheet.ExportQuery{Search: "cleo"})))
+	found, _ := excelize.OpenReader(bytes.NewReader(b.export(t, domain.ExportQuery{Search: "cleo"})))
 	if rows, _ := found.GetRows(found.GetSheetList()[0]); len(rows) != 2 || rows[1][0] != cleo {
 		t.Errorf("search export: %q", rows)
 	}
@@ -168,7 +169,7 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 	}
 	id := b.register(t, map[string]string{"email": "eve@example.org", "first_name": "'=already", "last_name": `=HYPERLINK("http://evil","x")`,
 		"external_id": "@ext", "note": "-5 + 2", "score": "-3"})
-	data := b.export(t, spreadsheet.ExportQuery{})
+	data := b.export(t, domain.ExportQuery{})
 	f, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +187,31 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 		t.Fatalf("exported %q, want %q", rows, want)
 	}
 	rep := b.importFile(t, data, true)
-	if rep.Counts != (spreadsheet.Counts{Unchanged: 1}) || len(rep.UnknownColumns) != 0 {
+	if rep.Counts != (domain.ImportCounts{Unchanged: 1}) || len(rep.UnknownColumns) != 0 {
 		t.Errorf("re-import: %+v, unknown columns %q, rows %+v", rep.Counts, rep.UnknownColumns, rep.Rows)
+	}
+}
+
+// A template is an export's header row and no contact; filled in, it
+// imports as new contacts.
+func TestTemplateImportsNewContacts(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
+	b.settle(t)
+	var buf bytes.Buffer
+	if err := b.service.Template(t.Context(), &buf, b.caller.CommunityID); err != nil {
+		t.Fatal(err)
+	}
+	sheet, err := xlsx.ReadWorkbook(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sheet.Rows) != 0 || len(sheet.Header) != 8 || sheet.Header[0] != "Contact ID" || sheet.Header[5] != "Date de naissance" {
+		t.Fatalf("template: header %q, %d rows", sheet.Header, len(sheet.Rows))
+	}
+	rep := b.importFile(t, book(t, [][]any{{sheet.Header[1], sheet.Header[2]}, {"bob@example.org", "Bob"}}), true)
+	if rep.Counts != (domain.ImportCounts{Created: 1}) {
+		t.Errorf("import of the filled-in template: %+v", rep.Counts)
 	}
 }

@@ -1,21 +1,22 @@
 package spreadsheet
 
 import (
+	"context"
 	"sync"
 	"time"
 
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/projections"
 )
 
 // Service exports contacts to workbooks and imports workbooks as commands.
 type Service struct {
 	// Handler runs the commands an import issues.
 	Handler *domain.Handler
-	// Queries lists the contacts an export writes.
-	Queries *projections.Queries
+	// Queries lists the contacts an export writes, and the contacts an
+	// import may settle without loading them (see fastpath.go).
+	Queries ContactLister
 	// Reports keeps import reports, and the rows of an import while it runs.
-	Reports *PGReports
+	Reports Store
 	// Fresh, when set, lets an import trust the contacts read model while
 	// it has applied the whole log (see fastpath.go). Without it every row
 	// is loaded from the log.
@@ -39,6 +40,18 @@ type Service struct {
 
 	turns     chan struct{} // one token per import reading at once
 	turnsOnce sync.Once
+}
+
+// ContactLister is what the service reads of the contacts read model
+// (*projections.Queries is one).
+type ContactLister interface {
+	// Fields returns the community's fields, built-ins first.
+	Fields(ctx context.Context, communityID string) ([]domain.Field, error)
+	// ListContacts returns a page of a contact list.
+	ListContacts(ctx context.Context, q domain.ListQuery) (domain.ContactPage, error)
+	// ContactsByID returns the community's contacts of ids, by ID (those
+	// it has).
+	ContactsByID(ctx context.Context, communityID string, ids []string) (map[string]domain.ContactView, error)
 }
 
 func (s *Service) workers() int {

@@ -10,12 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/eventstore/postgres"
 	"github.com/assoc/contacts/eventstore/sealed"
 	"github.com/assoc/contacts/pgtest"
 	"github.com/assoc/contacts/projections"
 	"github.com/assoc/contacts/spreadsheet"
+	importstore "github.com/assoc/contacts/spreadsheet/postgres"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -28,6 +31,8 @@ type bundle struct {
 	runner  *projections.Runner
 	keyring *sealed.Keyring
 	service *spreadsheet.Service
+	reports *importstore.Reports
+	pool    *pgxpool.Pool
 	caller  domain.Caller
 	last    domain.Position // the last position a helper wrote
 }
@@ -51,9 +56,10 @@ func setup(t *testing.T) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bundle{store: store, handler: handler, runner: runner, keyring: keyring, service: &spreadsheet.Service{
-		Handler: handler, Queries: &projections.Queries{Pool: pool}, Reports: &spreadsheet.PGReports{Pool: pool, Sealer: keyring},
-		Fresh: spreadsheet.CaughtUp(pool, store, time.Second),
+	reports := &importstore.Reports{Pool: pool, Sealer: keyring}
+	b := &bundle{store: store, handler: handler, runner: runner, keyring: keyring, reports: reports, pool: pool, service: &spreadsheet.Service{
+		Handler: handler, Queries: &projections.Queries{Pool: pool}, Reports: reports,
+		Fresh: importstore.CaughtUp(pool, store, time.Second),
 	}}
 	res, err := handler.CreateCommunity(t.Context(), domain.Caller{Actor: "test"}, "Test community")
 	if err != nil {
@@ -93,7 +99,7 @@ func (b *bundle) settle(t *testing.T) {
 	}
 }
 
-func (b *bundle) export(t *testing.T, q spreadsheet.ExportQuery) []byte {
+func (b *bundle) export(t *testing.T, q domain.ExportQuery) []byte {
 	t.Helper()
 	b.settle(t)
 	q.CommunityID = b.caller.CommunityID
@@ -105,14 +111,14 @@ func (b *bundle) export(t *testing.T, q spreadsheet.ExportQuery) []byte {
 	return buf.Bytes()
 }
 
-func (b *bundle) importFile(t *testing.T, data []byte, dryRun bool) *spreadsheet.Report {
+func (b *bundle) importFile(t *testing.T, data []byte, dryRun bool) *domain.ImportReport {
 	t.Helper()
-	rep, err := b.service.Import(t.Context(), spreadsheet.ImportRequest{Caller: b.caller, FileName: "test.xlsx", Data: data, DryRun: dryRun})
+	rep, err := b.service.Import(t.Context(), domain.ImportRequest{Caller: b.caller, FileName: "test.xlsx", Data: data, DryRun: dryRun})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The rows are in the store: the report as stored is the one to check.
-	stored, err := b.service.Reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
+	stored, err := b.reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +138,8 @@ func (b *bundle) contact(t *testing.T, id string) *domain.Contact {
 }
 
 // outcomes lists each row's outcome, by row number.
-func outcomes(rep *spreadsheet.Report) map[int]spreadsheet.RowOutcome {
-	out := map[int]spreadsheet.RowOutcome{}
+func outcomes(rep *domain.ImportReport) map[int]domain.ImportRow {
+	out := map[int]domain.ImportRow{}
 	for _, o := range rep.Rows {
 		out[o.Row] = o
 	}

@@ -29,7 +29,7 @@ func TestImportLeavesNoStagedValues(t *testing.T) {
 			t.Fatalf("dry run %v: counts %+v", dry, c)
 		}
 		var staged int
-		err := b.service.Reports.Pool.QueryRow(t.Context(), `SELECT count(*) FROM import_rows WHERE import_id = $1 AND pending IS NOT NULL`, rep.ID).Scan(&staged)
+		err := b.pool.QueryRow(t.Context(), `SELECT count(*) FROM import_rows WHERE import_id = $1 AND pending IS NOT NULL`, rep.ID).Scan(&staged)
 		if err != nil || staged != 0 {
 			t.Errorf("dry run %v: %d rows still hold values to apply (%v)", dry, staged, err)
 		}
@@ -47,7 +47,7 @@ func TestRecoverInterrupted(t *testing.T) {
 	ctx := t.Context()
 	ada := b.register(t, map[string]string{"email": "ada@example.org", "first_name": "Ada"})
 	b.settle(t)
-	pool := b.service.Reports.Pool
+	pool := b.pool
 	dead, dry, running := domain.NewID(), domain.NewID(), domain.NewID()
 	for id, isDry := range map[string]bool{dead: false, dry: true, running: false} {
 		_, err := pool.Exec(ctx, `INSERT INTO imports (id, community_id, dry_run, created_at, report, finished, heartbeat_at)
@@ -104,7 +104,7 @@ func TestRecoverInterrupted(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("RecoverInterrupted = %d, %v; want the dead import finished and the dry run discarded", n, err)
 	}
-	rep, err := b.service.Reports.Report(ctx, b.caller.CommunityID, dead)
+	rep, err := b.reports.Report(ctx, b.caller.CommunityID, dead)
 	if err != nil {
 		t.Fatalf("the interrupted import: %v", err)
 	}
@@ -126,7 +126,7 @@ func TestRecoverInterrupted(t *testing.T) {
 		}
 	}
 	// Whatever it applied can be reverted.
-	reverted, err := b.service.Revert(ctx, b.caller, dead)
+	reverted, err := b.service.RevertImport(ctx, b.caller, dead)
 	if err != nil || reverted.Revert.Archived != 1 || reverted.Revert.Reverted != 1 {
 		t.Fatalf("revert the interrupted import: %+v, %v", reverted.Revert, err)
 	}

@@ -56,7 +56,7 @@ func (b *bundle) hooked(configure func(*spreadsheet.Service)) (*spreadsheet.Serv
 // countImports counts the stored imports and their rows.
 func (b *bundle) countImports(t *testing.T) (imports, rows int) {
 	t.Helper()
-	pool := b.service.Reports.Pool
+	pool := b.pool
 	if err := pool.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM imports), (SELECT count(*) FROM import_rows)`).Scan(&imports, &rows); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestImportsTakeTurns(t *testing.T) {
 		once.Do(func() { close(reached); <-release }) // the first read: the first import's community
 	}
 	data := book(t, [][]any{header, {"ada@example.org", "Ada"}})
-	req := spreadsheet.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data, DryRun: true}
+	req := domain.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data, DryRun: true}
 	first := make(chan error, 1)
 	go func() { _, err := svc.Import(t.Context(), req); first <- err }()
 	<-reached
@@ -109,7 +109,7 @@ func TestImportStopsWhileMatchingWhenTheCallerLeaves(t *testing.T) {
 			}
 		}
 		data := book(t, [][]any{{"ID", "First name"}, {ada, "Augusta"}})
-		rep, err := svc.Import(ctx, spreadsheet.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data, DryRun: dry})
+		rep, err := svc.Import(ctx, domain.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: data, DryRun: dry})
 		if !errors.Is(err, context.Canceled) || rep != nil {
 			t.Errorf("dry run %v: %+v, %v; want context.Canceled and no report", dry, rep, err)
 		}
@@ -147,22 +147,22 @@ func TestImportStopsAtARowBoundaryWhenTheCallerLeaves(t *testing.T) {
 			}
 		}
 	}
-	rep, err := svc.Import(ctx, spreadsheet.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: book(t, rows)})
+	rep, err := svc.Import(ctx, domain.ImportRequest{Caller: b.caller, FileName: "x.xlsx", Data: book(t, rows)})
 	if !errors.Is(err, context.Canceled) || rep == nil {
 		t.Fatalf("Import = %+v, %v; want the report and context.Canceled", rep, err)
 	}
-	stored, err := b.service.Reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
+	stored, err := b.reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stored.StoppedAtRow != 4 || stored.StoppedReason != "the client left" || stored.Counts != (spreadsheet.Counts{Updated: 2, Rejected: 3}) {
+	if stored.StoppedAtRow != 4 || stored.StoppedReason != "the client left" || stored.Counts != (domain.ImportCounts{Updated: 2, Rejected: 3}) {
 		t.Errorf("report: stopped at %d (%q), counts %+v", stored.StoppedAtRow, stored.StoppedReason, stored.Counts)
 	}
 	o := outcomes(stored)
 	for i, id := range ids {
 		n, got := i+2, b.contact(t, id).FirstName()
 		if n < 4 {
-			if o[n].Outcome != spreadsheet.Updated || got != "Augusta" {
+			if o[n].Outcome != domain.RowUpdated || got != "Augusta" {
 				t.Errorf("row %d: %+v, first name %q; want applied", n, o[n], got)
 			}
 			continue

@@ -19,11 +19,6 @@ const (
 	defaultImportWait = 5 * time.Second
 )
 
-// ImportRetryAfter is how long a client refused a turn should wait before
-// it tries again: a dry run of 10,000 rows takes about a second, one of
-// 100,000 rows about seven.
-const ImportRetryAfter = 5 * time.Second
-
 // takeTurn waits for the import's turn, up to ImportWait, and returns what
 // ends it. Refused, the error is EUNAVAILABLE; ctx's end ends the wait.
 func (s *Service) takeTurn(ctx context.Context) (func(), error) {

@@ -1,6 +1,6 @@
 package main
 
-// contacts-bench bombs: the workbook bombs of issue 11 (spreadsheet/
+// contacts-bench bombs: the workbook bombs of issue 11 (xlsx/
 // testdata), each imported alone as a dry run through the Excel service,
 // then six at once through the same service (whose turns the HTTP route
 // shares): the time each took and the process's peak RSS.
@@ -34,7 +34,7 @@ var bombFiles = []string{
 
 func runBenchBombs(ctx context.Context, cfg wire.Config, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench bombs", flag.ContinueOnError)
-	dir := fs.String("dir", filepath.Join("spreadsheet", "testdata"), "the folder of the bomb files")
+	dir := fs.String("dir", filepath.Join("xlsx", "testdata"), "the folder of the bomb files")
 	atOnce := fs.Int("at-once", 6, "how many bombs to import at once in the last step")
 	worstRows := fs.Int("worst-rows", 100_000, "rows of the workbook that uses every limit (0: skip it)")
 	worstAtOnce := fs.Int("worst-at-once", 2, "how many of the bombs imported at once are that workbook")
@@ -111,7 +111,7 @@ type bombsBench struct {
 // importBomb dry-runs the import of a bomb and returns what became of it:
 // the refusal, or what the worst workbook read.
 func (b *bombsBench) importBomb(ctx context.Context, name string) (string, error) {
-	rep, err := b.excel.Import(ctx, spreadsheet.ImportRequest{Caller: b.caller, FileName: name, Data: b.files[name], DryRun: true})
+	rep, err := b.excel.Import(ctx, domain.ImportRequest{Caller: b.caller, FileName: name, Data: b.files[name], DryRun: true})
 	if err == nil && name == worstName {
 		return fmt.Sprintf("read: %d rows decided (%d would be created)", rep.Counts.Created+rep.Counts.Rejected+rep.Counts.Unchanged, rep.Counts.Created), nil
 	}

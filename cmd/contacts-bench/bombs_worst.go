@@ -7,17 +7,17 @@ import (
 	"io"
 	"strings"
 
-	"github.com/assoc/contacts/spreadsheet"
+	"github.com/assoc/contacts/xlsx"
 )
 
 // worstWorkbook is a workbook that breaks no limit but uses them all: as
-// many shared strings as its sheet may use (spreadsheet.MaxSharedStrings,
+// many shared strings as its sheet may use (xlsx.MaxSharedStrings,
 // just under MaxSharedStringBytes of text), rows that each register a
 // contact with 1,000-character names (the longest value a field takes, the
 // most a decided row holds), the sheet padded so its size allows all the
 // strings. A dry run of it is the most memory an import can take.
 func worstWorkbook(rows int) ([]byte, error) {
-	const nStrings = spreadsheet.MaxSharedStrings
+	const nStrings = xlsx.MaxSharedStrings
 	name := strings.Repeat("é", 500) + strings.Repeat("e", 500) // 1,000 characters, 1,500 bytes
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)

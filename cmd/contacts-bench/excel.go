@@ -28,7 +28,6 @@ import (
 	"github.com/assoc/contacts/cmd/internal/seeding"
 	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/spreadsheet"
 )
 
 // beFields are the community's own fields: with the contact ID and the 4
@@ -142,7 +141,7 @@ func benchExcelRun(ctx context.Context, env *wire.App, caller domain.Caller, pro
 		return err
 	}
 	m, err := excelMeasure(prof.memFile(".export"), func() error {
-		return env.Excel.Export(ctx, &exported, spreadsheet.ExportQuery{CommunityID: caller.CommunityID})
+		return env.Excel.Export(ctx, &exported, domain.ExportQuery{CommunityID: caller.CommunityID})
 	})
 	stop()
 	if err != nil {
@@ -155,7 +154,7 @@ func benchExcelRun(ctx context.Context, env *wire.App, caller domain.Caller, pro
 		return err
 	}
 	for _, dry := range []bool{true, false} {
-		var rep *spreadsheet.Report
+		var rep *domain.ImportReport
 		stop := func() {}
 		if dry {
 			if stop, err = startProfile(prof.cpu, ".dryrun"); err != nil {
@@ -168,7 +167,7 @@ func benchExcelRun(ctx context.Context, env *wire.App, caller domain.Caller, pro
 		}
 		m, err := excelMeasure(prof.memFile(step), func() error {
 			var err error
-			rep, err = env.Excel.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: "bench.xlsx", Data: edited, DryRun: dry})
+			rep, err = env.Excel.Import(ctx, domain.ImportRequest{Caller: caller, FileName: "bench.xlsx", Data: edited, DryRun: dry})
 			return err
 		})
 		stop()

@@ -29,7 +29,7 @@ func TestTargetsRun(t *testing.T) {
 		{target: "audit", private: true, args: []string{"-n", "40", "-requests", "5", "-callers", "2"}},
 		{target: "excel", args: []string{"-sizes", "30"}},
 		{target: "feed", args: []string{"-events", "3000", "-sizes", "10,100"}},
-		{target: "bombs", args: []string{"-dir", filepath.Join("..", "..", "spreadsheet", "testdata"), "-worst-rows", "0", "-at-once", "2"}},
+		{target: "bombs", args: []string{"-dir", filepath.Join("..", "..", "xlsx", "testdata"), "-worst-rows", "0", "-at-once", "2"}},
 	} {
 		t.Run(tc.target, func(t *testing.T) {
 			cfg := wire.Config{DataDir: t.TempDir(), SearchPath: os.Getenv("PATH")}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/spreadsheet"
 )
 
 // openExcel opens the program for the Excel verbs: the same store as
@@ -77,7 +76,7 @@ func runExport(ctx context.Context, cfg wire.Config, logger *slog.Logger, args [
 		return err
 	}
 	start := time.Now()
-	err = app.Excel.Export(ctx, out, spreadsheet.ExportQuery{CommunityID: id, Archived: *archived, Search: *search})
+	err = app.Excel.Export(ctx, out, domain.ExportQuery{CommunityID: id, Archived: *archived, Search: *search})
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -124,9 +123,9 @@ func runImport(ctx context.Context, cfg wire.Config, logger *slog.Logger, args [
 		return err
 	}
 	caller := domain.Caller{CommunityID: id, Actor: "cli:import"}
-	rep, err := app.Excel.Import(ctx, spreadsheet.ImportRequest{Caller: caller, FileName: fs.Arg(0), Data: data, DryRun: *dryRun})
+	rep, err := app.Excel.Import(ctx, domain.ImportRequest{Caller: caller, FileName: fs.Arg(0), Data: data, DryRun: *dryRun})
 	if rep != nil {
-		if werr := app.Excel.Reports.WriteJSON(context.WithoutCancel(ctx), os.Stdout, rep); werr != nil {
+		if werr := app.Excel.WriteImportReport(context.WithoutCancel(ctx), os.Stdout, rep); werr != nil {
 			err = errors.Join(err, werr)
 		}
 		fmt.Fprintf(os.Stderr, "import %s: %d created, %d updated, %d unchanged, %d rejected (dry run: %v)\n",

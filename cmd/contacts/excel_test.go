@@ -15,7 +15,6 @@ import (
 	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
 	"github.com/assoc/contacts/pgtest"
-	"github.com/assoc/contacts/spreadsheet"
 )
 
 // captureStdout runs fn with os.Stdout going to a buffer.
@@ -78,7 +77,7 @@ func TestExportImportVerbs(t *testing.T) {
 	os.WriteFile(file, edited.Bytes(), 0o644)
 
 	// The verb prints the report as JSON, rows included.
-	report := func(out string) (r spreadsheet.Report) {
+	report := func(out string) (r domain.ImportReport) {
 		if err := json.Unmarshal([]byte(out), &r); err != nil {
 			t.Fatalf("report: %v\n%s", err, out)
 		}
@@ -89,7 +88,7 @@ func TestExportImportVerbs(t *testing.T) {
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
 	out, err = captureStdout(t, func() error { return run(ctx, cfg, []string{"import", file}, logger) })
-	if r := report(out); err != nil || r.DryRun || r.Counts.Updated != 1 || len(r.Rows) != 1 || r.Rows[0].Outcome != spreadsheet.Updated {
+	if r := report(out); err != nil || r.DryRun || r.Counts.Updated != 1 || len(r.Rows) != 1 || r.Rows[0].Outcome != domain.RowUpdated {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 	c, err := domain.LoadContact(context.Background(), store, res.ID, ada.ID)

@@ -25,6 +25,7 @@ import (
 	chttp "github.com/assoc/contacts/http"
 	"github.com/assoc/contacts/projections"
 	"github.com/assoc/contacts/spreadsheet"
+	importstore "github.com/assoc/contacts/spreadsheet/postgres"
 )
 
 // Part is how much of the program Open opens; each part holds the ones
@@ -129,8 +130,8 @@ func (a *App) openServices(ctx context.Context, master []byte) error {
 	a.Queries = &projections.Queries{Pool: a.Pool, CursorKey: cursors}
 	a.Keys = apikeys.New(a.Pool)
 	a.Excel = &spreadsheet.Service{Handler: a.Handler, Queries: a.Queries,
-		Reports: &spreadsheet.PGReports{Pool: a.Pool, Sealer: a.Store.Keyring()},
-		Fresh:   spreadsheet.CaughtUp(a.Pool, a.Store, time.Second)}
+		Reports: &importstore.Reports{Pool: a.Pool, Sealer: a.Store.Keyring()},
+		Fresh:   importstore.CaughtUp(a.Pool, a.Store, time.Second)}
 	return nil
 }
 
@@ -170,7 +171,7 @@ func (a *App) ProjectContacts(ctx context.Context) {
 // the whole log, whichever process projects it (its checkpoint is in the
 // database).
 func (a *App) CaughtUp(ctx context.Context, timeout time.Duration) error {
-	done, err := spreadsheet.CaughtUp(a.Pool, a.Store, timeout)(ctx)
+	done, err := importstore.CaughtUp(a.Pool, a.Store, timeout)(ctx)
 	if err == nil && !done {
 		err = fmt.Errorf("the contacts read model is still behind the log after %s", timeout)
 	}

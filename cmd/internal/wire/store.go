@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/assoc/contacts/eventstore/sealed"
-	"github.com/assoc/contacts/spreadsheet"
+	importstore "github.com/assoc/contacts/spreadsheet/postgres"
 )
 
 // openEventStore returns the event log the configuration selects (see
@@ -29,4 +29,4 @@ func openEventStore(ctx context.Context, cfg Config, pool *pgxpool.Pool, master 
 
 // eraseElsewhere erases a deleted contact from the tables beyond the log
 // and the read models that hold its data (see sealed.Erasure).
-var eraseElsewhere = []func(context.Context, pgx.Tx, string) error{spreadsheet.EraseContact}
+var eraseElsewhere = []func(context.Context, pgx.Tx, string) error{importstore.EraseContact}
