@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -39,6 +40,22 @@ func TestEveryCommandReadsBackAtOnce(t *testing.T) {
 	s.do(t, "GET", "/v1/fields", s.admin, nil).decode(t, &fields)
 	if len(fields.Items) != 4 {
 		t.Fatalf("fields right after the removal: %+v", fields.Items)
+	}
+
+	// An import, then its revert: each answers once the lists show it.
+	for round := range 3 {
+		email := fmt.Sprintf("nina%d@example.org", round)
+		r := s.upload(t, "/v1/imports", s.admin, workbook(t, [][]any{{"Email", "First name"}, {email, "Nina"}}))
+		r.want(t, http.StatusCreated)
+		var rep importReport
+		r.decode(t, &rep)
+		if l := s.list(t, "/v1/contacts?q="+email); len(l.Items) != 1 || r.header.Get("Read-Models-Behind") != "" {
+			t.Fatalf("round %d: the active list right after the import: %+v", round, l.Items)
+		}
+		s.do(t, "POST", "/v1/imports/"+rep.ID+"/revert", s.admin, nil).want(t, http.StatusOK)
+		if l := s.list(t, "/v1/archived-contacts?q="+email); len(l.Items) != 1 {
+			t.Fatalf("round %d: the archived list right after the revert: %+v", round, l.Items)
+		}
 	}
 
 	_, admin := s.createCommunity(t, "Community B")

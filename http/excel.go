@@ -121,8 +121,26 @@ func (s *Server) handleImport(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if !dryRun && !s.settleImport(c, rep.Position) {
+		return
+	}
 	c.Header("Location", "/v1/imports/"+rep.ID)
 	s.writeReport(c, http.StatusCreated, svc, rep)
+}
+
+// settleImport holds an applied (or reverted) import's answer, as every
+// command's, until the read models have applied its last event (at);
+// false when the request ended meanwhile (answered).
+func (s *Server) settleImport(c *gin.Context, at string) bool {
+	pos, err := domain.ParsePosition(at)
+	if err != nil || pos == domain.Start {
+		return true // the import changed nothing
+	}
+	if err := s.settle(c, pos); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
 }
 
 // writeReport answers with an import report, its rows streamed from the
@@ -193,6 +211,9 @@ func (s *Server) handleRevertImport(c *gin.Context) {
 	rep, err := svc.RevertImport(context.WithoutCancel(c.Request.Context()), callerOf(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
+		return
+	}
+	if rep.Revert != nil && !s.settleImport(c, rep.Revert.Position) {
 		return
 	}
 	s.writeReport(c, http.StatusOK, svc, rep)
