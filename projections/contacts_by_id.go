@@ -3,13 +3,15 @@ package projections
 import (
 	"context"
 	"fmt"
+
+	"github.com/assoc/contacts/domain"
 )
 
 // ContactsByID returns the contacts of a community among ids, in any state,
 // by ID (IDs it does not hold are absent). It reads many rows in one query,
 // for bulk work such as an import that compares its rows with the
 // contacts they name.
-func (q *Queries) ContactsByID(ctx context.Context, communityID string, ids []string) (map[string]ContactView, error) {
+func (q *Queries) ContactsByID(ctx context.Context, communityID string, ids []string) (map[string]domain.ContactView, error) {
 	keys, err := q.fieldKeys(ctx, communityID)
 	if err != nil {
 		return nil, err
@@ -18,7 +20,7 @@ func (q *Queries) ContactsByID(ctx context.Context, communityID string, ids []st
 	if err != nil {
 		return nil, fmt.Errorf("read contacts: %w", err)
 	}
-	out := make(map[string]ContactView, len(items))
+	out := make(map[string]domain.ContactView, len(items))
 	for _, c := range items {
 		out[c.ID] = c
 	}

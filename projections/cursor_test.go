@@ -26,7 +26,7 @@ func TestCursorsAreOpaque(t *testing.T) {
 	nodeA := &projections.Queries{Pool: b.pool, CursorKey: key}
 	nodeB := &projections.Queries{Pool: b.pool, CursorKey: key}
 	for _, sort := range []string{"last_name", "email", "-first_name"} {
-		q := projections.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Sort: sort, Limit: 1}
+		q := domain.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Sort: sort, Limit: 1}
 		page, err := nodeA.ListContacts(ctx, q)
 		if err != nil || page.NextCursor == "" {
 			t.Fatalf("sort %s: %v, cursor %q", sort, err, page.NextCursor)

@@ -11,36 +11,36 @@ import (
 // ListContacts returns one page of a community's active or archived
 // contacts: keyset pages in the order of a sort key, searched case- and
 // accent-blind.
-func (q *Queries) ListContacts(ctx context.Context, lq ListQuery) (Page, error) {
+func (q *Queries) ListContacts(ctx context.Context, lq domain.ListQuery) (domain.ContactPage, error) {
 	order, err := sortOf(lq)
 	if err != nil {
-		return Page{}, err
+		return domain.ContactPage{}, err
 	}
 	if err := domain.CheckText("q", lq.Search, domain.MaxSearchLength); err != nil {
-		return Page{}, err
+		return domain.ContactPage{}, err
 	}
 	sealer, err := q.sealer()
 	if err != nil {
-		return Page{}, err
+		return domain.ContactPage{}, err
 	}
 	var after *cursor
 	if lq.Cursor != "" {
 		cur, err := sealer.open(lq.Cursor, lq.CommunityID, string(lq.Status))
 		if err != nil || cur.Sort != order.name || !domain.ValidID(cur.ID) {
-			return Page{}, errBadCursor
+			return domain.ContactPage{}, errBadCursor
 		}
 		after = &cur
 	}
 	sql, args := order.query(lq, after)
 	keys, err := q.fieldKeys(ctx, lq.CommunityID)
 	if err != nil {
-		return Page{}, err
+		return domain.ContactPage{}, err
 	}
 	items, err := q.scanContacts(ctx, keys, sql, args...)
 	if err != nil {
-		return Page{}, fmt.Errorf("list contacts: %w", err)
+		return domain.ContactPage{}, fmt.Errorf("list contacts: %w", err)
 	}
-	page := Page{Items: items}
+	page := domain.ContactPage{Items: items}
 	if len(items) > lq.Limit {
 		page.Items = items[:lq.Limit]
 		page.NextCursor = sealer.seal(order.cursorAfter(page.Items[lq.Limit-1]), lq.CommunityID, string(lq.Status))
@@ -57,7 +57,7 @@ type listOrder struct {
 }
 
 // sortOf reads the sort key of a list query (last_name by default).
-func sortOf(lq ListQuery) (listOrder, error) {
+func sortOf(lq domain.ListQuery) (listOrder, error) {
 	name := lq.Sort
 	if name == "" {
 		name = "last_name"
@@ -75,7 +75,7 @@ func sortOf(lq ListQuery) (listOrder, error) {
 
 // query is the SQL of one page (one row more than the limit, to know
 // whether another page follows) and its arguments.
-func (o listOrder) query(lq ListQuery, after *cursor) (string, []any) {
+func (o listOrder) query(lq domain.ListQuery, after *cursor) (string, []any) {
 	args := []any{lq.CommunityID, string(lq.Status)}
 	where := []string{"c.community_id = $1", "c.status = $2"}
 	search := strings.TrimSpace(lq.Search)
@@ -145,7 +145,7 @@ func (o listOrder) by(alias string) string {
 }
 
 // cursorAfter is the cursor of the page that follows row.
-func (o listOrder) cursorAfter(row ContactView) cursor {
+func (o listOrder) cursorAfter(row domain.ContactView) cursor {
 	next := cursor{Sort: o.name, Value: sortValue(row, o.column), ID: row.ID}
 	if o.then != "" {
 		next.Then = sortValue(row, o.then)

@@ -304,7 +304,7 @@ func TestRebuildStopsAtASystemicFault(t *testing.T) {
 	if _, err := runner.Rebuild(ctx, failingEverything{}); err == nil {
 		t.Fatal("a rebuild that applied nothing swapped in")
 	}
-	page, err := b.queries.ListContacts(ctx, projections.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Limit: 100})
+	page, err := b.queries.ListContacts(ctx, domain.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Limit: 100})
 	if err != nil || len(page.Items) != 30 {
 		t.Fatalf("active list after the failed rebuild: %d contacts, %v; want the 30", len(page.Items), err)
 	}

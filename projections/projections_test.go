@@ -97,7 +97,7 @@ func TestContactsReadModel(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	active, err := b.queries.ListContacts(ctx, projections.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Limit: 10})
+	active, err := b.queries.ListContacts(ctx, domain.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,14 +107,14 @@ func TestContactsReadModel(t *testing.T) {
 	if active.Items[0].Fields["city"] != "Lyon" {
 		t.Errorf("Hélène's city = %q, want Lyon (field %s)", active.Items[0].Fields["city"], field.ID)
 	}
-	found, err := b.queries.ListContacts(ctx, projections.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Search: "helene", Limit: 10})
+	found, err := b.queries.ListContacts(ctx, domain.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Search: "helene", Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(found.Items) != 1 || found.Items[0].ID != helene.ID {
 		t.Fatalf("search helene = %v, want Hélène Dupré", names(found.Items))
 	}
-	archived, err := b.queries.ListContacts(ctx, projections.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusArchived, Limit: 1000})
+	archived, err := b.queries.ListContacts(ctx, domain.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusArchived, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestFrenchCollationAndPaging(t *testing.T) {
 	var got []string
 	cursor := ""
 	for {
-		page, err := b.queries.ListContacts(ctx, projections.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Limit: 3, Cursor: cursor})
+		page, err := b.queries.ListContacts(ctx, domain.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Limit: 3, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -270,7 +270,7 @@ func snapshot(t *testing.T, pool *pgxpool.Pool) []string {
 	return out
 }
 
-func names(items []projections.ContactView) []string {
+func names(items []domain.ContactView) []string {
 	var out []string
 	for _, c := range items {
 		out = append(out, c.LastName)

@@ -23,14 +23,6 @@ type Queries struct {
 	cursors cursorSealer
 }
 
-// ContactView, ListQuery and Page are the domain's read types, under the
-// names this package's callers know.
-type (
-	ContactView = domain.ContactView
-	ListQuery   = domain.ListQuery
-	Page        = domain.ContactPage
-)
-
 // SortKeys maps the sort names clients use to columns.
 var SortKeys = map[string]string{
 	"last_name":  "last_name",
@@ -53,20 +45,20 @@ var thenBy = map[string]string{
 
 // Contact returns one contact in any state (ENOTFOUND when it does not
 // exist or belongs to another community).
-func (q *Queries) Contact(ctx context.Context, communityID, id string) (ContactView, error) {
+func (q *Queries) Contact(ctx context.Context, communityID, id string) (domain.ContactView, error) {
 	if !domain.ValidID(id) {
-		return ContactView{}, domain.Errorf(domain.ENOTFOUND, "contact %s not found", id)
+		return domain.ContactView{}, domain.Errorf(domain.ENOTFOUND, "contact %s not found", id)
 	}
 	keys, err := q.fieldKeys(ctx, communityID)
 	if err != nil {
-		return ContactView{}, err
+		return domain.ContactView{}, err
 	}
 	items, err := q.scanContacts(ctx, keys, `SELECT `+contactColumns+` FROM contacts WHERE id = $1 AND community_id = $2`, id, communityID)
 	if err != nil {
-		return ContactView{}, fmt.Errorf("read contact: %w", err)
+		return domain.ContactView{}, fmt.Errorf("read contact: %w", err)
 	}
 	if len(items) == 0 {
-		return ContactView{}, domain.Errorf(domain.ENOTFOUND, "contact %s not found", id)
+		return domain.ContactView{}, domain.Errorf(domain.ENOTFOUND, "contact %s not found", id)
 	}
 	return items[0], nil
 }
@@ -115,13 +107,13 @@ func (q *Queries) fieldKeys(ctx context.Context, communityID string) (map[string
 	return keys, err
 }
 
-func (q *Queries) scanContacts(ctx context.Context, keys map[string]string, sql string, args ...any) ([]ContactView, error) {
+func (q *Queries) scanContacts(ctx context.Context, keys map[string]string, sql string, args ...any) ([]domain.ContactView, error) {
 	rows, err := q.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (ContactView, error) {
-		var c ContactView
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.ContactView, error) {
+		var c domain.ContactView
 		var byID map[string]string
 		err := row.Scan(&c.ID, &c.CommunityID, &c.Status, &c.Email, &c.FirstName, &c.LastName, &c.ExternalID,
 			&byID, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.ArchivedAt, &c.MergedInto)
@@ -135,7 +127,7 @@ func (q *Queries) scanContacts(ctx context.Context, keys map[string]string, sql 
 	})
 }
 
-func sortValue(c ContactView, column string) string {
+func sortValue(c domain.ContactView, column string) string {
 	switch column {
 	case "last_name":
 		return c.LastName

@@ -8,7 +8,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/assoc/contacts/domain"
-	"github.com/assoc/contacts/projections"
 	"github.com/assoc/contacts/spreadsheet"
 )
 
@@ -268,7 +267,7 @@ func TestRejectedRowsNameOnlyContactsTheyMatched(t *testing.T) {
 			}
 		}
 	}
-	if l, err := b.service.Queries.ListContacts(t.Context(), projections.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Limit: 10}); err != nil || len(l.Items) != 1 {
+	if l, err := b.service.Queries.ListContacts(t.Context(), domain.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Limit: 10}); err != nil || len(l.Items) != 1 {
 		t.Errorf("contacts: %+v, %v", l, err)
 	}
 }

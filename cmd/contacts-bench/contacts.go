@@ -599,7 +599,7 @@ func (b *contactsBench) archivedFirstPage(ctx context.Context) (bcLine, error) {
 	return compareLatency(ctx, b, "archived, first page of 1000", bcTargetArchivedP99,
 		func(int) struct{} { return struct{}{} },
 		func(ctx context.Context, _ struct{}) error {
-			page, err := b.queries.ListContacts(ctx, projections.ListQuery{
+			page, err := b.queries.ListContacts(ctx, domain.ListQuery{
 				CommunityID: b.community, Status: domain.StatusArchived, Sort: "last_name", Limit: bcArchivedPage})
 			if err == nil && len(page.Items) != bcArchivedPage {
 				err = fmt.Errorf("got %d contacts, want %d", len(page.Items), bcArchivedPage)
@@ -627,7 +627,7 @@ func (b *contactsBench) activePages(ctx context.Context) (bcLine, error) {
 	var cursors []bcCursor
 	token := ""
 	for {
-		page, err := b.queries.ListContacts(ctx, projections.ListQuery{
+		page, err := b.queries.ListContacts(ctx, domain.ListQuery{
 			CommunityID: b.community, Status: domain.StatusActive, Sort: "last_name", Cursor: token, Limit: bcActivePage})
 		if err != nil {
 			return bcLine{}, fmt.Errorf("bench contacts: walk the active list: %w", err)
@@ -645,7 +645,7 @@ func (b *contactsBench) activePages(ctx context.Context) (bcLine, error) {
 	return compareLatency(ctx, b, "active, page of 50 at a cursor", bcTargetActiveP99,
 		func(int) bcCursor { return cursors[b.rng.IntN(len(cursors))] },
 		func(ctx context.Context, c bcCursor) error {
-			page, err := b.queries.ListContacts(ctx, projections.ListQuery{
+			page, err := b.queries.ListContacts(ctx, domain.ListQuery{
 				CommunityID: b.community, Status: domain.StatusActive, Sort: "last_name", Cursor: c.token, Limit: bcActivePage})
 			if err == nil && len(page.Items) == 0 {
 				err = fmt.Errorf("empty page")
@@ -685,7 +685,7 @@ func (b *contactsBench) search(ctx context.Context, kind string, fragments []str
 	return compareLatency(ctx, b, "search "+kind, bcTargetSearchP99,
 		func(i int) string { return fragments[b.rng.IntN(len(fragments))] },
 		func(ctx context.Context, f string) error {
-			_, err := b.queries.ListContacts(ctx, projections.ListQuery{
+			_, err := b.queries.ListContacts(ctx, domain.ListQuery{
 				CommunityID: b.community, Status: domain.StatusActive, Search: f, Sort: "last_name", Limit: bcActivePage})
 			return err
 		},
@@ -703,8 +703,8 @@ func (b *contactsBench) plainRows(ctx context.Context, sql string, args ...any) 
 	if err != nil {
 		return 0, err
 	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (projections.ContactView, error) {
-		var c projections.ContactView
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.ContactView, error) {
+		var c domain.ContactView
 		err := row.Scan(&c.ID, &c.CommunityID, &c.Status, &c.Email, &c.FirstName, &c.LastName, &c.ExternalID)
 		return c, err
 	})
