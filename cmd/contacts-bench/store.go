@@ -474,7 +474,7 @@ func (b *bench) ensureRows(ctx context.Context, before domain.Position) (storeN,
 		}
 		rawN += n
 	}
-	return storeN, rawN, nil
+	return storeN, rawN, waitLogVisible(ctx, b.pool)
 }
 
 func (b *bench) storeReadPage(ctx context.Context, after domain.Position, limit int) (domain.Position, int, error) {
