@@ -86,6 +86,7 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 		Excel: &spreadsheet.Service{Handler: handler, Queries: queries,
 			Reports: &spreadsheet.PGReports{Pool: pool, Sealer: keyring}, Fresh: spreadsheet.CaughtUp(pool, store, time.Second)},
 		Database: pool,
+		Sessions: keys,
 	}
 	for _, f := range configure {
 		f(server)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/http/console"
 	"github.com/assoc/contacts/projections"
 	"github.com/assoc/contacts/spreadsheet"
 )
@@ -51,6 +52,9 @@ type Services struct {
 	Excel *spreadsheet.Service
 	// Database is pinged by /readyz (optional: unchecked without it).
 	Database Pinger
+	// Sessions keep the console's sign-ins (optional: the console answers
+	// 503 without them).
+	Sessions console.Sessions
 }
 
 // Pinger checks that a dependency answers (*pgxpool.Pool is one).
@@ -75,6 +79,11 @@ type KeyService interface {
 	Create(ctx context.Context, role apikeys.Role, communityID string) (string, apikeys.Key, error)
 	// Lookup describes key: EUNAUTHORIZED or ENOTFOUND when it is not one.
 	Lookup(ctx context.Context, key string) (apikeys.Key, error)
+	// List returns a community's keys (not revoked) by role, then age.
+	List(ctx context.Context, communityID string) ([]apikeys.Key, error)
+	// Revoke revokes a community's key: ENOTFOUND for another's, or one
+	// already revoked.
+	Revoke(ctx context.Context, communityID, id string) error
 }
 
 // Limits bound what one client may hold of the server: time to send a
@@ -183,7 +192,29 @@ func NewServer(addr string, logger *slog.Logger) *Server {
 	s.engine.GET("/healthz", s.handleHealthz)
 	s.engine.GET("/readyz", s.handleReadyz)
 	s.routes()
+	s.mountConsole()
 	return s
+}
+
+// mountConsole serves the admin console under /console/, on the same
+// services as the API, and sends a browser at / there.
+func (s *Server) mountConsole() {
+	con, err := console.New(s.consoleDeps, s.Logger)
+	if err != nil {
+		panic(err) // the embedded templates do not parse: a bug a test catches
+	}
+	con.Mount(s.engine)
+	s.engine.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, console.Prefix) })
+}
+
+// consoleDeps are the console's dependencies, read at each request: the
+// services are set after the routes are registered.
+func (s *Server) consoleDeps() console.Deps {
+	d := console.Deps{Commands: s.Services.Commands, Contacts: s.Services.Contacts, Sessions: s.Services.Sessions}
+	if s.Services.Keys != nil {
+		d.Keys = s.Services.Keys
+	}
+	return d
 }
 
 // routes registers the authenticated API. Every route names the roles that

@@ -1,0 +1,190 @@
+package console_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/assoc/contacts/domain"
+)
+
+// TestBrowser runs each flow of the console as a person would, in one
+// headless Chromium, each flow in a tab (and a browser context) of its
+// own, on a stack of its own.
+func TestBrowser(t *testing.T) {
+	browser := startBrowser(t)
+	for name, flow := range map[string]func(*testing.T, *tab){
+		"SignInAndSearch":      flowSignInAndSearch,
+		"ArchiveRestoreDelete": flowArchiveRestoreDelete,
+		"EditProfileMeets412":  flowEditProfileMeets412,
+		"SwitchLanguage":       flowSwitchLanguage,
+		"AuditorReadsOnly":     flowAuditorReadsOnly,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			flow(t, newTab(t, browser, newStack(t)))
+		})
+	}
+}
+
+// flowSignInAndSearch: sign in with the admin key, search "helene" as one
+// types and find "Hélène" (and not the others), then sign out.
+func flowSignInAndSearch(t *testing.T, tb *tab) {
+	s := tb.stack
+	s.person(t, "Hélène", "Dupré")
+	s.person(t, "Zoé", "Martin")
+	s.person(t, "Élodie", "Abel")
+	s.person(t, "Elodie", "Zèbre")
+	tb.signIn(s.admin)
+	if n := tb.count("table.list tbody tr"); n != 4 {
+		t.Fatalf("%d rows, want 4", n)
+	}
+	tb.fill("#q", "helene")
+	tb.waitFor(`document.querySelectorAll("table.list tbody tr").length === 1`)
+	if got := tb.text("table.list tbody"); !containsAll(got, "Hélène", "Dupré") {
+		t.Errorf("search helene shows %q", got)
+	}
+	tb.waitFor(`location.search.includes("q=helene")`)
+	tb.screenshot("search")
+	tb.click("form[action='/console/sign-out'] button")
+	tb.waitFor(`location.pathname === "/console/sign-in"`)
+	tb.visit("/console/")
+	tb.waitFor(`location.pathname === "/console/sign-in"`)
+}
+
+// tick ticks the row of the contact named text.
+func (tb *tab) tick(text string) {
+	tb.t.Helper()
+	tb.do(chromedp.Click(chromedp.JSPath(fmt.Sprintf(
+		`[...document.querySelectorAll("table.list tbody tr")].find(r => r.innerText.includes(%q)).querySelector("input[type=checkbox]")`, text))))
+}
+
+// flowArchiveRestoreDelete: tick three rows, archive them, see them leave
+// the list and appear in the archived page, restore one, delete one with
+// the confirmation.
+func flowArchiveRestoreDelete(t *testing.T, tb *tab) {
+	s := tb.stack
+	for _, n := range [][2]string{{"Anne", "Archambault"}, {"Bruno", "Boulanger"}, {"Chloé", "Cordier"}, {"Denis", "Durand"}, {"Émile", "Étienne"}} {
+		s.person(t, n[0], n[1])
+	}
+	tb.signIn(s.admin)
+	for _, name := range []string{"Archambault", "Boulanger", "Cordier"} {
+		tb.tick(name)
+	}
+	tb.waitText("[data-count]", "3 selected")
+	tb.screenshot("selected")
+	tb.click("button[formaction='/console/contacts/archive']")
+	tb.waitText(".notice", "3 archived")
+	if got := tb.text("table.list tbody"); strings.Contains(got, "Archambault") || !containsAll(got, "Durand", "Étienne") {
+		t.Errorf("after archiving, the list shows %q", got)
+	}
+	tb.click("nav a[href='/console/archived']")
+	tb.waitText("main", "3 archived contacts")
+	if got := tb.text("table.list tbody"); !containsAll(got, "Archambault", "Boulanger", "Cordier") {
+		t.Errorf("archived page shows %q", got)
+	}
+	tb.tick("Boulanger")
+	tb.click("button[formaction='/console/archived/restore']")
+	tb.waitText(".notice", "1 restored")
+	if got := tb.text("table.list tbody"); strings.Contains(got, "Boulanger") {
+		t.Errorf("restored contact still archived: %q", got)
+	}
+	tb.tick("Cordier")
+	tb.click("button[formaction='/console/archived/delete']")
+	tb.waitText("#confirm-title", "Delete 1 person for good?")
+	if w := tb.text("#confirm-warning"); !strings.Contains(w, "cannot be brought back") {
+		t.Errorf("confirmation warns %q", w)
+	}
+	tb.screenshot("confirm")
+	tb.click("form[role=alertdialog] button.danger")
+	tb.waitText(".notice", "1 deleted for good")
+	if got := tb.text("table.list tbody"); strings.Contains(got, "Cordier") || !strings.Contains(got, "Archambault") {
+		t.Errorf("after delete, archived page shows %q", got)
+	}
+	tb.visit("/console/")
+	if got := tb.text("table.list tbody"); !strings.Contains(got, "Boulanger") {
+		t.Errorf("restored contact not back in the list: %q", got)
+	}
+}
+
+// flowEditProfileMeets412: open a profile from its pencil, type a change,
+// meet a concurrent edit (412): the typing stays, "save mine anyway"
+// saves it.
+func flowEditProfileMeets412(t *testing.T, tb *tab) {
+	s := tb.stack
+	id := s.person(t, "Hélène", "Dupré")
+	tb.signIn(s.admin)
+	tb.click("a[aria-label='Edit profile']")
+	tb.waitFor(`location.pathname === "/console/contacts/` + id + `"`)
+	tb.fill("[name='f.first_name']", "Helena")
+	// Someone else changes the contact meanwhile.
+	res, err := s.handler.UpdateContact(t.Context(), domain.Caller{CommunityID: s.community, Actor: "other"}, id, map[string]string{"last_name": "Dupont"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.reader.Settle(t.Context(), res.Position); err != nil {
+		t.Fatal(err)
+	}
+	tb.click("form.form-grid button.primary")
+	tb.waitText(".problem", "Someone changed this contact")
+	if v := tb.value("[name='f.first_name']"); v != "Helena" {
+		t.Errorf("typed first name %q after the conflict, want Helena", v)
+	}
+	tb.screenshot("conflict")
+	if v := tb.value("[name='f.last_name']"); v != "Dupont" {
+		t.Errorf("last name %q after the conflict, want theirs, Dupont", v)
+	}
+	tb.click("form.form-grid button.primary")
+	tb.waitText(".notice", "Profile updated")
+	if first, last := tb.value("[name='f.first_name']"), tb.value("[name='f.last_name']"); first != "Helena" || last != "Dupont" {
+		t.Errorf("after saving: %s %s, want Helena (mine) Dupont (theirs)", first, last)
+	}
+	// A bad email is refused beside its field.
+	tb.fill("[name='f.email']", "not an email")
+	tb.click("form.form-grid button.primary")
+	tb.waitFor(`document.getElementById("f.email-error").innerText.length > 0`)
+	tb.click(".tabs a[href$='tab=history']")
+	tb.waitText(".timeline", "Profile updated")
+	tb.screenshot("history")
+}
+
+// flowSwitchLanguage: the switch puts the console in French: French words,
+// French dates, the pencil read "Modifier le profil".
+func flowSwitchLanguage(t *testing.T, tb *tab) {
+	s := tb.stack
+	s.person(t, "Hélène", "Dupré")
+	tb.signIn(s.admin)
+	tb.click("a[hreflang=fr]")
+	tb.waitFor(`document.documentElement.lang === "fr"`)
+	if n := tb.count("a[aria-label='Modifier le profil']"); n != 1 {
+		t.Errorf("%d pencils named Modifier le profil", n)
+	}
+	if got := tb.text("table.list tbody"); !strings.Contains(got, " à ") {
+		t.Errorf("dates not French: %q", got)
+	}
+	if got := tb.text("nav"); !containsAll(got, "Archivés", "Champs") {
+		t.Errorf("menu not French: %q", got)
+	}
+	tb.screenshot("french")
+	tb.click("a[hreflang=en]")
+	tb.waitFor(`document.documentElement.lang === "en"`)
+}
+
+// flowAuditorReadsOnly: an auditor sees the lists and profiles, and no
+// button it may not use.
+func flowAuditorReadsOnly(t *testing.T, tb *tab) {
+	s := tb.stack
+	s.person(t, "Hélène", "Dupré")
+	tb.signIn(s.auditor)
+	if n := tb.count("button[formaction='/console/contacts/archive'], a[href='/console/keys']"); n != 0 {
+		t.Errorf("an auditor sees %d controls it may not use", n)
+	}
+	tb.click("a[aria-label='Edit profile']")
+	tb.waitFor(`document.querySelector("dl.profile") !== null`)
+	if n := tb.count("form.form-grid, button.primary"); n != 0 {
+		t.Errorf("an auditor sees %d edit controls on a profile", n)
+	}
+	tb.screenshot("profile")
+}

@@ -1,0 +1,117 @@
+package console
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/assoc/contacts/domain"
+)
+
+// historyItem is one event of a contact's timeline, told in plain words.
+type historyItem struct {
+	Time    time.Time
+	What    string
+	Actor   string
+	Command string
+	// ImportID is the import that caused the event, when one did.
+	ImportID string
+	Changes  []changeItem
+	// Related are the contacts the event ties this one to; Undo those a
+	// merge absorbed and that can still be given back.
+	Related []string
+	Undo    []string
+	Erased  bool
+}
+
+// changeItem is one field's change, old → new, by the field's label.
+type changeItem struct {
+	Label, Old, New string
+}
+
+// eventWords name the events in the timeline.
+var eventWords = map[string]string{
+	"ContactRegistered":  "Registered",
+	"ContactUpdated":     "Profile updated",
+	"ContactArchived":    "Archived",
+	"ContactRestored":    "Restored",
+	"ContactDeleted":     "Deleted for good",
+	"ContactMerged":      "Merged into another contact",
+	"ContactUnmerged":    "Given back by a merge",
+	"MergeStarted":       "Merge started",
+	"DuplicatesAbsorbed": "Absorbed duplicates",
+	"DuplicateReleased":  "Duplicate given back",
+}
+
+// history reads the contact's timeline, newest first, and which merged
+// duplicates can still be given back.
+func (con *Console) history(c *gin.Context, v domain.ContactView, fields []domain.Field) ([]historyItem, error) {
+	ctx, community := c.Request.Context(), mustSession(c).Key.CommunityID
+	entries, err := con.deps().Contacts.History(ctx, community, v.ID)
+	if err != nil {
+		return nil, err
+	}
+	l := langOf(c)
+	labels := fieldLabels(l, fields)
+	out := make([]historyItem, 0, len(entries))
+	undoable := map[string]bool{}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		item := historyItem{Time: e.Time, What: l.T(wordOr(e.Type)), Actor: e.Actor, Command: e.Command, Related: e.Related, Erased: e.Erased}
+		if id, ok := strings.CutPrefix(e.Actor, "import:"); ok {
+			item.ImportID = id
+		}
+		for _, ch := range e.Changes {
+			label := labels[ch.Field]
+			if label == "" {
+				label = ch.Field
+			}
+			item.Changes = append(item.Changes, changeItem{Label: label, Old: ch.Old, New: ch.New})
+		}
+		if e.Type == "DuplicatesAbsorbed" && v.Status == string(domain.StatusActive) {
+			for _, dup := range e.Related {
+				if !undoable[dup] && con.stillMergedInto(c, community, dup, v.ID) {
+					undoable[dup] = true
+					item.Undo = append(item.Undo, dup)
+				}
+			}
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+// stillMergedInto reports whether duplicate dup is merged into survivor
+// now (an undone merge has given it back).
+func (con *Console) stillMergedInto(c *gin.Context, community, dup, survivor string) bool {
+	d, err := con.deps().Contacts.Contact(c.Request.Context(), community, dup, domain.Start)
+	return err == nil && d.Status == string(domain.StatusMerged) && d.MergedInto != nil && *d.MergedInto == survivor
+}
+
+func wordOr(eventType string) string {
+	if w, ok := eventWords[eventType]; ok {
+		return w
+	}
+	return eventType
+}
+
+// fieldLabels maps field keys (and the status pseudo-field) to labels.
+func fieldLabels(l lang, fields []domain.Field) map[string]string {
+	labels := map[string]string{domain.StatusField: l.T("Status")}
+	for _, f := range fields {
+		labels[f.Key] = fieldLabel(l, f)
+		if f.ID != "" {
+			labels[f.ID] = f.Label
+		}
+	}
+	return labels
+}
+
+// fieldLabel is a field's label: the built-ins' in the page's language.
+func fieldLabel(l lang, f domain.Field) string {
+	if domain.IsBuiltin(f.Key) {
+		return l.T(f.Label)
+	}
+	return f.Label
+}

@@ -1,0 +1,193 @@
+package console
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/assoc/contacts/apikeys"
+	"github.com/assoc/contacts/domain"
+)
+
+const (
+	// sessionCookie holds the session's token; the key itself never
+	// leaves the sign-in form.
+	sessionCookie = "console_session"
+	// signInCookie holds the sign-in form's CSRF token (double submit):
+	// before a session there is nowhere else to keep it.
+	signInCookie = "console_signin"
+	// sessionTTL is how long a session lasts: a working day.
+	sessionTTL = 12 * time.Hour
+	// ctxSession is where requireSession keeps the session.
+	ctxSession = "console.session"
+)
+
+// setCookie sets a console cookie: HttpOnly, SameSite=Strict, Secure when
+// the browser reached us over TLS (maxAge < 0 deletes it).
+func setCookie(c *gin.Context, name, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: name, Value: value, Path: "/console/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(c),
+	})
+}
+
+// overTLS reports whether the browser's connection is encrypted: to this
+// server, or to the proxy in front of it.
+func overTLS(c *gin.Context) bool {
+	return c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https"
+}
+
+// sessionOf returns the request's session, once requireSession has run.
+func sessionOf(c *gin.Context) (apikeys.Session, bool) {
+	v, ok := c.Get(ctxSession)
+	s, _ := v.(apikeys.Session)
+	return s, ok
+}
+
+// callerOf says who issues a command from the console: the session's
+// community and key, the request as correlation (as the API does).
+func callerOf(c *gin.Context) domain.Caller {
+	s, _ := sessionOf(c)
+	id := c.GetString(requestIDKey)
+	if id == "" {
+		id = domain.NewID()
+	}
+	return domain.Caller{CommunityID: s.Key.CommunityID, Actor: "key:" + s.Key.ID, CorrelationID: id, CausationID: id}
+}
+
+// requireSession lets a signed-in admin or auditor through, sending
+// anyone else to the sign-in page. A form it lets through must carry the
+// session's CSRF token, and come from an admin: an auditor reads only.
+func (con *Console) requireSession(c *gin.Context) {
+	deps := con.deps()
+	if deps.Sessions == nil || deps.Keys == nil || deps.Commands == nil || deps.Contacts == nil {
+		c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("the console is not configured yet"))
+		c.Abort()
+		return
+	}
+	token, _ := c.Cookie(sessionCookie)
+	s, err := deps.Sessions.Session(c.Request.Context(), token)
+	if domain.ErrorCode(err) == domain.ENOTFOUND {
+		con.toSignIn(c)
+		return
+	}
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	c.Set(ctxSession, s)
+	if c.Request.Method == http.MethodPost && !con.formAllowed(c, s) {
+		return
+	}
+	c.Next()
+}
+
+// formAllowed refuses (403) a form without the session's CSRF token, and
+// any change an auditor's session asks for. Signing out is every role's.
+func (con *Console) formAllowed(c *gin.Context, s apikeys.Session) bool {
+	if !sameToken(c.PostForm("csrf"), s.CSRF) {
+		con.forbid(c, "This form has expired or did not come from this console. Go back, reload the page and try again.")
+		return false
+	}
+	if s.Key.Role != apikeys.RoleAdmin && c.FullPath() != "/console/sign-out" {
+		con.forbid(c, "Your key reads only: ask an admin to make this change.")
+		return false
+	}
+	return true
+}
+
+func (con *Console) forbid(c *gin.Context, why string) {
+	con.render(c, http.StatusForbidden, "refused", page{Title: "Not allowed", Problem: langOf(c).T(why)})
+	c.Abort()
+}
+
+// sameToken compares a form's token with the expected one in constant time.
+func sameToken(got, want string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// toSignIn sends a signed-out person to the sign-in page (a page read
+// comes back to where it was afterwards).
+func (con *Console) toSignIn(c *gin.Context) {
+	next := ""
+	if c.Request.Method == http.MethodGet {
+		next = "?next=" + urlQueryEscape(c.Request.URL.RequestURI())
+	}
+	c.Redirect(http.StatusSeeOther, "/console/sign-in"+next)
+	c.Abort()
+}
+
+// signInForm is the sign-in page's data.
+type signInForm struct {
+	CSRF, Next string
+}
+
+func (con *Console) handleSignInPage(c *gin.Context) {
+	con.showSignIn(c, http.StatusOK, "")
+}
+
+// showSignIn renders the sign-in form with a fresh double-submit token.
+func (con *Console) showSignIn(c *gin.Context, status int, problem string) {
+	b := make([]byte, 24)
+	rand.Read(b) //nolint:errcheck // never fails
+	token := base64.RawURLEncoding.EncodeToString(b)
+	setCookie(c, signInCookie, token, int(time.Hour/time.Second))
+	con.render(c, status, "signin", page{Title: "Sign in", Problem: problem,
+		Data: signInForm{CSRF: token, Next: safeNext(c.Query("next") + c.PostForm("next"))}})
+}
+
+// handleSignIn opens a session for an admin or auditor key.
+func (con *Console) handleSignIn(c *gin.Context) {
+	deps := con.deps()
+	if deps.Sessions == nil || deps.Keys == nil {
+		c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("the console is not configured yet"))
+		return
+	}
+	l := langOf(c)
+	expected, _ := c.Cookie(signInCookie)
+	if !sameToken(c.PostForm("csrf"), expected) {
+		con.showSignIn(c, http.StatusForbidden, l.T("This form has expired. Try again."))
+		return
+	}
+	key, err := deps.Keys.Lookup(c.Request.Context(), c.PostForm("key"))
+	switch code := domain.ErrorCode(err); {
+	case code == domain.EUNAUTHORIZED || code == domain.ENOTFOUND:
+		con.showSignIn(c, http.StatusUnauthorized, l.T("This key is not valid. Paste the whole key, starting with ck_."))
+		return
+	case err != nil:
+		con.fail(c, err)
+		return
+	case key.Role != apikeys.RoleAdmin && key.Role != apikeys.RoleAuditor:
+		con.showSignIn(c, http.StatusForbidden, l.T("The console takes an admin or auditor key."))
+		return
+	}
+	token, _, err := deps.Sessions.StartSession(c.Request.Context(), key.ID, sessionTTL)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	setCookie(c, signInCookie, "", -1)
+	setCookie(c, sessionCookie, token, int(sessionTTL/time.Second))
+	c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("next")))
+}
+
+// handleSignOut ends the session everywhere.
+func (con *Console) handleSignOut(c *gin.Context) {
+	token, _ := c.Cookie(sessionCookie)
+	if err := con.deps().Sessions.EndSession(c.Request.Context(), token); err != nil {
+		con.fail(c, err)
+		return
+	}
+	setCookie(c, sessionCookie, "", -1)
+	c.Redirect(http.StatusSeeOther, "/console/sign-in")
+}
+
+// mustSession is the session of a request requireSession let through.
+func mustSession(c *gin.Context) apikeys.Session {
+	s, _ := sessionOf(c)
+	return s
+}
