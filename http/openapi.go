@@ -346,6 +346,17 @@ func openAPIDocument() obj {
 			"type": "object", "additionalProperties": false, "required": []string{"role"},
 			"properties": obj{"role": obj{"type": "string", "enum": []string{"admin", "auditor", "analytics"}}},
 		},
+		"KeyList": obj{
+			"type": "object", "required": []string{"items"},
+			"properties": obj{"items": obj{"type": "array", "items": obj{
+				"type": "object", "required": []string{"id", "role", "created_at"},
+				"properties": obj{
+					"id":         obj{"type": "string", "format": "uuid"},
+					"role":       obj{"type": "string", "enum": []string{"admin", "auditor", "analytics"}},
+					"created_at": obj{"type": "string", "format": "date-time"},
+				},
+			}}},
+		},
 		"Key": obj{
 			"type": "object", "required": []string{"key", "role"},
 			"properties": obj{
@@ -418,9 +429,16 @@ func openAPIDocument() obj {
 		"/v1/communities": obj{"post": operation("createCommunity", "Create a community",
 			"Creates a community and its first admin key.", operator, nil, jsonBody(schemaRef("CommunityInput")),
 			problems(obj{"201": jsonResponse("Created.", schemaRef("Community"))}, "400", "413"))},
-		"/v1/keys": obj{"post": operation("createKey", "Make an API key of the caller's community", "", admin, nil,
-			jsonBody(schemaRef("KeyInput")),
-			problems(obj{"201": jsonResponse("Created.", schemaRef("Key"))}, "400", "413"))},
+		"/v1/keys": obj{
+			"post": operation("createKey", "Make an API key of the caller's community", "", admin, nil,
+				jsonBody(schemaRef("KeyInput")),
+				problems(obj{"201": jsonResponse("Created.", schemaRef("Key"))}, "400", "413")),
+			"get": operation("listKeys", "List the community's keys", "Keys that are not revoked, by role then creation time; never the keys themselves.", admin, nil, nil,
+				obj{"200": jsonResponse("The keys.", schemaRef("KeyList"))}),
+		},
+		"/v1/keys/{id}": obj{"delete": operation("revokeKey", "Revoke a key",
+			"The key authenticates nothing from now on, and the console sessions opened with it end. 404 for a key of another community, or one already revoked.",
+			admin, []obj{importID}, nil, problems(obj{"204": obj{"description": "Revoked."}}, "404"))},
 		"/v1/contacts": obj{
 			"get": operation("listContacts", "List active contacts", "One page of the active contacts.", readers,
 				[]obj{paramRef("Q"), paramRef("Sort"), paramRef("Cursor"), paramRef("Limit"), after}, nil,

@@ -235,6 +235,8 @@ func (s *Server) routes() {
 	v1 := s.engine.Group("/v1", s.authenticate, checkAfter)
 	v1.POST("/communities", operator, s.handleCreateCommunity)
 	v1.POST("/keys", admin, s.handleCreateKey)
+	v1.GET("/keys", admin, s.handleListKeys)
+	v1.DELETE("/keys/:id", admin, s.handleRevokeKey)
 
 	v1.POST("/contacts", admin, s.handleRegisterContact)
 	v1.GET("/contacts", reader, s.handleListContacts)

@@ -136,7 +136,9 @@ func (tb *tab) click(css string) {
 // fill types text into the input css, replacing its value.
 func (tb *tab) fill(css, text string) {
 	tb.t.Helper()
-	tb.do(chromedp.Clear(chromedp.CSS(css)), chromedp.SendKeys(chromedp.CSS(css), text, chromedp.NodeVisible))
+	tb.do(chromedp.WaitVisible(chromedp.CSS(css)))
+	tb.setValue(css, "")
+	tb.do(chromedp.SendKeys(chromedp.CSS(css), text, chromedp.NodeVisible))
 }
 
 // signIn signs in with key from the sign-in page and waits for the
@@ -178,4 +180,15 @@ func (tb *tab) value(css string) string {
 		tb.t.Fatalf("read %s: %v", css, err)
 	}
 	return s
+}
+
+// setValue sets the value of the input or select css, as a change event
+// would leave it.
+func (tb *tab) setValue(css, value string) {
+	tb.t.Helper()
+	_, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](fmt.Sprintf(
+		`(e => { e.value = %q; e.dispatchEvent(new Event("change", {bubbles: true})); return true })(document.querySelector(%q))`, value, css)))
+	if err != nil {
+		tb.t.Fatalf("set %s: %v", css, err)
+	}
 }

@@ -21,6 +21,8 @@ func TestBrowser(t *testing.T) {
 		"EditProfileMeets412":  flowEditProfileMeets412,
 		"SwitchLanguage":       flowSwitchLanguage,
 		"AuditorReadsOnly":     flowAuditorReadsOnly,
+		"FieldsAddUseRemove":   flowFieldsAddUseRemove,
+		"KeysMakeAndRevoke":    flowKeysMakeAndRevoke,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -187,4 +189,69 @@ func flowAuditorReadsOnly(t *testing.T, tb *tab) {
 		t.Errorf("an auditor sees %d edit controls on a profile", n)
 	}
 	tb.screenshot("profile")
+}
+
+// flowFieldsAddUseRemove: add a choice field, pick a value on a profile,
+// show it as a column of the list, then remove it past its warning.
+func flowFieldsAddUseRemove(t *testing.T, tb *tab) {
+	s := tb.stack
+	s.person(t, "Hélène", "Dupré")
+	tb.signIn(s.admin)
+	tb.click("nav a[href='/console/fields']")
+	tb.waitFor(`document.getElementById("label") !== null`)
+	tb.fill("#label", "Membership")
+	tb.fill("#key", "Bad Key")
+	tb.click("form.form-grid button.primary")
+	tb.waitFor(`document.getElementById("key-error").innerText.length > 0`)
+	tb.fill("#key", "membership")
+	tb.setValue("#type", "choice")
+	tb.fill("#choices", "Member\nVolunteer")
+	tb.click("form.form-grid button.primary")
+	tb.waitText(".notice", "Field added")
+	tb.screenshot("fields")
+	tb.visit("/console/")
+	tb.click("a[aria-label='Edit profile']")
+	tb.waitFor(`document.querySelector("select[name='f.membership']") !== null`)
+	tb.setValue("select[name='f.membership']", "Volunteer")
+	tb.click("form.form-grid button.primary")
+	tb.waitText(".notice", "Profile updated")
+	tb.visit("/console/?col=membership")
+	if got := tb.text("table.list"); !containsAll(got, "Membership", "Volunteer") {
+		t.Errorf("list with the membership column: %q", got)
+	}
+	tb.visit("/console/fields")
+	tb.click("button[aria-label='Remove the field Membership']")
+	tb.waitText("#confirm-warning", "Every contact's value")
+	tb.click("form[role=alertdialog] button.danger")
+	tb.waitText(".notice", "Field removed")
+	if got := tb.text("table.list"); strings.Contains(got, "Membership") {
+		t.Errorf("removed field still listed: %q", got)
+	}
+}
+
+// flowKeysMakeAndRevoke: make an auditor key (shown once), see it listed,
+// revoke it: it signs in no more.
+func flowKeysMakeAndRevoke(t *testing.T, tb *tab) {
+	s := tb.stack
+	tb.signIn(s.admin)
+	tb.click("nav a[href='/console/keys']")
+	tb.waitFor(`document.getElementById("role") !== null`)
+	before := tb.count("table.list tbody tr")
+	tb.click("form[action='/console/keys'] button.primary")
+	tb.waitFor(`document.getElementById("new-key") !== null`)
+	key := tb.text("#new-key")
+	if !strings.HasPrefix(key, "ck_") || tb.count("table.list tbody tr") != before+1 {
+		t.Fatalf("made key %q, %d keys listed (was %d)", key, tb.count("table.list tbody tr"), before)
+	}
+	tb.screenshot("made")
+	made, err := s.keys.Lookup(t.Context(), key)
+	if err != nil {
+		t.Fatalf("the new key: %v", err)
+	}
+	tb.visit("/console/keys")
+	tb.click("form[action='/console/keys/" + made.ID + "/revoke'] button")
+	tb.waitText(".notice", "Key revoked")
+	if _, err := s.keys.Lookup(t.Context(), key); err == nil {
+		t.Error("a revoked key still authenticates")
+	}
 }
