@@ -23,6 +23,7 @@ func TestBrowser(t *testing.T) {
 		"AuditorReadsOnly":     flowAuditorReadsOnly,
 		"FieldsAddUseRemove":   flowFieldsAddUseRemove,
 		"KeysMakeAndRevoke":    flowKeysMakeAndRevoke,
+		"MergeAndUndo":         flowMergeAndUndo,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -253,5 +254,37 @@ func flowKeysMakeAndRevoke(t *testing.T, tb *tab) {
 	tb.waitText(".notice", "Key revoked")
 	if _, err := s.keys.Lookup(t.Context(), key); err == nil {
 		t.Error("a revoked key still authenticates")
+	}
+}
+
+// flowMergeAndUndo: tick two duplicates, merge them side by side keeping
+// the second one's email, then undo the merge from the survivor's history.
+func flowMergeAndUndo(t *testing.T, tb *tab) {
+	s := tb.stack
+	survivor := s.register(t, s.community, map[string]string{"first_name": "Hélène", "last_name": "Dupré", "email": "helene@example.org"})
+	s.register(t, s.community, map[string]string{"first_name": "Helene", "last_name": "Dupré", "email": "h.dupre@example.org", "external_id": "M-12"})
+	s.person(t, "Zoé", "Martin")
+	tb.signIn(s.admin)
+	tb.tick("helene@example.org")
+	tb.tick("h.dupre@example.org")
+	tb.waitText("[data-count]", "2 selected")
+	tb.click("button[formaction='/console/merge/compare']")
+	tb.waitFor(`document.querySelector("table.compare") !== null`)
+	tb.click("input[name=survivor][value='" + survivor + "']")
+	tb.click("input[name='take.email'][value]:not([value='" + survivor + "'])")
+	tb.screenshot("compare")
+	tb.click("form[action='/console/merge'] button.primary")
+	tb.waitText(".notice", "Contacts merged")
+	tb.waitText(".timeline", "Absorbed duplicates")
+	tb.screenshot("merged")
+	v, err := s.reader.Contact(t.Context(), s.community, survivor, domain.Start)
+	if err != nil || v.Email != "h.dupre@example.org" || v.ExternalID != "M-12" || v.FirstName != "Hélène" {
+		t.Fatalf("survivor after merge: %+v, %v", v, err)
+	}
+	tb.click("form[action$='/unmerge'] button")
+	tb.waitText(".notice", "Merge undone")
+	tb.visit("/console/")
+	if n := tb.count("table.list tbody tr"); n != 3 {
+		t.Errorf("%d contacts listed after the undo, want 3", n)
 	}
 }

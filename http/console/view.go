@@ -81,8 +81,9 @@ func loadTemplates() (templates, error) {
 
 // templateFuncs are the helpers templates share.
 var templateFuncs = template.FuncMap{
-	"join": strings.Join,
-	"add":  func(a, b int) int { return a + b },
+	"join":      strings.Join,
+	"fieldName": fieldLabel,
+	"add":       func(a, b int) int { return a + b },
 	// dict makes a map of its pairs, to hand a part several values.
 	"dict": func(pairs ...any) map[string]any {
 		m := map[string]any{}

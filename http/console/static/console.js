@@ -69,8 +69,21 @@
     });
   }
 
+  // Merge: choosing the contact that stays makes its values the default
+  // pick of every field.
+  function bindMerge() {
+    document.querySelectorAll('input[name=survivor]').forEach(function (r) {
+      r.addEventListener("change", function () {
+        // A field the survivor leaves empty keeps the pick it had.
+        document.querySelectorAll('input[type=radio][name^="take."][value="' + r.value + '"]')
+          .forEach(function (t) { t.checked = true; });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     bindSelection(document);
     bindSearch();
+    bindMerge();
   });
 })();
