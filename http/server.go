@@ -203,6 +203,7 @@ func (s *Server) mountConsole() {
 	if err != nil {
 		panic(err) // the embedded templates do not parse: a bug a test catches
 	}
+	con.Uploads = []gin.HandlerFunc{s.slowUpload}
 	con.Mount(s.engine)
 	s.engine.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, console.Prefix) })
 }
@@ -210,9 +211,9 @@ func (s *Server) mountConsole() {
 // consoleDeps are the console's dependencies, read at each request: the
 // services are set after the routes are registered.
 func (s *Server) consoleDeps() console.Deps {
-	d := console.Deps{Commands: s.Services.Commands, Contacts: s.Services.Contacts, Sessions: s.Services.Sessions}
-	if s.Services.Keys != nil {
-		d.Keys = s.Services.Keys
+	d := console.Deps{Commands: s.Services.Commands, Contacts: s.Services.Contacts, Keys: s.Services.Keys, Sessions: s.Services.Sessions}
+	if s.Services.Excel != nil {
+		d.Workbooks = consoleWorkbooks{svc: s.Services.Excel}
 	}
 	return d
 }

@@ -17,6 +17,12 @@ type ExportQuery struct {
 	CommunityID string
 	Archived    bool   // the archived contacts instead of the active ones
 	Search      string // as the lists' q=
+	// IDs, when set, limits the export to these contacts (a selection),
+	// in the list's order: at most one page of them.
+	IDs []string
+	// HeaderOnly writes the header row alone: an empty template of the
+	// community's columns, for a person to fill in and import.
+	HeaderOnly bool
 }
 
 // exportPage is how many contacts an export reads per query: pages follow
@@ -76,7 +82,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, q ExportQuery) error 
 	lq := projections.ListQuery{CommunityID: q.CommunityID, Status: status, Search: q.Search, Limit: exportPage}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the page reader if a row fails
-	pages, errc := s.pages(ctx, lq)
+	pages, errc := s.pages(ctx, lq, q)
 	row := 2
 	values := make([]any, len(columns))
 	for page := range pages {
@@ -119,7 +125,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, q ExportQuery) error 
 // written (the two took about as long each; in turn they took twice as
 // long). The error channel gives the reading's outcome once pages closes;
 // the reader stops when ctx ends.
-func (s *Service) pages(ctx context.Context, lq projections.ListQuery) (<-chan []projections.ContactView, <-chan error) {
+func (s *Service) pages(ctx context.Context, lq projections.ListQuery, q ExportQuery) (<-chan []projections.ContactView, <-chan error) {
 	pages := make(chan []projections.ContactView, 1)
 	errc := make(chan error, 1)
 	ctx, cancel := context.WithCancel(ctx)
@@ -127,6 +133,18 @@ func (s *Service) pages(ctx context.Context, lq projections.ListQuery) (<-chan [
 		defer cancel()
 		defer close(errc)
 		defer close(pages)
+		if q.HeaderOnly {
+			return
+		}
+		if len(q.IDs) > 0 {
+			page, err := s.selection(ctx, lq, q.IDs)
+			if err != nil {
+				errc <- err
+				return
+			}
+			pages <- page
+			return
+		}
 		for {
 			page, err := s.Queries.ListContacts(ctx, lq)
 			if err != nil {
@@ -146,6 +164,25 @@ func (s *Service) pages(ctx context.Context, lq projections.ListQuery) (<-chan [
 		}
 	}()
 	return pages, errc
+}
+
+// selection reads the contacts ids names that the list lq holds (a
+// selection exports only contacts of its list), in the order of ids.
+func (s *Service) selection(ctx context.Context, lq projections.ListQuery, ids []string) ([]projections.ContactView, error) {
+	if len(ids) > exportPage {
+		return nil, domain.FieldError("ids", "select at most %d contacts to export", exportPage)
+	}
+	found, err := s.Queries.ContactsByID(ctx, lq.CommunityID, ids)
+	if err != nil {
+		return nil, err
+	}
+	page := make([]projections.ContactView, 0, len(ids))
+	for _, id := range ids {
+		if c, ok := found[id]; ok && c.Status == string(lq.Status) {
+			page = append(page, c)
+		}
+	}
+	return page, nil
 }
 
 // viewValue is a contact's value for a field key.

@@ -30,7 +30,13 @@ type Console struct {
 	deps   func() Deps
 	pages  templates
 	logger *slog.Logger
+	// Uploads run before a workbook upload is read (the server gives it
+	// more time to arrive than other requests).
+	Uploads []gin.HandlerFunc
 }
+
+// readerPosts are the forms an auditor may send: they read, change nothing.
+var readerPosts = map[string]bool{"/console/sign-out": true, "/console/export-selection": true}
 
 // New returns the console; deps is called on each request.
 func New(deps func() Deps, logger *slog.Logger) (*Console, error) {
@@ -68,6 +74,13 @@ func (con *Console) Mount(r gin.IRouter) {
 	in.GET("/fields", con.handleFields)
 	in.POST("/fields", con.handleDefineField)
 	in.POST("/fields/:key/remove", con.handleRemoveField)
+	in.GET("/imports", con.handleImportPage)
+	in.POST("/imports", append(con.Uploads, con.handleImport)...)
+	in.GET("/imports/template.xlsx", con.handleTemplate)
+	in.GET("/imports/:id", con.handleImportReport)
+	in.POST("/imports/:id/revert", con.handleRevertImport)
+	in.GET("/export.xlsx", con.handleExport)
+	in.POST("/export-selection", con.handleExportSelection)
 	in.GET("/keys", con.handleKeys)
 	in.POST("/keys", con.handleCreateKey)
 	in.POST("/keys/:id/revoke", con.handleRevokeKey)

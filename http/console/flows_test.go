@@ -2,10 +2,13 @@ package console_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/assoc/contacts/domain"
 )
@@ -16,14 +19,15 @@ import (
 func TestBrowser(t *testing.T) {
 	browser := startBrowser(t)
 	for name, flow := range map[string]func(*testing.T, *tab){
-		"SignInAndSearch":      flowSignInAndSearch,
-		"ArchiveRestoreDelete": flowArchiveRestoreDelete,
-		"EditProfileMeets412":  flowEditProfileMeets412,
-		"SwitchLanguage":       flowSwitchLanguage,
-		"AuditorReadsOnly":     flowAuditorReadsOnly,
-		"FieldsAddUseRemove":   flowFieldsAddUseRemove,
-		"KeysMakeAndRevoke":    flowKeysMakeAndRevoke,
-		"MergeAndUndo":         flowMergeAndUndo,
+		"SignInAndSearch":         flowSignInAndSearch,
+		"ArchiveRestoreDelete":    flowArchiveRestoreDelete,
+		"EditProfileMeets412":     flowEditProfileMeets412,
+		"SwitchLanguage":          flowSwitchLanguage,
+		"AuditorReadsOnly":        flowAuditorReadsOnly,
+		"FieldsAddUseRemove":      flowFieldsAddUseRemove,
+		"KeysMakeAndRevoke":       flowKeysMakeAndRevoke,
+		"MergeAndUndo":            flowMergeAndUndo,
+		"ImportDryRunApplyRevert": flowImportDryRunApplyRevert,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -127,7 +131,7 @@ func flowEditProfileMeets412(t *testing.T, tb *tab) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.reader.Settle(t.Context(), res.Position); err != nil {
+	if err := s.reader.WaitFor(t.Context(), res.Position); err != nil {
 		t.Fatal(err)
 	}
 	tb.click("form.form-grid button.primary")
@@ -287,4 +291,69 @@ func flowMergeAndUndo(t *testing.T, tb *tab) {
 	if n := tb.count("table.list tbody tr"); n != 3 {
 		t.Errorf("%d contacts listed after the undo, want 3", n)
 	}
+}
+
+// flowImportDryRunApplyRevert: upload a workbook, see its dry run (counts,
+// changes, a rejection with its row), apply it, see its report at its own
+// address, revert it. A CSV file is told how to become .xlsx.
+func flowImportDryRunApplyRevert(t *testing.T, tb *tab) {
+	s := tb.stack
+	id := s.person(t, "Hélène", "Dupré")
+	dir := t.TempDir()
+	book := writeWorkbook(t, filepath.Join(dir, "people.xlsx"), [][]string{
+		{"Email", "First name", "Last name"},
+		{"helene.dupre@example.org", "Helena", ""},
+		{"zoe@example.org", "Zoé", "Martin"},
+		{"not an email", "Bad", "Row"},
+	})
+	csv := filepath.Join(dir, "people.csv")
+	if err := os.WriteFile(csv, []byte("Email,First name\nzoe@example.org,Zoé\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tb.signIn(s.admin)
+	tb.click("nav a[href='/console/imports']")
+	tb.waitFor(`document.getElementById("file") !== null`)
+	tb.do(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{csv}))
+	tb.click("button[value=dry-run]")
+	tb.waitText("#report", "(.xlsx) format")
+	tb.do(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{book}))
+	tb.click("button[value=dry-run]")
+	tb.waitText("#report", "Dry run of people.xlsx")
+	if c, u, r := tb.text("[data-count-created]"), tb.text("[data-count-updated]"), tb.text("[data-count-rejected]"); c != "1" || u != "1" || r != "1" {
+		t.Errorf("dry run counts created %s, updated %s, rejected %s; want 1 each", c, u, r)
+	}
+	if got := tb.text("#report"); !containsAll(got, "Hélène", "Helena", "4") {
+		t.Errorf("dry run rows: %q", got)
+	}
+	tb.screenshot("dry-run")
+	if st := s.status(t, id); st != "active" {
+		t.Fatal(st)
+	}
+	tb.click("button[data-apply]")
+	tb.waitText(".notice", "Import applied")
+	tb.waitFor(`location.pathname.startsWith("/console/imports/")`)
+	tb.screenshot("applied")
+	eventually(t, "the import's change", func() bool { return s.contact(t, id).FirstName == "Helena" })
+	tb.click("form[action$='/revert'] button")
+	tb.waitText(".notice", "Import reverted")
+	eventually(t, "the revert", func() bool { return s.contact(t, id).FirstName == "Hélène" })
+}
+
+// writeWorkbook writes rows as the first sheet of an .xlsx file.
+func writeWorkbook(t *testing.T, path string, rows [][]string) string {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for r, row := range rows {
+		for c, v := range row {
+			cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
+			if err := f.SetCellStr("Sheet1", cell, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

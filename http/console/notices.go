@@ -24,6 +24,8 @@ var notices = map[string]string{
 	"field":     "Field added.",
 	"removed":   "Field removed.",
 	"revoked":   "Key revoked.",
+	"imported":  "Import applied. Its report stays at this address.",
+	"reverted":  "Import reverted: the contacts it changed are back as they were (where no one changed them since).",
 	"none":      "Select at least one contact first.",
 }
 

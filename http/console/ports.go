@@ -16,6 +16,9 @@ type Deps struct {
 	Contacts domain.ContactReader
 	Keys     Keys
 	Sessions Sessions
+	// Workbooks imports and exports .xlsx files (optional: the import
+	// pages and exports answer 503 without it).
+	Workbooks Workbooks
 }
 
 // Keys are the API keys people sign in with and admins manage

@@ -87,13 +87,14 @@ func (con *Console) requireSession(c *gin.Context) {
 }
 
 // formAllowed refuses (403) a form without the session's CSRF token, and
-// any change an auditor's session asks for. Signing out is every role's.
+// any change an auditor's session asks for. Signing out (and the other
+// readerPosts) is every role's.
 func (con *Console) formAllowed(c *gin.Context, s apikeys.Session) bool {
 	if !sameToken(c.PostForm("csrf"), s.CSRF) {
 		con.forbid(c, "This form has expired or did not come from this console. Go back, reload the page and try again.")
 		return false
 	}
-	if s.Key.Role != apikeys.RoleAdmin && c.FullPath() != "/console/sign-out" {
+	if s.Key.Role != apikeys.RoleAdmin && !readerPosts[c.FullPath()] {
 		con.forbid(c, "Your key reads only: ask an admin to make this change.")
 		return false
 	}

@@ -102,10 +102,30 @@ func (s *stack) register(t *testing.T, community string, values map[string]strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.reader.Settle(t.Context(), res.Position); err != nil {
+	if err := s.reader.WaitFor(t.Context(), res.Position); err != nil {
 		t.Fatal(err)
 	}
 	return res.ID
+}
+
+// eventually waits, up to 10 s, until ok holds (a read model catching up
+// with a page's action on a loaded machine).
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("%s: not after 10 s", what)
+			return
+		}
+	}
+}
+
+// contact reads a contact of community A from the read model ("" fields
+// when it cannot).
+func (s *stack) contact(t *testing.T, id string) domain.ContactView {
+	t.Helper()
+	v, _ := s.reader.Contact(t.Context(), s.community, id, domain.Start)
+	return v
 }
 
 // person registers a contact of community A by name.

@@ -81,7 +81,37 @@
     });
   }
 
+  // Import: the dry run is fetched and shown under the form, so the file
+  // stays chosen for Apply (a plain submit would lose it).
+  function bindDryRun() {
+    var form = document.querySelector("form[data-dry-run]");
+    if (!form || !window.fetch) return;
+    form.addEventListener("submit", function (ev) {
+      if (!ev.submitter || ev.submitter.value !== "dry-run") return;
+      ev.preventDefault();
+      var data = new FormData(form);
+      data.set("mode", "dry-run");
+      var report = document.getElementById("report");
+      report.setAttribute("aria-busy", "true");
+      fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = doc.getElementById("report");
+          var problem = doc.querySelector("main .problem");
+          report.replaceChildren();
+          if (problem) report.appendChild(problem);
+          if (fresh) report.append.apply(report, Array.prototype.slice.call(fresh.childNodes));
+          report.removeAttribute("aria-busy");
+          var title = report.querySelector("h2, .problem");
+          if (title) { title.setAttribute("tabindex", "-1"); title.focus(); }
+        })
+        .catch(function () { form.submit(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    bindDryRun();
     bindSelection(document);
     bindSearch();
     bindMerge();
