@@ -196,4 +196,5 @@ var frenchTexts = map[string]string{
 	"This is a LibreOffice (.ods) file. In LibreOffice Calc choose File › Save as, pick the Excel 2007-365 (.xlsx) format, and import that file.":                     "C'est un fichier LibreOffice (.ods). Dans LibreOffice Calc, choisissez Fichier › Enregistrer sous, prenez le format Excel 2007-365 (.xlsx), et importez ce fichier.",
 	"This file is over 20 MB: split it into smaller files.": "Ce fichier dépasse 20 Mo : découpez-le en fichiers plus petits.",
 	"The file could not be read: try again.":                "Le fichier n'a pas pu être lu : réessayez.",
+	"Only an admin imports.":                                "Seul un administrateur importe.",
 }

@@ -64,7 +64,7 @@ func translated(t *testing.T) map[string]bool {
 	for _, w := range []string{"active", "archived", "deleted", "merged", "created", "updated", "unchanged", "rejected",
 		"admin", "auditor", "analytics", "Admin", "Auditor", "Contacts", "Profile", "Archived contacts", "Fields", "Keys",
 		"Sign in", "Not allowed", "Not found", "Not done", "Merge contacts", "Import people", "Import report",
-		"Delete for good?", "Remove this field?", "Only an admin manages keys.", "Choose an .xlsx file first.",
+		"Delete for good?", "Remove this field?", "Only an admin manages keys.", "Only an admin imports.", "Choose an .xlsx file first.",
 		"This file is over 20 MB: split it into smaller files.", "The file could not be read: try again."} {
 		texts[w] = true
 	}

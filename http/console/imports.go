@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
 )
 
@@ -31,8 +32,13 @@ func (con *Console) workbooks(c *gin.Context) Workbooks {
 	return w
 }
 
-// handleImportPage shows the upload form.
+// handleImportPage shows the upload form (admins: an auditor may read
+// reports, not import).
 func (con *Console) handleImportPage(c *gin.Context) {
+	if mustSession(c).Key.Role != apikeys.RoleAdmin {
+		con.forbid(c, "Only an admin imports.")
+		return
+	}
 	con.render(c, http.StatusOK, "import", page{Title: "Import people", Nav: "imports", Data: importView{}})
 }
 

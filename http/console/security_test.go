@@ -131,6 +131,9 @@ func TestAuditorSessionCannotPostAChange(t *testing.T) {
 	if st := s.status(t, id); st != "active" {
 		t.Errorf("contact is %s after an auditor's forms", st)
 	}
+	for _, path := range []string{"/console/keys", "/console/imports"} {
+		get(t, auditor.client, s.url+path, http.StatusForbidden)
+	}
 	// Signing out is every role's.
 	if resp := post(t, auditor.client, s.url+"/console/sign-out", url.Values{"csrf": {auditor.csrf}}); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("auditor sign-out: status %d", resp.StatusCode)
