@@ -170,6 +170,9 @@ func (tb *tab) screenshot(name string) {
 			tb.t.Logf("screenshot %s: %v", name, err)
 		}
 	}
+	if name != "last" {
+		tb.checkAccessibility(name)
+	}
 }
 
 // value is the value of the input css.

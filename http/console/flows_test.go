@@ -27,6 +27,7 @@ func TestBrowser(t *testing.T) {
 		"FieldsAddUseRemove":      flowFieldsAddUseRemove,
 		"KeysMakeAndRevoke":       flowKeysMakeAndRevoke,
 		"MergeAndUndo":            flowMergeAndUndo,
+		"EveryPageIsAccessible":   flowEveryPageIsAccessible,
 		"ImportDryRunApplyRevert": flowImportDryRunApplyRevert,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -207,7 +208,7 @@ func flowFieldsAddUseRemove(t *testing.T, tb *tab) {
 	tb.fill("#label", "Membership")
 	tb.fill("#key", "Bad Key")
 	tb.click("form.form-grid button.primary")
-	tb.waitFor(`document.getElementById("key-error").innerText.length > 0`)
+	tb.waitFor(`document.getElementById("key")?.getAttribute("aria-invalid") === "true"`)
 	tb.fill("#key", "membership")
 	tb.setValue("#type", "choice")
 	tb.fill("#choices", "Member\nVolunteer")
