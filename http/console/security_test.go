@@ -222,3 +222,29 @@ func TestPagesCarryStrictSecurityHeaders(t *testing.T) {
 		t.Errorf("signed out, /console/archived leads to %q", loc)
 	}
 }
+
+// TestSessionCookieIsSecureBehindTLS: a browser that reached the service
+// over TLS (here through a proxy saying so) gets a Secure cookie; over
+// plain HTTP (a local first start) it could not send one back.
+func TestSessionCookieIsSecureBehindTLS(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	client := s.client(t)
+	page := get(t, client, s.url+"/console/sign-in", http.StatusOK)
+	form := url.Values{"csrf": {csrfField.FindStringSubmatch(page)[1]}, "key": {s.admin}}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.url+"/console/sign-in", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := strings.Join(resp.Header.Values("Set-Cookie"), "\n")
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(cookies, "console_session=") || !strings.Contains(cookies, "Secure") {
+		t.Errorf("sign-in behind TLS: status %d, cookies %q", resp.StatusCode, cookies)
+	}
+}
