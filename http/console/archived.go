@@ -47,7 +47,7 @@ func (con *Console) handleArchived(c *gin.Context) {
 		return
 	}
 	con.render(c, http.StatusOK, "archived", page{Title: "Archived contacts", Nav: "archived", Notice: noticeOf(c), Problem: problem,
-		Data: archivedView{listView: view, Total: total, Count: len(view.Items)}})
+		Data: archivedView{listView: view, Total: total, Count: len(view.Rows)}})
 }
 
 // handleRestore brings the ticked archived contacts back to the list.

@@ -130,7 +130,16 @@ func (tb *tab) count(css string) int {
 // click clicks the first element css matches.
 func (tb *tab) click(css string) {
 	tb.t.Helper()
-	tb.do(chromedp.Click(chromedp.CSS(css), chromedp.NodeVisible))
+	// A node found while the page was still settling can be gone by the
+	// time it is clicked ("could not find node"): find it again.
+	var err error
+	for range 3 {
+		if err = chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(css), chromedp.NodeVisible)); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tb.t.Fatalf("click %s: %v", css, err)
 }
 
 // fill types text into the input css, replacing its value.

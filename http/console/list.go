@@ -18,7 +18,7 @@ const maxBack = 40
 type listView struct {
 	// Base is the list's address; Query, Sort the search and sort shown.
 	Base, Query, Sort string
-	Items             []domain.ContactView
+	Rows              []listRow
 	// Columns are the sortable headers; Custom the community's own fields
 	// shown as columns (chosen with col=), Optional all of them.
 	Columns          []column
@@ -29,6 +29,36 @@ type listView struct {
 	Next, Prev, First string
 	// Here is this page's address, for actions to come back to.
 	Here string
+}
+
+// listRow is one contact of a list, its texts made ready in Go: a page
+// of 1000 rows renders several times faster than with the template
+// calling a function per cell.
+type listRow struct {
+	ID, LastName, FirstName, Email string
+	// When is the date the list shows (updated, or archived), written
+	// the page's way; Label names the row's checkbox.
+	When, Label string
+	// Custom are the values of the custom columns shown.
+	Custom []string
+}
+
+// rowsOf lays contacts out as rows; when picks the date shown.
+func rowsOf(l lang, items []domain.ContactView, custom []domain.Field, archived bool) []listRow {
+	rows := make([]listRow, len(items))
+	for i, c := range items {
+		when := c.UpdatedAt
+		if archived && c.ArchivedAt != nil {
+			when = *c.ArchivedAt
+		}
+		r := listRow{ID: c.ID, LastName: c.LastName, FirstName: c.FirstName, Email: c.Email, When: l.Date(when),
+			Label: l.T("Select %s", strings.TrimSpace(c.FirstName+" "+c.LastName+" "+c.Email))}
+		for _, f := range custom {
+			r.Custom = append(r.Custom, c.Fields[f.Key])
+		}
+		rows[i] = r
+	}
+	return rows
 }
 
 // IsShown reports whether a custom field's column is shown.
@@ -86,7 +116,7 @@ func href(base string, v url.Values) string {
 // newListView lays out a page of the list at base: headers, columns and
 // the addresses of the next, previous and first pages.
 func newListView(l lang, base string, r listRequest, pg domain.ContactPage, fields []domain.Field, sortKeys [][2]string) listView {
-	v := listView{Base: base, Query: r.query, Sort: r.sort, Items: pg.Items, Shown: r.cols, Here: href(base, r.values(true))}
+	v := listView{Base: base, Query: r.query, Sort: r.sort, Shown: r.cols, Here: href(base, r.values(true))}
 	for _, f := range fields {
 		if !domain.IsBuiltin(f.Key) {
 			v.Optional = append(v.Optional, f)
@@ -96,6 +126,7 @@ func newListView(l lang, base string, r listRequest, pg domain.ContactPage, fiel
 		}
 	}
 	sortTexts(l, v.Optional, func(f domain.Field) string { return f.Label })
+	v.Rows = rowsOf(l, pg.Items, v.Custom, base != Prefix)
 	current := r.sort
 	if current == "" {
 		current = "last_name"
