@@ -49,6 +49,20 @@ func flowSignInAndSearch(t *testing.T, tb *tab) {
 	if n := tb.count("table.list tbody tr"); n != 4 {
 		t.Fatalf("%d rows, want 4", n)
 	}
+	// French order: Élodie Abel first, Elodie Zèbre last; a header sorts,
+	// and again reverses.
+	if first := tb.text("table.list tbody tr td:nth-child(2)"); first != "Abel" {
+		t.Errorf("first row %q, want Abel", first)
+	}
+	tb.click("th a[href*='sort=first_name']")
+	tb.waitFor(`location.search.includes("sort=first_name")`)
+	tb.waitText("th[aria-sort=ascending]", "First name")
+	tb.click("th a[href*='sort=-first_name']")
+	tb.waitText("th[aria-sort=descending]", "First name")
+	if first := tb.text("table.list tbody tr td:nth-child(3)"); first != "Zoé" {
+		t.Errorf("first names backwards start with %q, want Zoé", first)
+	}
+	tb.visit("/console/")
 	tb.fill("#q", "helene")
 	tb.waitFor(`document.querySelectorAll("table.list tbody tr").length === 1`)
 	if got := tb.text("table.list tbody"); !containsAll(got, "Hélène", "Dupré") {
