@@ -28,6 +28,10 @@ const sessionPrefix = "cs_"
 // its token (for the browser's cookie) and the session. Only the token's
 // hash is stored.
 func (s *Store) StartSession(ctx context.Context, keyID string, ttl time.Duration) (string, Session, error) {
+	// Expired sessions go as new ones come: nothing else sweeps them.
+	if _, err := s.pool.Exec(ctx, `DELETE FROM console_sessions WHERE expires_at < now()`); err != nil {
+		return "", Session{}, fmt.Errorf("start session: sweep expired ones: %w", err)
+	}
 	token := sessionPrefix + randomText()
 	csrf := randomText()
 	hash := hashKey(token)
@@ -80,7 +84,7 @@ func (s *Store) Session(ctx context.Context, token string) (Session, error) {
 }
 
 // EndSession closes the session of token (signing out), and with it the
-// expired sessions of every key: nothing else needs to sweep them.
+// expired sessions of every key.
 func (s *Store) EndSession(ctx context.Context, token string) error {
 	hash := hashKey(token)
 	if _, err := s.pool.Exec(ctx, `DELETE FROM console_sessions WHERE hash = $1 OR expires_at < now()`, hash[:]); err != nil {

@@ -197,4 +197,5 @@ var frenchTexts = map[string]string{
 	"This file is over 20 MB: split it into smaller files.": "Ce fichier dépasse 20 Mo : découpez-le en fichiers plus petits.",
 	"The file could not be read: try again.":                "Le fichier n'a pas pu être lu : réessayez.",
 	"Only an admin imports.":                                "Seul un administrateur importe.",
+	"Skip to the content":                                   "Aller au contenu",
 }
