@@ -38,6 +38,10 @@ type Console struct {
 // readerPosts are the forms an auditor may send: they read, change nothing.
 var readerPosts = map[string]bool{"/console/sign-out": true, "/console/export-selection": true}
 
+// uploadRoutes take a workbook: their CSRF token, in the body, is read
+// once Console.Uploads have given the body its time to arrive.
+var uploadRoutes = map[string]bool{"/console/imports": true}
+
 // New returns the console; deps is called on each request.
 func New(deps func() Deps, logger *slog.Logger) (*Console, error) {
 	pages, err := loadTemplates()
@@ -75,7 +79,7 @@ func (con *Console) Mount(r gin.IRouter) {
 	in.POST("/fields", con.handleDefineField)
 	in.POST("/fields/:key/remove", con.handleRemoveField)
 	in.GET("/imports", con.handleImportPage)
-	in.POST("/imports", append(con.Uploads, con.handleImport)...)
+	in.POST("/imports", append(con.Uploads, con.checkUploadCSRF, con.handleImport)...)
 	in.GET("/imports/template.xlsx", con.handleTemplate)
 	in.GET("/imports/:id", con.handleImportReport)
 	in.POST("/imports/:id/revert", con.handleRevertImport)

@@ -1,7 +1,9 @@
 package console_test
 
 import (
+	"bytes"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -246,5 +248,27 @@ func TestSessionCookieIsSecureBehindTLS(t *testing.T) {
 	cookies := strings.Join(resp.Header.Values("Set-Cookie"), "\n")
 	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(cookies, "console_session=") || !strings.Contains(cookies, "Secure") {
 		t.Errorf("sign-in behind TLS: status %d, cookies %q", resp.StatusCode, cookies)
+	}
+}
+
+// TestUploadWithoutCSRFTokenIsRefused: the import checks its token too,
+// once the upload is read.
+func TestUploadWithoutCSRFTokenIsRefused(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	admin := signIn(t, s, s.admin)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "people.xlsx")
+	fw.Write([]byte("not a workbook")) //nolint:errcheck // a buffer
+	mw.WriteField("mode", "apply")     //nolint:errcheck // a buffer
+	mw.Close()
+	resp, err := admin.client.Post(s.url+"/console/imports", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("upload without the CSRF token: status %d, want 403", resp.StatusCode)
 	}
 }

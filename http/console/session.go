@@ -86,19 +86,36 @@ func (con *Console) requireSession(c *gin.Context) {
 	c.Next()
 }
 
-// formAllowed refuses (403) a form without the session's CSRF token, and
-// any change an auditor's session asks for. Signing out (and the other
-// readerPosts) is every role's.
+// formAllowed refuses (403) any change an auditor's session asks for
+// (the readerPosts are every role's), then a form without the session's
+// CSRF token. An upload's token is checked once the upload has been given
+// its time to arrive (checkUploadCSRF), after the role: the role needs no
+// body, the token does.
 func (con *Console) formAllowed(c *gin.Context, s apikeys.Session) bool {
-	if !sameToken(c.PostForm("csrf"), s.CSRF) {
-		con.forbid(c, "This form has expired or did not come from this console. Go back, reload the page and try again.")
-		return false
-	}
 	if s.Key.Role != apikeys.RoleAdmin && !readerPosts[c.FullPath()] {
 		con.forbid(c, "Your key reads only: ask an admin to make this change.")
 		return false
 	}
+	if uploadRoutes[c.FullPath()] {
+		return true
+	}
+	return con.csrfAllowed(c, s)
+}
+
+// csrfAllowed refuses (403) a form without the session's CSRF token.
+func (con *Console) csrfAllowed(c *gin.Context, s apikeys.Session) bool {
+	if !sameToken(c.PostForm("csrf"), s.CSRF) {
+		con.forbid(c, "This form has expired or did not come from this console. Go back, reload the page and try again.")
+		return false
+	}
 	return true
+}
+
+// checkUploadCSRF checks an upload's CSRF token (see formAllowed).
+func (con *Console) checkUploadCSRF(c *gin.Context) {
+	if con.csrfAllowed(c, mustSession(c)) {
+		c.Next()
+	}
 }
 
 func (con *Console) forbid(c *gin.Context, why string) {
