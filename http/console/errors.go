@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/assoc/contacts/domain"
 )
 
@@ -27,3 +29,13 @@ func statusOfCode(code string) int {
 }
 
 func asDomainError(err error, target **domain.Error) bool { return errors.As(err, target) }
+
+// refuse shows a page saying why the domain refused an action.
+func (con *Console) refuse(c *gin.Context, err error) {
+	code := domain.ErrorCode(err)
+	if code == domain.EINTERNAL {
+		con.fail(c, err)
+		return
+	}
+	con.render(c, statusOfCode(code), "refused", page{Title: "Not done", Problem: domain.ErrorMessage(err)})
+}

@@ -101,3 +101,16 @@ func (con *Console) handleMerge(c *gin.Context) {
 	con.settle(c, res.Position)
 	c.Redirect(http.StatusSeeOther, withNotice(Prefix+"contacts/"+survivor+"?tab=history", "merged", -1, res.Position))
 }
+
+// handleUnmerge gives a merged duplicate back (UnmergeContact) and shows
+// the survivor's history again.
+func (con *Console) handleUnmerge(c *gin.Context) {
+	id, dup := c.Param("id"), c.PostForm("duplicate")
+	res, err := con.deps().Commands.UnmergeContact(c.Request.Context(), callerOf(c), id, dup)
+	if err != nil {
+		con.refuse(c, err)
+		return
+	}
+	con.settle(c, res.Position)
+	c.Redirect(http.StatusSeeOther, withNotice(Prefix+"contacts/"+id+"?tab=history", "unmerged", -1, res.Position))
+}

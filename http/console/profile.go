@@ -3,7 +3,6 @@ package console
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -199,61 +198,4 @@ func markField(inputs []input, key, msg string) bool {
 		}
 	}
 	return false
-}
-
-// handleUnmerge gives a merged duplicate back (UnmergeContact) and shows
-// the survivor's history again.
-func (con *Console) handleUnmerge(c *gin.Context) {
-	id, dup := c.Param("id"), c.PostForm("duplicate")
-	res, err := con.deps().Commands.UnmergeContact(c.Request.Context(), callerOf(c), id, dup)
-	if err != nil {
-		con.refuse(c, err)
-		return
-	}
-	con.settle(c, res.Position)
-	c.Redirect(http.StatusSeeOther, withNotice(Prefix+"contacts/"+id+"?tab=history", "unmerged", -1, res.Position))
-}
-
-// refuse shows a page saying why the domain refused an action.
-func (con *Console) refuse(c *gin.Context, err error) {
-	code := domain.ErrorCode(err)
-	if code == domain.EINTERNAL {
-		con.fail(c, err)
-		return
-	}
-	con.render(c, statusOfCode(code), "refused", page{Title: "Not done", Problem: domain.ErrorMessage(err)})
-}
-
-// asOfLayout is how a datetime-local input writes an instant.
-const asOfLayout = "2006-01-02T15:04"
-
-// asOfView is the As of tab: the instant asked (in UTC) and the contact
-// then (nil before it existed).
-type asOfView struct {
-	At     string
-	Inputs []input
-	Status string
-}
-
-// asOf reads the contact as it was at the instant asked (at=, UTC).
-func (con *Console) asOf(c *gin.Context, v domain.ContactView, fields []domain.Field) (*asOfView, string, error) {
-	raw := c.Query("at")
-	out := &asOfView{At: raw}
-	if raw == "" {
-		out.At = time.Now().UTC().Format(asOfLayout)
-		return out, "", nil
-	}
-	at, err := time.Parse(asOfLayout, raw)
-	if err != nil {
-		return out, langOf(c).T("Give a date and a time."), nil
-	}
-	then, err := con.deps().Contacts.AsOf(c.Request.Context(), mustSession(c).Key.CommunityID, v.ID, at.Add(59*time.Second))
-	if domain.ErrorCode(err) == domain.ENOTFOUND {
-		return out, langOf(c).T("The contact did not exist yet at that time."), nil
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	out.Inputs, out.Status = inputsOf(then, fields, nil), then.Status
-	return out, "", nil
 }
