@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
@@ -170,6 +171,15 @@ func flowEditProfileMeets412(t *testing.T, tb *tab) {
 	tb.click(".tabs a[href$='tab=history']")
 	tb.waitText(".timeline", "Profile updated")
 	tb.screenshot("history")
+	// As of: before the contact existed, then now.
+	tb.click(".tabs a[href$='tab=asof']")
+	tb.waitFor(`document.getElementById("at") !== null`)
+	tb.setValue("#at", "2020-01-01T00:00")
+	tb.click("form[action^='/console/contacts/'] button[type=submit]")
+	tb.waitText(".problem", "did not exist yet")
+	tb.setValue("#at", time.Now().UTC().Add(time.Minute).Format("2006-01-02T15:04"))
+	tb.click("form[action^='/console/contacts/'] button[type=submit]")
+	tb.waitText("dl.profile", "Helena")
 }
 
 // flowSwitchLanguage: the switch puts the console in French: French words,
