@@ -54,11 +54,12 @@ func (con *Console) history(c *gin.Context, v domain.ContactView, fields []domai
 	}
 	l := langOf(c)
 	labels := fieldLabels(l, fields)
+	actors := con.actorNames(c)
 	out := make([]historyItem, 0, len(entries))
 	undoable := map[string]bool{}
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
-		item := historyItem{Time: e.Time, What: l.T(wordOr(e.Type)), Actor: e.Actor, Command: e.Command, Related: e.Related, Erased: e.Erased}
+		item := historyItem{Time: e.Time, What: l.T(wordOr(e.Type)), Actor: actorName(actors, e.Actor), Command: e.Command, Related: e.Related, Erased: e.Erased}
 		if id, ok := strings.CutPrefix(e.Actor, "import:"); ok {
 			item.ImportID = id
 		}
@@ -87,6 +88,37 @@ func (con *Console) history(c *gin.Context, v domain.ContactView, fields []domai
 func (con *Console) stillMergedInto(c *gin.Context, community, dup, survivor string) bool {
 	d, err := con.deps().Contacts.Contact(c.Request.Context(), community, dup, domain.Start)
 	return err == nil && d.Status == string(domain.StatusMerged) && d.MergedInto != nil && *d.MergedInto == survivor
+}
+
+// actorNames names the community's keys by role ("admin key 01a2…"), so
+// the timeline says who acted in words (revoked keys keep their ID).
+func (con *Console) actorNames(c *gin.Context) map[string]string {
+	names := map[string]string{}
+	keys, err := con.deps().Keys.List(c.Request.Context(), mustSession(c).Key.CommunityID)
+	if err != nil {
+		return names
+	}
+	l := langOf(c)
+	for _, k := range keys {
+		names["key:"+k.ID] = l.T("%s key %s", l.T(string(k.Role)), shortID(k.ID))
+	}
+	return names
+}
+
+// actorName is how the timeline names an event's actor.
+func actorName(names map[string]string, actor string) string {
+	if name, ok := names[actor]; ok {
+		return name
+	}
+	return actor
+}
+
+// shortID is enough of an ID to tell it from its neighbours.
+func shortID(id string) string {
+	if len(id) > 13 {
+		return id[len(id)-12:]
+	}
+	return id
 }
 
 func wordOr(eventType string) string {

@@ -198,4 +198,5 @@ var frenchTexts = map[string]string{
 	"The file could not be read: try again.":                "Le fichier n'a pas pu être lu : réessayez.",
 	"Only an admin imports.":                                "Seul un administrateur importe.",
 	"Skip to the content":                                   "Aller au contenu",
+	"%s key %s":                                             "clé %s %s",
 }
