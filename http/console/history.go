@@ -68,7 +68,11 @@ func (con *Console) history(c *gin.Context, v domain.ContactView, fields []domai
 			if label == "" {
 				label = ch.Field
 			}
-			item.Changes = append(item.Changes, changeItem{Label: label, Old: ch.Old, New: ch.New})
+			old, new := ch.Old, ch.New
+			if ch.Field == domain.StatusField { // a status is a word of the page's language
+				old, new = translateNonEmpty(l, old), translateNonEmpty(l, new)
+			}
+			item.Changes = append(item.Changes, changeItem{Label: label, Old: old, New: new})
 		}
 		if e.Type == "DuplicatesAbsorbed" && v.Status == string(domain.StatusActive) {
 			for _, dup := range e.Related {
@@ -119,6 +123,14 @@ func shortID(id string) string {
 		return id[len(id)-12:]
 	}
 	return id
+}
+
+// translateNonEmpty translates a word, leaving "" empty.
+func translateNonEmpty(l lang, word string) string {
+	if word == "" {
+		return ""
+	}
+	return l.T(word)
 }
 
 func wordOr(eventType string) string {

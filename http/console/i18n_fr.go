@@ -182,7 +182,6 @@ var frenchTexts = map[string]string{
 	"date":                        "date",
 	"deleted":                     "supprimé",
 	"email":                       "e-mail",
-	"merged into this contact":    "fusionné dans ce contact",
 	"merged":                      "fusionné",
 	"number":                      "nombre",
 	"phone":                       "téléphone",
@@ -199,4 +198,5 @@ var frenchTexts = map[string]string{
 	"Only an admin imports.":                                "Seul un administrateur importe.",
 	"Skip to the content":                                   "Aller au contenu",
 	"%s key %s":                                             "clé %s %s",
+	"the contact it was merged into":                        "le contact dans lequel il a été fusionné",
 }
