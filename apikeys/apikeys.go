@@ -128,7 +128,7 @@ func (s *Store) Add(ctx context.Context, key string, role Role, communityID stri
 //
 // Errors: EUNAUTHORIZED for a string that cannot be a key (empty, wrong
 // prefix, wrong characters or length); ENOTFOUND for a well-formed key that
-// is not stored. A caller authenticating a request treats both alike (the
+// is not stored, or revoked. A caller authenticating a request treats both alike (the
 // caller is not authenticated) and should not tell its client which.
 func (s *Store) Lookup(ctx context.Context, key string) (Key, error) {
 	if !wellFormed(key) {
@@ -138,7 +138,7 @@ func (s *Store) Lookup(ctx context.Context, key string) (Key, error) {
 	var k Key
 	var role string
 	var community *string
-	err := s.pool.QueryRow(ctx, `SELECT id, role, community_id, created_at FROM api_keys WHERE hash = $1`, hash[:]).
+	err := s.pool.QueryRow(ctx, `SELECT id, role, community_id, created_at FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`, hash[:]).
 		Scan(&k.ID, &role, &community, &k.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Key{}, domain.Errorf(domain.ENOTFOUND, "unknown API key")

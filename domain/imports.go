@@ -69,6 +69,9 @@ type ExportQuery struct {
 	CommunityID string
 	Archived    bool   // the archived contacts instead of the active ones
 	Search      string // as the lists' q=
+	// IDs, when set, limits the export to these contacts of the list (a
+	// selection), in their order: at most one page (1000) of them.
+	IDs []string
 }
 
 // Row outcomes of an import.

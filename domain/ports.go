@@ -33,6 +33,9 @@ var _ Commands = (*Handler)(nil)
 type ContactQueries interface {
 	Contact(ctx context.Context, communityID, id string) (ContactView, error)
 	ListContacts(ctx context.Context, q ListQuery) (ContactPage, error)
+	// CountContacts counts the contacts of a list (q's status and search;
+	// its sort, cursor and limit aside).
+	CountContacts(ctx context.Context, q ListQuery) (int, error)
 	// Fields returns the community's fields, built-ins first.
 	Fields(ctx context.Context, communityID string) ([]Field, error)
 }
@@ -63,6 +66,9 @@ type ContactReader interface {
 	Contact(ctx context.Context, communityID, id string, after Position) (ContactView, error)
 	// List reads a page of a list once the read model has applied after.
 	List(ctx context.Context, q ListQuery, after Position) (ContactPage, error)
+	// Count counts the contacts of a list once the read model has applied
+	// after (the console's "Showing the first 1000 of N").
+	Count(ctx context.Context, q ListQuery, after Position) (int, error)
 	// Fields reads the community's fields once the read model has applied after.
 	Fields(ctx context.Context, communityID string, after Position) ([]Field, error)
 	// WaitFor waits until the read model has applied after (EUNAVAILABLE

@@ -60,6 +60,14 @@ func (r *Reader) List(ctx context.Context, q ListQuery, after Position) (Contact
 	return r.Queries.ListContacts(ctx, q)
 }
 
+// Count implements ContactReader.
+func (r *Reader) Count(ctx context.Context, q ListQuery, after Position) (int, error) {
+	if err := r.WaitFor(ctx, after); err != nil {
+		return 0, err
+	}
+	return r.Queries.CountContacts(ctx, q)
+}
+
 // Fields implements ContactReader.
 func (r *Reader) Fields(ctx context.Context, communityID string, after Position) ([]Field, error) {
 	if err := r.WaitFor(ctx, after); err != nil {

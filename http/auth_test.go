@@ -164,3 +164,26 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 	s.do(t, "GET", "/v1/nothing", s.admin, nil).wantProblem(t, http.StatusNotFound, "")
 	s.do(t, "PUT", "/v1/contacts", s.admin, nil).wantProblem(t, http.StatusMethodNotAllowed, "")
 }
+
+// TestKeysListAndRevoke: an admin lists its community's keys and revokes
+// one, which then authenticates nothing; another community's key is 404.
+func TestKeysListAndRevoke(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	auditor := s.newKey(t, s.admin, "auditor")
+	var list struct {
+		Items []struct{ ID, Role string }
+	}
+	r := s.do(t, "GET", "/v1/keys", s.admin, nil)
+	r.want(t, http.StatusOK)
+	r.decode(t, &list)
+	if len(list.Items) != 2 || list.Items[0].Role != "admin" || list.Items[1].Role != "auditor" || strings.Contains(string(r.body), auditor) {
+		t.Fatalf("keys: %s", r.body)
+	}
+	_, otherAdmin := s.createCommunity(t, "Community B")
+	s.do(t, "DELETE", "/v1/keys/"+list.Items[1].ID, otherAdmin, nil).wantProblem(t, http.StatusNotFound, "")
+	s.do(t, "GET", "/v1/contacts", auditor, nil).want(t, http.StatusOK)
+	s.do(t, "DELETE", "/v1/keys/"+list.Items[1].ID, s.admin, nil).want(t, http.StatusNoContent)
+	s.do(t, "GET", "/v1/contacts", auditor, nil).wantProblem(t, http.StatusUnauthorized, "")
+	s.do(t, "DELETE", "/v1/keys/"+list.Items[1].ID, s.admin, nil).wantProblem(t, http.StatusNotFound, "")
+}

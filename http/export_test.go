@@ -1,6 +1,20 @@
 package http
 
-import "github.com/gin-gonic/gin"
+import (
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
 
 // Routes lists the server's registered routes, for tests.
-func Routes(s *Server) gin.RoutesInfo { return s.engine.Routes() }
+// Routes are the API's routes: the console's pages (and / that leads a
+// browser to them) are HTML, not part of the API's document.
+func Routes(s *Server) gin.RoutesInfo {
+	var api gin.RoutesInfo
+	for _, r := range s.engine.Routes() {
+		if r.Path != "/" && !strings.HasPrefix(r.Path, "/console/") {
+			api = append(api, r)
+		}
+	}
+	return api
+}

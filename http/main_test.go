@@ -87,6 +87,7 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 		Excel: &spreadsheet.Service{Handler: handler, Queries: queries,
 			Reports: &importstore.Reports{Pool: pool, Sealer: keyring}, Fresh: importstore.CaughtUp(pool, store, time.Second)},
 		Database: pool,
+		Sessions: keys,
 	}
 	for _, f := range configure {
 		f(server)

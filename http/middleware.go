@@ -106,7 +106,7 @@ func (s *Server) recover(c *gin.Context) {
 func limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
 		limit := int64(maxBodyBytes)
-		if c.FullPath() == "/v1/imports" {
+		if c.FullPath() == "/v1/imports" || c.FullPath() == "/console/imports" {
 			limit = maxImportBytes + 64<<10 // the multipart framing around the file
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
@@ -129,6 +129,12 @@ var longAnswers = map[string]bool{
 	"GET /v1/exports/contacts.xlsx": true,
 	"POST /v1/imports":              true,
 	"POST /v1/imports/:id/revert":   true,
+	// The console's exports and imports, as the API's.
+	"GET /console/export.xlsx":           true,
+	"POST /console/export-selection":     true,
+	"GET /console/imports/template.xlsx": true,
+	"POST /console/imports":              true,
+	"POST /console/imports/:id/revert":   true,
 }
 
 // boundEachWrite gives each write of a long answer Limits.Write to go

@@ -22,6 +22,7 @@ import (
 
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/http/console"
 )
 
 // Services are what the API's routes call: ports of the domain (and of
@@ -49,6 +50,9 @@ type Services struct {
 	Excel domain.Imports
 	// Database is pinged by /readyz (optional: unchecked without it).
 	Database Pinger
+	// Sessions keep the console's sign-ins (optional: the console answers
+	// 503 without them).
+	Sessions console.Sessions
 }
 
 // Pinger checks that a dependency answers (*pgxpool.Pool is one).
@@ -73,6 +77,11 @@ type KeyService interface {
 	Create(ctx context.Context, role apikeys.Role, communityID string) (string, apikeys.Key, error)
 	// Lookup describes key: EUNAUTHORIZED or ENOTFOUND when it is not one.
 	Lookup(ctx context.Context, key string) (apikeys.Key, error)
+	// List returns a community's keys (not revoked) by role, then age.
+	List(ctx context.Context, communityID string) ([]apikeys.Key, error)
+	// Revoke revokes a community's key: ENOTFOUND for another's, or one
+	// already revoked.
+	Revoke(ctx context.Context, communityID, id string) error
 }
 
 // Limits bound what one client may hold of the server: time to send a
@@ -181,7 +190,30 @@ func NewServer(addr string, logger *slog.Logger) *Server {
 	s.engine.GET("/healthz", s.handleHealthz)
 	s.engine.GET("/readyz", s.handleReadyz)
 	s.routes()
+	s.mountConsole()
 	return s
+}
+
+// mountConsole serves the admin console under /console/, on the same
+// services as the API, and sends a browser at / there.
+func (s *Server) mountConsole() {
+	con, err := console.New(s.consoleDeps, s.Logger)
+	if err != nil {
+		panic(err) // the embedded templates do not parse: a bug a test catches
+	}
+	con.Uploads = []gin.HandlerFunc{s.slowUpload}
+	con.Mount(s.engine)
+	s.engine.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, console.Prefix) })
+}
+
+// consoleDeps are the console's dependencies, read at each request: the
+// services are set after the routes are registered.
+func (s *Server) consoleDeps() console.Deps {
+	d := console.Deps{Commands: s.Services.Commands, Contacts: s.Services.Contacts, Keys: s.Services.Keys, Sessions: s.Services.Sessions}
+	if s.Services.Excel != nil {
+		d.Workbooks = consoleWorkbooks{svc: s.Services.Excel}
+	}
+	return d
 }
 
 // routes registers the authenticated API. Every route names the roles that
@@ -203,6 +235,8 @@ func (s *Server) routes() {
 	v1 := s.engine.Group("/v1", s.authenticate, checkAfter)
 	v1.POST("/communities", operator, s.handleCreateCommunity)
 	v1.POST("/keys", admin, s.handleCreateKey)
+	v1.GET("/keys", admin, s.handleListKeys)
+	v1.DELETE("/keys/:id", admin, s.handleRevokeKey)
 
 	v1.POST("/contacts", admin, s.handleRegisterContact)
 	v1.GET("/contacts", reader, s.handleListContacts)

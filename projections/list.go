@@ -152,3 +152,22 @@ func (o listOrder) cursorAfter(row domain.ContactView) cursor {
 	}
 	return next
 }
+
+// CountContacts counts a community's active or archived contacts, those a
+// search finds when it has one (sort, cursor and limit aside).
+func (q *Queries) CountContacts(ctx context.Context, lq domain.ListQuery) (int, error) {
+	if err := domain.CheckText("q", lq.Search, domain.MaxSearchLength); err != nil {
+		return 0, err
+	}
+	sql := `SELECT count(*) FROM contacts c WHERE c.community_id = $1 AND c.status = $2`
+	args := []any{lq.CommunityID, string(lq.Status)}
+	if search := strings.TrimSpace(lq.Search); search != "" {
+		sql += ` AND c.search LIKE fold_text($3)`
+		args = append(args, "%"+escapeLike(search)+"%")
+	}
+	var n int
+	if err := q.Pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count contacts: %w", err)
+	}
+	return n, nil
+}

@@ -27,7 +27,17 @@ func (s *Service) Export(ctx context.Context, w io.Writer, q domain.ExportQuery)
 		status = domain.StatusArchived
 	}
 	lq := domain.ListQuery{CommunityID: q.CommunityID, Status: status, Search: q.Search, Limit: exportPage}
-	return s.export(ctx, w, q.CommunityID, &lq)
+	if len(q.IDs) > exportPage {
+		return domain.FieldError("ids", "select at most %d contacts to export", exportPage)
+	}
+	return s.export(ctx, w, q.CommunityID, &listed{query: lq, ids: q.IDs})
+}
+
+// listed is what an export writes: the contacts a list query lists, or
+// only those of ids it holds (a selection), in the order of ids.
+type listed struct {
+	query domain.ListQuery
+	ids   []string
 }
 
 // Template writes the workbook an export of no contact would: the header
@@ -36,9 +46,9 @@ func (s *Service) Template(ctx context.Context, w io.Writer, communityID string)
 	return s.export(ctx, w, communityID, nil)
 }
 
-// export writes the community's columns, then the contacts lq lists (none
-// when lq is nil).
-func (s *Service) export(ctx context.Context, w io.Writer, communityID string, lq *domain.ListQuery) error {
+// export writes the community's columns, then the contacts of list (none
+// when list is nil).
+func (s *Service) export(ctx context.Context, w io.Writer, communityID string, list *listed) error {
 	fields, err := s.Queries.Fields(ctx, communityID)
 	if err != nil {
 		return err
@@ -52,8 +62,8 @@ func (s *Service) export(ctx context.Context, w io.Writer, communityID string, l
 		return fmt.Errorf("export: %w", err)
 	}
 	defer sheet.Close()
-	if lq != nil {
-		if err := s.writeContacts(ctx, sheet, fields, *lq); err != nil {
+	if list != nil {
+		if err := s.writeContacts(ctx, sheet, fields, *list); err != nil {
 			return err
 		}
 	}
@@ -63,12 +73,18 @@ func (s *Service) export(ctx context.Context, w io.Writer, communityID string, l
 	return nil
 }
 
-// writeContacts writes a row for each contact lq lists, its pages read
+// writeContacts writes a row for each contact of list, its pages read
 // one ahead of the rows written.
-func (s *Service) writeContacts(ctx context.Context, sheet *xlsx.Writer, fields []domain.Field, lq domain.ListQuery) error {
+func (s *Service) writeContacts(ctx context.Context, sheet *xlsx.Writer, fields []domain.Field, list listed) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the page reader if a row fails
-	pages, errc := s.pages(ctx, lq)
+	var pages <-chan []domain.ContactView
+	var errc <-chan error
+	if len(list.ids) > 0 {
+		pages, errc = s.selection(ctx, list.query, list.ids)
+	} else {
+		pages, errc = s.pages(ctx, list.query)
+	}
 	values := make([]any, len(fields)+1)
 	for page := range pages {
 		for _, c := range page {
@@ -115,6 +131,29 @@ func (s *Service) pages(ctx context.Context, lq domain.ListQuery) (<-chan []doma
 			lq.Cursor = page.NextCursor
 		}
 	}()
+	return pages, errc
+}
+
+// selection reads, as one page, the contacts of ids that the list lq
+// holds (a selection exports only contacts of its list), in the order of
+// ids.
+func (s *Service) selection(ctx context.Context, lq domain.ListQuery, ids []string) (<-chan []domain.ContactView, <-chan error) {
+	pages := make(chan []domain.ContactView, 1)
+	errc := make(chan error, 1)
+	defer close(errc)
+	defer close(pages)
+	found, err := s.Queries.ContactsByID(ctx, lq.CommunityID, ids)
+	if err != nil {
+		errc <- err
+		return pages, errc
+	}
+	page := make([]domain.ContactView, 0, len(ids))
+	for _, id := range ids {
+		if c, ok := found[id]; ok && c.Status == string(lq.Status) {
+			page = append(page, c)
+		}
+	}
+	pages <- page
 	return pages, errc
 }
 

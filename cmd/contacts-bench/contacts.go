@@ -183,6 +183,7 @@ func runBenchContacts(ctx context.Context, cfg wire.Config, logger *slog.Logger,
 		requests: *requests,
 		callers:  *callers,
 		rng:      rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1)),
+		app:      app,
 	}
 	if err := b.printHeader(ctx, benchDir); err != nil {
 		return err
@@ -209,6 +210,9 @@ type contactsBench struct {
 
 	projector *bcProjector // the running projector, if any
 	community string
+	// app serves the console's pages; console is it, signed in.
+	app     *wire.App
+	console *bcConsole
 }
 
 func (b *contactsBench) printHeader(ctx context.Context, benchDir string) error {
@@ -304,7 +308,8 @@ func (b *contactsBench) measureQueries(ctx context.Context, keepPlain bool) (lin
 	if _, err := b.pool.Exec(ctx, `CHECKPOINT`); err != nil {
 		fmt.Fprintf(b.out, "(no CHECKPOINT before the queries: %v)\n", err)
 	}
-	scenarios := []func(context.Context) (bcLine, error){b.archivedFirstPage, b.activePages}
+	defer b.closeConsole()
+	scenarios := []func(context.Context) (bcLine, error){b.archivedFirstPage, b.activePages, b.consoleActivePages, b.consoleArchivedPage}
 	for _, s := range bcSearches {
 		scenarios = append(scenarios, func(ctx context.Context) (bcLine, error) { return b.search(ctx, s.kind, s.fragments) })
 	}

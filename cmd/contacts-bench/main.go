@@ -3,7 +3,7 @@
 // holds the figures and the command that reproduces each.
 //
 //	contacts-bench store      event store appends and reads beside raw PostgreSQL inserts
-//	contacts-bench contacts   registering, the read model's rebuild, list pages and search at 100,000 contacts
+//	contacts-bench contacts   registering, the read model's rebuild, list pages, search and the console's list pages at 100,000 contacts
 //	contacts-bench audit      history and as_of of a 1,000-event contact, the event stream, the cost of sealing
 //	contacts-bench excel      Excel export, dry run and import at 10,000 and 100,000 contacts
 //	contacts-bench bombs      the workbook bombs of spreadsheet/testdata: time and peak RSS
@@ -25,7 +25,7 @@ const usage = `usage: contacts-bench <target> [flags]   (go run ./cmd/contacts-b
 
 targets:
   store      measure event store appends and reads beside raw PostgreSQL inserts (cluster of its own: <data>/bench)
-  contacts   measure registering, the read model's rebuild, list pages and search at 100,000 contacts
+  contacts   measure registering, the read model's rebuild, list pages, search and the console's pages at 100,000 contacts
              (cluster of its own: <data>/bench-contacts, reused by later runs)
   audit      measure history and as_of of a 1,000-event contact, the event stream, and the cost of sealing
              personal data (cluster of its own: <data>/bench-audit)

@@ -65,11 +65,13 @@ func bootstrap(ctx context.Context, cfg wire.Config, pool *pgxpool.Pool, keys *a
   operator key:            %s
   community "default":     %s
   its admin key:           %s
-Try:
+Open the console in a browser and sign in with the admin key:
+  http://%s/console/
+Or try the API:
   curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
        -d '{"first_name":"Hélène","last_name":"Dupré","email":"helene@example.org"}' http://%s/v1/contacts
   curl -s -H 'Authorization: Bearer %s' 'http://%s/v1/contacts?q=helene'
-`, operatorKey, community.ID, adminKey, adminKey, cfg.Addr, adminKey, cfg.Addr)
+`, operatorKey, community.ID, adminKey, cfg.Addr, adminKey, cfg.Addr, adminKey, cfg.Addr)
 	fmt.Fprint(out, text)
 	path := filepath.Join(cfg.DataDir, "secrets", "bootstrap-keys.txt")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err == nil {

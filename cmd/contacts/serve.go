@@ -67,7 +67,8 @@ func runServe(ctx context.Context, cfg wire.Config, logger *slog.Logger, _ []str
 		}
 	}()
 	server.SetReady(true)
-	logger.Info("ready", "url", server.URL())
+	logger.Info("ready", "url", server.URL(), "console", server.URL()+"/console/")
+	fmt.Fprintf(os.Stdout, "contacts is serving: the console is at %s/console/ (sign in with an admin or auditor key)\n", server.URL())
 
 	<-ctx.Done()
 	logger.Info("shutting down")

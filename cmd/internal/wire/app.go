@@ -145,6 +145,7 @@ func (a *App) HTTPServices() chttp.Services {
 		Projections: a.Runner,
 		Excel:       a.Excel,
 		Database:    a.db.Reachable(),
+		Sessions:    a.Keys,
 	}
 }
 
