@@ -80,4 +80,3 @@ func (w consoleWorkbooks) withRows(ctx context.Context, rep *domain.ImportReport
 	})
 	return out, err
 }
-
