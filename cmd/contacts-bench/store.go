@@ -586,12 +586,13 @@ func measure(ctx context.Context, writers int, duration time.Duration, step step
 var newEventID = domain.NewID
 
 // benchEvents returns n events as one command would append them: one
-// correlation id and time, a contact each.
+// community, correlation id and time, a contact each. (The community is in
+// every event the service writes, and the log indexes it: migration 0016.)
 func benchEvents(n int) []domain.EventData {
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	metadata := fmt.Appendf(nil,
-		`{"actor":"user:%s","command":"RegisterContact","correlation_id":"%s","time":"%s"}`,
-		uuid.New(), uuid.New(), now)
+		`{"community_id":"%s","actor":"user:%s","command":"RegisterContact","correlation_id":"%s","time":"%s"}`,
+		uuid.New(), uuid.New(), uuid.New(), now)
 	events := make([]domain.EventData, n)
 	for i := range events {
 		contact := uuid.New()

@@ -25,7 +25,7 @@ import (
 // stored.
 
 // claims are the first CTE for each kind of expected version; $1 is the
-// stream, %[1]s the number of events appended, $6 the exact version. Each
+// stream, %[1]s the number of events appended, $7 the exact version. Each
 // returns the stream's version before the append as "current", and records
 // the appending transaction as the stream's last writer (last_xid).
 //
@@ -59,7 +59,7 @@ const (
 		WHERE s.stream = $1 AND s.version > 0 AND s.last_xid <= pg_current_xact_id()
 		RETURNING s.version - %[1]s AS current`
 	claimExact = `UPDATE streams s SET version = s.version + %[1]s, last_xid = pg_current_xact_id()
-		WHERE s.stream = $1 AND s.version = $6
+		WHERE s.stream = $1 AND s.version = $7
 		RETURNING s.version - %[1]s AS current`
 )
 
@@ -70,22 +70,22 @@ const maxAttempts = 10
 // appendTail inserts the events, %[2]s, numbered after the claim's current
 // version.
 const appendTail = `, written AS (
-	INSERT INTO events (event_id, stream, version, type, data, metadata)
-	SELECT u.id, $1, claim.current + u.ord, u.type, u.data, u.metadata
+	INSERT INTO events (event_id, stream, version, type, data, metadata, community_id)
+	SELECT u.id, $1, claim.current + u.ord, u.type, u.data, u.metadata, u.community
 	  FROM claim, %[2]s
 	 ORDER BY u.ord
 	RETURNING version, transaction_id, id
 )
 SELECT version, transaction_id, id FROM written ORDER BY version DESC LIMIT 1`
 
-// The events come as arrays ($2 to $5, one element per event) or, for the
+// The events come as arrays ($2 to $6, one element per event) or, for the
 // most common append, one event, as plain values: encoding four
 // one-element arrays costs the client more CPU than the rest of the call.
 const (
 	batchCount  = `cardinality($2::uuid[])`
-	batchEvents = `unnest($2::uuid[], $3::text[], $4::json[], $5::json[]) WITH ORDINALITY AS u (id, type, data, metadata, ord)`
+	batchEvents = `unnest($2::uuid[], $3::text[], $4::json[], $5::json[], $6::uuid[]) WITH ORDINALITY AS u (id, type, data, metadata, community, ord)`
 	oneCount    = `1::bigint`
-	oneEvent    = `(VALUES ($2::uuid, $3::text, $4::json, $5::json, 1::bigint)) AS u (id, type, data, metadata, ord)`
+	oneEvent    = `(VALUES ($2::uuid, $3::text, $4::json, $5::json, $6::uuid, 1::bigint)) AS u (id, type, data, metadata, community, ord)`
 )
 
 // appendStatements holds the statement for each kind of expected version,
@@ -109,7 +109,7 @@ var (
 	appendBatch = newAppendStatements(batchCount, batchEvents)
 )
 
-// appendArgs returns the statements and arguments $1 to $5 for events:
+// appendArgs returns the statements and arguments $1 to $6 for events:
 // event IDs as 16-byte arrays, which pgx sends in binary (as strings, each
 // uuid[] would first fail to encode in binary and then go as text).
 func appendArgs(stream string, events []domain.EventData) (appendStatements, []any, error) {
@@ -117,6 +117,7 @@ func appendArgs(stream string, events []domain.EventData) (appendStatements, []a
 	types := make([]string, len(events))
 	data := make([][]byte, len(events))
 	metadata := make([][]byte, len(events))
+	communities := make([]*[16]byte, len(events))
 	for i, e := range events {
 		id, err := uuid.Parse(e.ID)
 		if err != nil {
@@ -126,11 +127,12 @@ func appendArgs(stream string, events []domain.EventData) (appendStatements, []a
 		if metadata[i] == nil {
 			metadata[i] = []byte("{}")
 		}
+		communities[i] = communityOf(metadata[i])
 	}
 	if len(events) == 1 {
-		return appendOne, []any{stream, ids[0], types[0], data[0], metadata[0]}, nil
+		return appendOne, []any{stream, ids[0], types[0], data[0], metadata[0], communities[0]}, nil
 	}
-	return appendBatch, []any{stream, ids, types, data, metadata}, nil
+	return appendBatch, []any{stream, ids, types, data, metadata, communities}, nil
 }
 
 // Append implements domain.EventStore.

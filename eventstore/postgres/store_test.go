@@ -206,7 +206,7 @@ func testAppendKeepsStreamOrder(t *testing.T, expected domain.ExpectedVersion) {
 	var yCommit uint64
 	var yPrepare int64
 	if err := txY.QueryRow(ctx, postgres.AppendAny, stream, []string{ey.ID}, []string{ey.Type},
-		[][]byte{ey.Data}, [][]byte{ey.Metadata}).Scan(&yVersion, &yCommit, &yPrepare); err != nil {
+		[][]byte{ey.Data}, [][]byte{ey.Metadata}, []*[16]byte{nil}).Scan(&yVersion, &yCommit, &yPrepare); err != nil {
 		t.Fatal(err)
 	}
 	if yVersion != 2 {
