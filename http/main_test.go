@@ -85,7 +85,7 @@ func newStack(t *testing.T, configure ...func(*chttp.Server)) *stack {
 		Keys:        keys,
 		Projections: runner,
 		Excel: &spreadsheet.Service{Handler: handler, Queries: queries,
-			Reports: &importstore.Reports{Pool: pool, Sealer: keyring}, Fresh: importstore.CaughtUp(pool, store, time.Second)},
+			Reports: &importstore.Reports{Pool: pool, Sealer: keyring}, CaughtUp: importstore.CaughtUp(pool, store, time.Second)},
 		Database: pool,
 		Sessions: keys,
 	}

@@ -16,23 +16,24 @@ import (
 // the log, keys checked against their reservations. A read model that lags
 // is never trusted: then every row takes the full path.
 
-// Freshness reports whether the contacts read model has applied the whole
+// CaughtUpCheck reports whether the contacts read model has applied the whole
 // log (spreadsheet/postgres.CaughtUp is one).
-type Freshness func(ctx context.Context) (bool, error)
+type CaughtUpCheck func(ctx context.Context) (bool, error)
 
 // fastBatch is how many contacts one read-model query fetches.
 const fastBatch = 1000
 
-// fresh reports whether the read model may settle unchanged rows.
-func (s *Service) fresh(ctx context.Context) (bool, error) {
-	if s.Fresh == nil || s.Queries == nil {
+// readModelCaughtUp reports whether the read model may settle unchanged rows.
+func (s *Service) readModelCaughtUp(ctx context.Context) (bool, error) {
+	if s.CaughtUp == nil || s.Queries == nil {
 		return false, nil
 	}
-	return s.Fresh(ctx)
+	return s.CaughtUp(ctx)
 }
 
 // settleUnchanged decides the rows of batch (each naming a contact ID)
-// that change nothing of their contact in the read model, checked fresh:
+// that change nothing of their contact in the read model (once it has
+// caught up with the log):
 // settled[i] is batch[i] decided, or nil for a row to match.
 func (s *Service) settleUnchanged(ctx context.Context, communityID string, batch []*sheetRow) (settled []*DecidedRow, err error) {
 	ids := make([]string, len(batch))

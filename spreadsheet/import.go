@@ -38,7 +38,7 @@ func (s *Service) Import(ctx context.Context, req domain.ImportRequest) (*domain
 	if err != nil {
 		return nil, err
 	}
-	fresh, err := s.fresh(ctx)
+	caughtUp, err := s.readModelCaughtUp(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (s *Service) Import(ctx context.Context, req domain.ImportRequest) (*domain
 	var holding sync.WaitGroup
 	holding.Go(func() { keys.KeepHold(ctx, rep.ID, stop) })
 	defer func() { stop(nil); holding.Wait() }()
-	h, err := s.decideRows(ctx, req.Data, community, fresh, rep, keys, endTurn)
+	h, err := s.decideRows(ctx, req.Data, community, caughtUp, rep, keys, endTurn)
 	if err != nil {
 		return nil, errors.Join(err, s.Reports.DiscardImport(keep, rep.ID)) // nothing written but its rows
 	}
@@ -77,8 +77,8 @@ func (s *Service) Import(ctx context.Context, req domain.ImportRequest) (*domain
 // decideRows reads and decides every row of the file, staged, then
 // rejects the rows at odds with others, and saves the report's summary as
 // it stands. endTurn ends the import's turn once the file is read.
-func (s *Service) decideRows(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *domain.ImportReport, keys Run, endTurn func()) (header, error) {
-	h, err := s.readAndMatch(ctx, data, community, fresh, rep, keys)
+func (s *Service) decideRows(ctx context.Context, data []byte, community *domain.Community, caughtUp bool, rep *domain.ImportReport, keys Run, endTurn func()) (header, error) {
+	h, err := s.readAndMatch(ctx, data, community, caughtUp, rep, keys)
 	endTurn() // the file is read: the next import may read its own
 	if err != nil {
 		return h, err

@@ -23,7 +23,7 @@ import (
 type pipeline struct {
 	s         *Service
 	community *domain.Community
-	fresh     bool // the read model has applied the whole log (see fastpath.go)
+	caughtUp  bool // the read model has applied the whole log (see fastpath.go)
 	rep       *domain.ImportReport
 	keys      Run
 	flight    rowsInFlight
@@ -36,8 +36,8 @@ const rowsPage = 1000
 // readAndMatch runs the pipeline over data. An error returned refuses the
 // file (or the store failed, or ctx ended) and nothing was written but
 // staged rows.
-func (s *Service) readAndMatch(ctx context.Context, data []byte, community *domain.Community, fresh bool, rep *domain.ImportReport, keys Run) (header, error) {
-	p := &pipeline{s: s, community: community, fresh: fresh, rep: rep, keys: keys, flight: newRowsInFlight()}
+func (s *Service) readAndMatch(ctx context.Context, data []byte, community *domain.Community, caughtUp bool, rep *domain.ImportReport, keys Run) (header, error) {
+	p := &pipeline{s: s, community: community, caughtUp: caughtUp, rep: rep, keys: keys, flight: newRowsInFlight()}
 	g, gctx := errgroup.WithContext(ctx)
 	read := make(chan *sheetRow, 1024)
 	decided := make(chan *DecidedRow, rowsPage)
@@ -99,7 +99,7 @@ func (p *pipeline) route(ctx context.Context, read <-chan *sheetRow, toMatch cha
 		switch {
 		case len(r.errs) > 0:
 			err = send(ctx, decided, rejected(r, ""))
-		case p.fresh && r.keys.ID != "":
+		case p.caughtUp && r.keys.ID != "":
 			batch, weight = append(batch, r), weight+r.weight
 			if len(batch) == fastBatch || weight >= batchWeight {
 				err = p.settle(ctx, batch, toMatch, decided)

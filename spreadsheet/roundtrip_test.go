@@ -120,12 +120,12 @@ func TestExportEditImport(t *testing.T) {
 	if again.Counts != (domain.ImportCounts{Unchanged: 3}) || again.ID == rep.ID {
 		t.Errorf("second import: %+v, want 3 unchanged", again.Counts)
 	}
-	fresh := b.service.Fresh
-	b.service.Fresh = nil
+	caughtUp := b.service.CaughtUp
+	b.service.CaughtUp = nil
 	if slow := b.importFile(t, edited.Bytes(), false); slow.Counts != (domain.ImportCounts{Unchanged: 3}) {
 		t.Errorf("second import, every row loaded: %+v, want 3 unchanged", slow.Counts)
 	}
-	b.service.Fresh = fresh
+	b.service.CaughtUp = caughtUp
 	stored, err := b.reports.Report(t.Context(), b.caller.CommunityID, rep.ID)
 	if err != nil || stored.Counts != rep.Counts || len(stored.Rows) != 3 {
 		t.Errorf("stored report %+v, %v", stored, err)

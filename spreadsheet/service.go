@@ -17,10 +17,10 @@ type Service struct {
 	Queries ContactLister
 	// Reports keeps import reports, and the rows of an import while it runs.
 	Reports Store
-	// Fresh, when set, lets an import trust the contacts read model while
+	// CaughtUp, when set, lets an import trust the contacts read model while
 	// it has applied the whole log (see fastpath.go). Without it every row
 	// is loaded from the log.
-	Fresh Freshness
+	CaughtUp CaughtUpCheck
 	// Workers bounds how many rows an import handles at once (default 16):
 	// each row is a few round trips to the store, and rows are independent.
 	// Measured on 2 cores: 8 workers applied 10,000 updates in ~10 s, 16 in

@@ -59,7 +59,7 @@ func setup(t *testing.T) *bundle {
 	reports := &importstore.Reports{Pool: pool, Sealer: keyring}
 	b := &bundle{store: store, handler: handler, runner: runner, keyring: keyring, reports: reports, pool: pool, service: &spreadsheet.Service{
 		Handler: handler, Queries: &projections.Queries{Pool: pool}, Reports: reports,
-		Fresh: importstore.CaughtUp(pool, store, time.Second),
+		CaughtUp: importstore.CaughtUp(pool, store, time.Second),
 	}}
 	res, err := handler.CreateCommunity(t.Context(), domain.Caller{Actor: "test"}, "Test community")
 	if err != nil {

@@ -70,7 +70,7 @@ func newStack(t *testing.T) *stack {
 	server.Services = chttp.Services{
 		Commands: handler, Contacts: reader, Keys: keys, Sessions: keys, Projections: runner, Database: pool,
 		Excel: &spreadsheet.Service{Handler: handler, Queries: queries,
-			Reports: &importstore.Reports{Pool: pool, Sealer: keyring}, Fresh: importstore.CaughtUp(pool, store, time.Second)},
+			Reports: &importstore.Reports{Pool: pool, Sealer: keyring}, CaughtUp: importstore.CaughtUp(pool, store, time.Second)},
 	}
 	server.SetReady(true)
 	ts := httptest.NewServer(server.Handler())

@@ -18,9 +18,9 @@ type logTail interface {
 	OldestAfter(ctx context.Context, from domain.Position) (time.Time, bool, error)
 }
 
-// CaughtUp returns a Freshness that compares the contacts read model's
+// CaughtUp returns a CaughtUpCheck that compares the contacts read model's
 // checkpoint with the log, waiting up to wait for it to catch up.
-func CaughtUp(pool *pgxpool.Pool, store logTail, wait time.Duration) spreadsheet.Freshness {
+func CaughtUp(pool *pgxpool.Pool, store logTail, wait time.Duration) spreadsheet.CaughtUpCheck {
 	return func(ctx context.Context) (bool, error) {
 		deadline := time.Now().Add(wait)
 		for {

@@ -130,8 +130,8 @@ func (a *App) openServices(ctx context.Context, master []byte) error {
 	a.Queries = &projections.Queries{Pool: a.Pool, CursorKey: cursors}
 	a.Keys = apikeys.New(a.Pool)
 	a.Excel = &spreadsheet.Service{Handler: a.Handler, Queries: a.Queries,
-		Reports: &importstore.Reports{Pool: a.Pool, Sealer: a.Store.Keyring()},
-		Fresh:   importstore.CaughtUp(a.Pool, a.Store, time.Second)}
+		Reports:  &importstore.Reports{Pool: a.Pool, Sealer: a.Store.Keyring()},
+		CaughtUp: importstore.CaughtUp(a.Pool, a.Store, time.Second)}
 	return nil
 }
 
