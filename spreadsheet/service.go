@@ -22,10 +22,10 @@ type Service struct {
 	// is loaded from the log.
 	CaughtUp CaughtUpCheck
 	// Workers bounds how many rows an import handles at once (default 16):
-	// each row is a few round trips to the store, and rows are independent.
-	// Measured on 2 cores: 8 workers applied 10,000 updates in ~10 s, 16 in
-	// ~4 s (the round trips wait on the disk, not the CPU); the pool's size
-	// bounds the connections they use anyway.
+	// each row is a few round trips to the store that wait on the disk,
+	// not the CPU, and rows are independent (docs/BENCHMARKS.md, "Settings
+	// chosen from measurements"); the pool's size bounds the connections
+	// they use anyway.
 	Workers int
 	// MaxImports bounds the imports, dry runs included, that read and
 	// match their file at once (default 2: reading a sheet is one core's
