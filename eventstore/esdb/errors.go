@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
@@ -16,8 +17,8 @@ import (
 // one place. The client's errors are *esdb.Error, possibly wrapped, told
 // apart by Code() (esdb.FromError misses wrapped ones).
 func clientError(ctx context.Context, what string, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("%s: %w", what, ctx.Err())
+	if cerr := ctxErr(ctx); cerr != nil {
+		return fmt.Errorf("%s: %w", what, cerr)
 	}
 	var e *esdb.Error
 	if !errors.As(err, &e) {
@@ -33,6 +34,20 @@ func clientError(ctx context.Context, what string, err error) error {
 		return domain.Errorf(domain.EUNAVAILABLE, "%s: %v", what, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// ctxErr is ctx.Err(), or context.DeadlineExceeded once ctx's deadline
+// has passed though its timer has not fired yet: gRPC enforces a call's
+// deadline with a timer of its own, which may fire first, and the call's
+// error must still read as the caller's deadline.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // currentRevision finds the stream's revision in the client's wrong

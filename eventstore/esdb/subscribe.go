@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
@@ -37,15 +38,25 @@ func (s *Store) Subscribe(ctx context.Context, from domain.Position, handle func
 		Filter: &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: s.prefixes},
 	})
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if cerr := ctxErr(ctx); cerr != nil {
+			return cerr
 		}
 		return clientError(ctx, "subscribe after "+from.String(), err)
 	}
-	defer sub.Close()
+	// The receiving goroutine ends before Subscribe returns: the client
+	// logs a closed subscription's error from within Recv, which must not
+	// outlive its caller (its logger may be a finished test's).
+	var receiving sync.WaitGroup
+	defer func() {
+		cancel()
+		sub.Close() //nolint:errcheck // ending it; Recv reports why
+		receiving.Wait()
+	}()
 
 	ch := make(chan received, subscribeBatch)
+	receiving.Add(1)
 	go func() {
+		defer receiving.Done()
 		for {
 			r := sub.Recv()
 			var item received
@@ -93,8 +104,8 @@ func (s *Store) Subscribe(ctx context.Context, from domain.Position, handle func
 			batch = make([]domain.RecordedEvent, 0, subscribeBatch) // handle may keep the slice
 		}
 		if dropped != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+			if cerr := ctxErr(ctx); cerr != nil {
+				return cerr
 			}
 			return clientError(ctx, fmt.Sprintf("subscription after %s dropped", pos), dropped)
 		}
