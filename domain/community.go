@@ -101,7 +101,7 @@ func (c *Community) DefineField(f Field, newID string) ([]Event, error) {
 		if existing.Label == f.Label && existing.Type == f.Type && slices.Equal(existing.Choices, f.Choices) {
 			return nil, nil
 		}
-		return nil, &Error{Code: ECONFLICT, Field: "key", Message: "field " + f.Key + " exists with another definition; remove it first"}
+		return nil, fieldErrorf(ECONFLICT, "key", "field %s exists with another definition; remove it first", f.Key)
 	}
 	f.ID = newID
 	return []Event{FieldDefined{CommunityID: c.ID, Field: f}}, nil

@@ -192,7 +192,7 @@ func (c *Contact) Merge(community *Community, mergeID string, duplicates []*Cont
 			return nil, FieldError("duplicates", "contact %s is listed twice", d.ID)
 		}
 		if d.CommunityID != c.CommunityID || !d.Exists() {
-			return nil, &Error{Code: ENOTFOUND, Field: "duplicates", Message: "contact " + d.ID + " not found"}
+			return nil, fieldErrorf(ENOTFOUND, "duplicates", "contact %s not found", d.ID)
 		}
 		if d.Status != StatusActive && d.Status != StatusArchived {
 			return nil, d.mustBe(StatusActive, "merge")
@@ -275,13 +275,13 @@ func (c *Contact) Unmerge(duplicateID string) ([]Event, string, error) {
 		}
 		return []Event{DuplicateReleased{ContactID: c.ID, MergeID: mergeID, DuplicateID: duplicateID, Changes: changes, Kept: kept}}, mergeID, nil
 	}
-	return nil, "", &Error{Code: ENOTFOUND, Field: "duplicate", Message: "contact " + duplicateID + " was not merged into " + c.ID}
+	return nil, "", fieldErrorf(ENOTFOUND, "duplicate", "contact %s was not merged into %s", duplicateID, c.ID)
 }
 
 // UnmergeFrom decides a duplicate's side of undoing its merge.
 func (c *Contact) UnmergeFrom(survivorID, mergeID string) ([]Event, error) {
 	if c.Status != StatusMerged || c.MergedInto != survivorID {
-		return nil, &Error{Code: ECONFLICT, Field: "duplicate", Message: "contact " + c.ID + " is not merged into " + survivorID}
+		return nil, fieldErrorf(ECONFLICT, "duplicate", "contact %s is not merged into %s", c.ID, survivorID)
 	}
 	return []Event{ContactUnmerged{ContactID: c.ID, SurvivorID: survivorID, MergeID: mergeID}}, nil
 }

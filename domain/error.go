@@ -24,6 +24,11 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// Format and Args make Message (fmt.Sprintf): an adapter that speaks
+	// another language translates Format, the English text, and formats
+	// Args into it.
+	Format string
+	Args   []any
 }
 
 func (e *Error) Error() string {
@@ -35,12 +40,18 @@ func (e *Error) Error() string {
 
 // Errorf returns an *Error with code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return fieldErrorf(code, "", format, args...)
 }
 
 // FieldError returns an EINVALID *Error naming the field at fault.
 func FieldError(field, format string, args ...any) *Error {
-	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
+	return fieldErrorf(EINVALID, field, format, args...)
+}
+
+// fieldErrorf returns an *Error with code, naming field, with a formatted
+// message.
+func fieldErrorf(code, field, format string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // ErrorCode returns the code of the first error in err's chain that carries

@@ -73,7 +73,7 @@ func (h *Handler) loadMerge(ctx context.Context, caller Caller, survivorID strin
 	for i, id := range duplicateIDs {
 		d, err := LoadContact(ctx, h.Store, caller.CommunityID, id)
 		if ErrorCode(err) == ENOTFOUND {
-			return mergePlan{}, &Error{Code: ENOTFOUND, Field: "duplicates", Message: fmt.Sprintf("contact %s not found", id)}
+			return mergePlan{}, fieldErrorf(ENOTFOUND, "duplicates", "contact %s not found", id)
 		}
 		if err != nil {
 			return mergePlan{}, fmt.Errorf("load duplicate %s: %w", id, err)

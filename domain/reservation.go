@@ -160,8 +160,7 @@ func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, conta
 			}
 			inFlight := err != nil || holder.Version <= r.holderVersion
 			if inFlight && !h.claimExpired(stream, r.version) {
-				return Position{}, reservation{}, &Error{Code: ECONFLICT, Field: kind,
-					Message: fmt.Sprintf("%s is being claimed by another request; try again in a few seconds", kind)}
+				return Position{}, reservation{}, fieldErrorf(ECONFLICT, kind, "%s is being claimed by another request; try again in a few seconds", kind)
 			}
 		}
 		data.ID = NewID() // a new attempt, a new event
@@ -174,16 +173,15 @@ func (h *Handler) reserve(ctx context.Context, caller Caller, kind, value, conta
 		}
 		return res.Position, taken, nil
 	}
-	return Position{}, reservation{}, &Error{Code: ECONFLICT, Field: kind, Message: kind + " is contended; try again"}
+	return Position{}, reservation{}, fieldErrorf(ECONFLICT, kind, "%s is contended; try again", kind)
 }
 
 // keyTaken is the conflict of a key that holder holds.
 func keyTaken(kind, normalized string, holder *Contact) error {
-	msg := fmt.Sprintf("%s is already used by contact %s", kind, holder.ID)
 	if normalizeKey(kind, holder.Values[kind]) != normalized {
-		msg = fmt.Sprintf("%s is reserved for contact %s by a merge that can still be undone (an unmerge gives it back)", kind, holder.ID)
+		return fieldErrorf(ECONFLICT, kind, "%s is reserved for contact %s by a merge that can still be undone (an unmerge gives it back)", kind, holder.ID)
 	}
-	return &Error{Code: ECONFLICT, Field: kind, Message: msg}
+	return fieldErrorf(ECONFLICT, kind, "%s is already used by contact %s", kind, holder.ID)
 }
 
 // maxMergeChain bounds how many survivors holdsKey follows from a merged
@@ -273,7 +271,7 @@ func (h *Handler) handOver(ctx context.Context, caller Caller, kind, value, cont
 		}
 		return res.Position, r, nil
 	}
-	return Position{}, reservation{}, &Error{Code: ECONFLICT, Field: kind, Message: kind + " is contended; try again"}
+	return Position{}, reservation{}, fieldErrorf(ECONFLICT, kind, "%s is contended; try again", kind)
 }
 
 // giveBack undoes contact's claim of key kind=value when the command that

@@ -41,7 +41,7 @@ func (con *Console) listPage(c *gin.Context, r listRequest, status domain.Contac
 		Search: r.query, Sort: r.sort, Cursor: r.cursor, Limit: size}, afterOf(c))
 	problem := ""
 	if domain.ErrorCode(err) == domain.EINVALID {
-		problem, pg, err = domain.ErrorMessage(err), domain.ContactPage{}, nil
+		problem, pg, err = langOf(c).Problem(err), domain.ContactPage{}, nil
 	}
 	if err != nil {
 		return listView{}, "", err

@@ -37,5 +37,5 @@ func (con *Console) refuse(c *gin.Context, err error) {
 		con.fail(c, err)
 		return
 	}
-	con.render(c, statusOfCode(code), "refused", page{Title: "Not done", Problem: domain.ErrorMessage(err)})
+	con.render(c, statusOfCode(code), "refused", page{Title: "Not done", Problem: langOf(c).Problem(err)})
 }

@@ -72,10 +72,10 @@ func (con *Console) handleDefineField(c *gin.Context) {
 			con.fail(c, err)
 			return
 		}
-		form.Errors = map[string]string{de.Field: de.Message}
+		form.Errors = map[string]string{de.Field: langOf(c).Problem(de)}
 		problem := langOf(c).T("The field was not added: see the input marked below.")
 		if de.Field == "" {
-			problem = de.Message
+			problem = langOf(c).Problem(de)
 		}
 		con.showFields(c, statusOfCode(de.Code), form, problem)
 		return

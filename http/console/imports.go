@@ -64,7 +64,7 @@ func (con *Console) handleImport(c *gin.Context) {
 			return
 		}
 		con.render(c, statusOfCode(domain.ErrorCode(err)), "import", page{Title: "Import people", Nav: "imports",
-			Problem: l.T("The file was not imported: %s", domain.ErrorMessage(err)), Data: importView{}})
+			Problem: l.T("The file was not imported: %s", l.Problem(err)), Data: importView{}})
 		return
 	}
 	con.labelChanges(c, &rep)

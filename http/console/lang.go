@@ -1,11 +1,13 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/assoc/contacts/domain"
 	"github.com/gin-gonic/gin"
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
@@ -62,6 +64,19 @@ func (l lang) T(text string, args ...any) string {
 		return text
 	}
 	return fmt.Sprintf(text, args...)
+}
+
+// Problem is err's message for people in the page's language: a domain
+// error's English format translated (frenchDomainMessages) and formatted
+// with its arguments; any other message as the domain words it.
+func (l lang) Problem(err error) string {
+	var de *domain.Error
+	if l.Code == "fr" && errors.As(err, &de) && de.Format != "" {
+		if fr, ok := frenchDomainMessages[de.Format]; ok {
+			return fmt.Sprintf(fr, de.Args...)
+		}
+	}
+	return domain.ErrorMessage(err)
 }
 
 // Other is the other language, which the switch offers.

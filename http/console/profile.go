@@ -176,13 +176,13 @@ func (con *Console) showRefusedUpdate(c *gin.Context, id string, fields []domain
 	case code == domain.EINTERNAL:
 		con.fail(c, refusal)
 		return
-	case asDomainError(refusal, &de) && de.Field != "" && markField(view.Inputs, de.Field, domain.ErrorMessage(refusal)):
+	case asDomainError(refusal, &de) && de.Field != "" && markField(view.Inputs, de.Field, l.Problem(refusal)):
 		p.Problem = l.T("The profile was not updated: see the field marked below.")
 		if code == domain.ECONFLICT {
 			status = http.StatusConflict
 		}
 	default:
-		p.Problem = domain.ErrorMessage(refusal)
+		p.Problem = l.Problem(refusal)
 		status = statusOfCode(code)
 	}
 	con.render(c, status, "profile", p)

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"bytes"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -270,5 +271,31 @@ func TestUploadWithoutCSRFTokenIsRefused(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("upload without the CSRF token: status %d, want 403", resp.StatusCode)
+	}
+}
+
+// A refusal of the domain reads in the page's language: the French of its
+// message beside the input, in French; the domain's English in English.
+func TestDomainRefusalsSpeakThePagesLanguage(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	admin := signIn(t, s, s.admin)
+	for _, tc := range []struct{ language, want string }{
+		{"en", "must be 1-63 lower-case letters, digits or _, starting with a letter"},
+		{"fr", "doit compter 1 à 63 minuscules, chiffres ou _, et commencer par une lettre"},
+	} {
+		form := url.Values{"csrf": {admin.csrf}, "label": {"Ville"}, "key": {"Bad Key"}, "type": {"text"}}
+		req, _ := http.NewRequest(http.MethodPost, s.url+"/console/fields", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept-Language", tc.language)
+		resp, err := admin.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(html.UnescapeString(string(body)), tc.want) {
+			t.Errorf("%s: status %d, want 400 and %q beside the key: %s", tc.language, resp.StatusCode, tc.want, body)
+		}
 	}
 }
