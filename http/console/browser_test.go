@@ -142,6 +142,20 @@ func (tb *tab) click(css string) {
 	tb.t.Fatalf("click %s: %v", css, err)
 }
 
+// upload chooses file for the file input css, finding the input again
+// when the page replaced it meanwhile ("could not find node").
+func (tb *tab) upload(css, file string) {
+	tb.t.Helper()
+	var err error
+	for range 3 {
+		if err = chromedp.Do(tb.ctx, chromedp.WaitReady(chromedp.CSS(css)), chromedp.SetUploadFiles(chromedp.CSS(css), []string{file})); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tb.t.Fatalf("upload %s into %s: %v", file, css, err)
+}
+
 // fill types text into the input css, replacing its value.
 func (tb *tab) fill(css, text string) {
 	tb.t.Helper()

@@ -338,10 +338,10 @@ func flowImportDryRunApplyRevert(t *testing.T, tb *tab) {
 	tb.signIn(s.admin)
 	tb.click("nav a[href='/console/imports']")
 	tb.waitFor(`document.getElementById("file") !== null`)
-	tb.do(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{csv}))
+	tb.upload("#file", csv)
 	tb.click("button[value=dry-run]")
 	tb.waitText("#report", "(.xlsx) format")
-	tb.do(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{book}))
+	tb.upload("#file", book)
 	tb.click("button[value=dry-run]")
 	tb.waitText("#report", "Dry run of people.xlsx")
 	if c, u, r := tb.text("[data-count-created]"), tb.text("[data-count-updated]"), tb.text("[data-count-rejected]"); c != "1" || u != "1" || r != "1" {
