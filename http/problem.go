@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/http/errstatus"
 )
 
 // problem is an RFC 9457 problem details body. Field names the input at fault
@@ -56,35 +57,13 @@ func writeProblemBody(c *gin.Context, p problem) {
 	c.AbortWithStatusJSON(p.Status, p)
 }
 
-// statusOf maps a domain error code to its HTTP status: the one place where
-// codes meet statuses.
-func statusOf(code string) int {
-	switch code {
-	case domain.EINVALID:
-		return http.StatusBadRequest
-	case domain.ENOTFOUND:
-		return http.StatusNotFound
-	case domain.ECONFLICT:
-		return http.StatusConflict
-	case domain.EPRECONDITION:
-		return http.StatusPreconditionFailed
-	case domain.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case domain.EFORBIDDEN:
-		return http.StatusForbidden
-	case domain.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 // problemOf turns err into the problem a client sees. Errors without a code
 // of their own (bugs, broken dependencies) become a generic 500, or a 503
 // when the database could not be reached; internal reports true for both:
 // the caller must log the real error, which the client never sees.
 func problemOf(err error) (p problem, internal bool) {
 	code := domain.ErrorCode(err)
-	status := statusOf(code)
+	status := errstatus.Of(code)
 	if status == http.StatusInternalServerError && unreachable(err) {
 		return newProblem(http.StatusServiceUnavailable, "the database cannot be reached; try again shortly", "", domain.EUNAVAILABLE), true
 	}

@@ -2,31 +2,12 @@ package console
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/http/errstatus"
 )
-
-// statusOfCode is the status of a page that shows a domain refusal.
-func statusOfCode(code string) int {
-	switch code {
-	case domain.EINVALID:
-		return http.StatusBadRequest
-	case domain.ENOTFOUND:
-		return http.StatusNotFound
-	case domain.ECONFLICT:
-		return http.StatusConflict
-	case domain.EPRECONDITION:
-		return http.StatusPreconditionFailed
-	case domain.EFORBIDDEN:
-		return http.StatusForbidden
-	case domain.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
 
 func asDomainError(err error, target **domain.Error) bool { return errors.As(err, target) }
 
@@ -37,5 +18,5 @@ func (con *Console) refuse(c *gin.Context, err error) {
 		con.fail(c, err)
 		return
 	}
-	con.render(c, statusOfCode(code), "refused", page{Title: "Not done", Problem: langOf(c).Problem(err)})
+	con.render(c, errstatus.Of(code), "refused", page{Title: "Not done", Problem: langOf(c).Problem(err)})
 }

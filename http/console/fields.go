@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/http/errstatus"
 )
 
 // fieldTypes are the types a field can have, in the add form's order.
@@ -77,7 +78,7 @@ func (con *Console) handleDefineField(c *gin.Context) {
 		if de.Field == "" {
 			problem = langOf(c).Problem(de)
 		}
-		con.showFields(c, statusOfCode(de.Code), form, problem)
+		con.showFields(c, errstatus.Of(de.Code), form, problem)
 		return
 	}
 	con.settle(c, res.Position)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/http/errstatus"
 )
 
 // maxUpload is the largest workbook the console takes (the API's cap).
@@ -63,7 +64,7 @@ func (con *Console) handleImport(c *gin.Context) {
 			con.fail(c, err)
 			return
 		}
-		con.render(c, statusOfCode(domain.ErrorCode(err)), "import", page{Title: "Import people", Nav: "imports",
+		con.render(c, errstatus.Of(domain.ErrorCode(err)), "import", page{Title: "Import people", Nav: "imports",
 			Problem: l.T("The file was not imported: %s", l.Problem(err)), Data: importView{}})
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/assoc/contacts/domain"
+	"github.com/assoc/contacts/http/errstatus"
 )
 
 // profileView is the profile page: the contact, its community's fields
@@ -183,7 +184,7 @@ func (con *Console) showRefusedUpdate(c *gin.Context, id string, fields []domain
 		}
 	default:
 		p.Problem = l.Problem(refusal)
-		status = statusOfCode(code)
+		status = errstatus.Of(code)
 	}
 	con.render(c, status, "profile", p)
 }
