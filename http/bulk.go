@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/assoc/contacts/domain"
 )
@@ -18,12 +17,6 @@ const (
 	bulkRestore
 	bulkDelete
 )
-
-// maxBulkIDs is the most contacts one bulk command takes.
-const maxBulkIDs = 1000
-
-// bulkWorkers is how many contacts of one bulk command are handled at once.
-const bulkWorkers = 8
 
 // bulkRequest is the body of the bulk commands.
 type bulkRequest struct {
@@ -55,45 +48,31 @@ func (s *Server) handleBulk(op bulkOp) gin.HandlerFunc {
 		if !s.decodeJSON(c, &req) {
 			return
 		}
-		if len(req.IDs) == 0 || len(req.IDs) > maxBulkIDs {
-			s.fail(c, domain.FieldError("ids", "give 1 to %d contact IDs (got %d)", maxBulkIDs, len(req.IDs)))
+		if len(req.IDs) == 0 || len(req.IDs) > domain.MaxBulk {
+			s.fail(c, domain.FieldError("ids", "give 1 to %d contact IDs (got %d)", domain.MaxBulk, len(req.IDs)))
 			return
 		}
 		run := s.bulkCommand(op)
 		caller := callerOf(c)
 		ctx := c.Request.Context()
-		results := make([]bulkItem, len(req.IDs))
-		positions := make([]domain.Position, len(req.IDs))
-		// Each ID is its own command: a refusal is that ID's outcome, never
-		// the group's error, so every ID is tried.
-		var g errgroup.Group
-		g.SetLimit(bulkWorkers)
-		for i, id := range req.IDs {
-			g.Go(func() error {
-				res, err := run(ctx, caller, id)
-				if err != nil {
-					p, internal := problemOf(err)
-					if internal {
-						s.Logger.Error("bulk command failed", "request_id", caller.CorrelationID, "contact", id, "err", err)
-					}
-					results[i] = bulkItem{ID: id, Error: &p}
-					return nil
-				}
-				results[i] = bulkItem{ID: id, OK: true, Version: &res.Version}
-				positions[i] = res.Position
-				return nil
-			})
-		}
-		g.Wait() //nolint:errcheck // no goroutine returns an error
+		outcomes, last := domain.RunBulk(ctx, req.IDs, func(ctx context.Context, id string) (domain.Result, error) {
+			return run(ctx, caller, id)
+		})
 		if ctx.Err() != nil {
 			s.fail(c, ctx.Err())
 			return
 		}
-		last := domain.Start
-		for _, p := range positions {
-			if p.Compare(last) > 0 {
-				last = p
+		results := make([]bulkItem, len(outcomes))
+		for i, o := range outcomes {
+			if o.Err != nil {
+				p, internal := problemOf(o.Err)
+				if internal {
+					s.Logger.Error("bulk command failed", "request_id", caller.CorrelationID, "contact", o.ID, "err", o.Err)
+				}
+				results[i] = bulkItem{ID: o.ID, Error: &p}
+				continue
 			}
+			results[i] = bulkItem{ID: o.ID, OK: true, Version: &o.Result.Version}
 		}
 		if err := s.settle(c, last); err != nil {
 			s.fail(c, err)

@@ -67,18 +67,23 @@ func (con *Console) bulkAction(c *gin.Context, done string, command func(context
 		return
 	}
 	caller := callerOf(c)
-	out := runEach(c.Request.Context(), ids, func(ctx context.Context, id string) (domain.Result, error) {
+	outcomes, last := domain.RunBulk(c.Request.Context(), ids, func(ctx context.Context, id string) (domain.Result, error) {
 		return command(ctx, caller, id)
 	})
-	for id, err := range out.Refused {
-		if domain.ErrorCode(err) == domain.EINTERNAL {
-			con.logger.Error("console: action failed", "action", done, "contact", id, "err", err)
+	refused := 0
+	for _, o := range outcomes {
+		if o.Err == nil {
+			continue
+		}
+		refused++
+		if domain.ErrorCode(o.Err) == domain.EINTERNAL {
+			con.logger.Error("console: action failed", "action", done, "contact", o.ID, "err", o.Err)
 		}
 	}
-	con.settle(c, out.Last)
-	msg, n := done, out.Done
-	if len(out.Refused) > 0 {
-		msg, n = "refused", len(out.Refused)
+	con.settle(c, last)
+	msg, n := done, len(outcomes)-refused
+	if refused > 0 {
+		msg, n = "refused", refused
 	}
-	c.Redirect(http.StatusSeeOther, withNotice(back, msg, n, out.Last))
+	c.Redirect(http.StatusSeeOther, withNotice(back, msg, n, last))
 }
