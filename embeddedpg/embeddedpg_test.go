@@ -242,3 +242,14 @@ func TestSearchPicksHighestVersion(t *testing.T) {
 		t.Errorf("postgres = %s, want %s", b.postgres, want)
 	}
 }
+
+func TestSharedBuffersFollowMemory(t *testing.T) {
+	for _, tc := range []struct{ mem, want int }{{0, 128}, {512, 128}, {8192, 1024}, {24 * 1024, 2048}} {
+		if got := sharedBuffersMB(tc.mem); got != tc.want {
+			t.Errorf("sharedBuffersMB(%d) = %d, want %d", tc.mem, got, tc.want)
+		}
+	}
+	if memTotalMB() <= 0 {
+		t.Error("memTotalMB found no memory in /proc/meminfo")
+	}
+}

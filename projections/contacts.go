@@ -21,12 +21,16 @@ const ContactsReadModel = domain.ContactsReadModel
 // Name implements Projector.
 func (ContactsProjector) Name() string { return ContactsReadModel }
 
-// Apply implements Projector. It queues one statement per event and sends
-// the batch in one round trip (pipelined, in order, in the caller's
-// transaction).
+// Apply implements Projector. It queues one statement per event, or one
+// per run of registrations and one per run of archivals and restorations
+// (most of a rebuild), and sends the batch in one round trip (pipelined,
+// in order, in the caller's transaction).
 func (ContactsProjector) Apply(ctx context.Context, tx pgx.Tx, events []domain.RecordedEvent) error {
 	batch := &pgx.Batch{}
-	var registered registrations
+	var (
+		registered registrations
+		moved      statusMoves
+	)
 	for _, r := range events {
 		if !contactsEventTypes[r.Type] {
 			continue // most of the log is key reservations: skip them undecoded
@@ -35,20 +39,77 @@ func (ContactsProjector) Apply(ctx context.Context, tx pgx.Tx, events []domain.R
 		if err != nil {
 			return err
 		}
-		if e, ok := e.(domain.ContactRegistered); ok {
+		// A run holds events of one kind; a run ends before an event of
+		// another kind is queued, so statements keep the log's order.
+		switch e := e.(type) {
+		case domain.ContactRegistered:
+			moved.flush(batch)
 			registered.add(e, meta, r)
-			continue
-		}
-		registered.flush(batch) // keep the log's order
-		if err := queueContactEvent(batch, e, meta, r); err != nil {
-			return err
+		case domain.ContactArchived:
+			registered.flush(batch)
+			moved.add(batch, e.ContactID, domain.StatusArchived, meta, r)
+		case domain.ContactRestored:
+			registered.flush(batch)
+			moved.add(batch, e.ContactID, domain.StatusActive, meta, r)
+		default:
+			registered.flush(batch)
+			moved.flush(batch)
+			if err := queueContactEvent(batch, e, meta, r); err != nil {
+				return err
+			}
 		}
 	}
 	registered.flush(batch)
+	moved.flush(batch)
 	if batch.Len() == 0 {
 		return nil
 	}
 	return tx.SendBatch(ctx, batch).Close()
+}
+
+// statusMoves gathers a run of archivals and restorations, applied with
+// one statement. A contact appears at most once in a run (one UPDATE
+// changes a row once): its second move starts a new run.
+type statusMoves struct {
+	ids, statuses []string
+	archivedAt    []*time.Time
+	times         []time.Time
+	versions      []int64
+	seen          map[string]bool
+}
+
+func (m *statusMoves) add(b *pgx.Batch, id string, to domain.ContactStatus, meta domain.Metadata, r domain.RecordedEvent) {
+	if m.seen[id] {
+		m.flush(b)
+	}
+	if m.seen == nil {
+		m.seen = map[string]bool{}
+	}
+	at := meta.Time
+	if at.IsZero() {
+		at = r.RecordedAt
+	}
+	var archivedAt *time.Time
+	if to == domain.StatusArchived {
+		archivedAt = &at
+	}
+	m.seen[id] = true
+	m.ids = append(m.ids, id)
+	m.statuses = append(m.statuses, string(to))
+	m.archivedAt = append(m.archivedAt, archivedAt)
+	m.times = append(m.times, at)
+	m.versions = append(m.versions, r.Version)
+}
+
+// flush queues the gathered moves, if any, and empties the run.
+func (m *statusMoves) flush(b *pgx.Batch) {
+	if len(m.ids) == 0 {
+		return
+	}
+	b.Queue(`UPDATE contacts c SET status = u.status, archived_at = u.archived_at, updated_at = u.at, version = u.version
+		FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[]) AS u (id, status, archived_at, at, version)
+		WHERE c.id = u.id`, m.ids, m.statuses, m.archivedAt, m.times, m.versions)
+	*m = statusMoves{}
 }
 
 // registrations gathers a run of ContactRegistered events, inserted with
@@ -98,6 +159,8 @@ var contactsEventTypes = map[string]bool{
 	"DuplicateReleased": true, "MergeStarted": true, "MergeAbandoned": true,
 }
 
+// queueContactEvent queues the statement of one event (registrations,
+// archivals and restorations go in runs: see Apply).
 func queueContactEvent(b *pgx.Batch, e domain.Event, meta domain.Metadata, r domain.RecordedEvent) error {
 	at := meta.Time
 	if at.IsZero() {
@@ -114,12 +177,6 @@ func queueContactEvent(b *pgx.Batch, e domain.Event, meta domain.Metadata, r dom
 			e.CommunityID, e.Field.ID, storable(e.Field.Key), storable(e.Field.Label), storable(string(e.Field.Type)), choices, r.Version)
 	case domain.FieldRemoved:
 		b.Queue(`UPDATE community_fields SET removed = true WHERE community_id = $1 AND field_id = $2`, e.CommunityID, e.FieldID)
-	case domain.ContactRegistered:
-		builtin, fields := splitValues(e.Values)
-		b.Queue(`INSERT INTO contacts (id, community_id, status, email, first_name, last_name, external_id, fields, version, created_at, updated_at)
-			VALUES ($1, $2, 'active', $3, $4, $5, $6, $7, $8, $9, $9)`,
-			e.ContactID, e.CommunityID, builtin[domain.KeyEmail], builtin[domain.KeyFirstName], builtin[domain.KeyLastName],
-			builtin[domain.KeyExternalID], fields, r.Version, at)
 	case domain.ContactUpdated:
 		queueChanges(b, e.ContactID, e.Changes, r.Version, at)
 	case domain.MergeStarted:
@@ -135,10 +192,6 @@ func queueContactEvent(b *pgx.Batch, e domain.Event, meta domain.Metadata, r dom
 		queueChanges(b, e.ContactID, e.Changes, r.Version, at)
 	case domain.DuplicateReleased:
 		queueChanges(b, e.ContactID, e.Changes, r.Version, at)
-	case domain.ContactArchived:
-		b.Queue(`UPDATE contacts SET status = 'archived', archived_at = $2, updated_at = $2, version = $3 WHERE id = $1`, e.ContactID, at, r.Version)
-	case domain.ContactRestored:
-		b.Queue(`UPDATE contacts SET status = 'active', archived_at = NULL, updated_at = $2, version = $3 WHERE id = $1`, e.ContactID, at, r.Version)
 	case domain.ContactDeleted:
 		// Personal data leaves the read model; the row only says the contact
 		// existed and was deleted.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/assoc/contacts/domain"
 )
 
@@ -35,6 +37,10 @@ func (q *Queries) ListContacts(ctx context.Context, lq domain.ListQuery) (domain
 	keys, err := q.fieldKeys(ctx, lq.CommunityID)
 	if err != nil {
 		return domain.ContactPage{}, err
+	}
+	if lq.Search != "" {
+		// Planned for this term, every time: see searchPlanned.
+		args = append([]any{pgx.QueryExecModeCacheDescribe}, args...)
 	}
 	items, err := q.scanContacts(ctx, keys, sql, args...)
 	if err != nil {

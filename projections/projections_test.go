@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -437,6 +438,11 @@ func TestRebuildSwapsWhileServing(t *testing.T) {
 	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'contacts'`).Scan(&indexes); err != nil || indexes < 8 {
 		t.Fatalf("the swapped contacts table has %d indexes (%v), want its primary key and every secondary index", indexes, err)
 	}
+	var target int
+	if err := b.pool.QueryRow(ctx, `SELECT attstattarget FROM pg_attribute WHERE attrelid = 'public.contacts'::regclass AND attname = 'search'`).
+		Scan(&target); err != nil || target != 1000 {
+		t.Fatalf("the swapped contacts table's search column has statistics target %d (%v), want the migration's 1000", target, err)
+	}
 
 	// The same log replayed from scratch gives the same rows.
 	stopRunner()
@@ -455,5 +461,63 @@ func TestRebuildSwapsWhileServing(t *testing.T) {
 		if swapped[i] != rebuilt[i] {
 			t.Fatalf("row %d differs:\nswapped:  %s\nreplayed: %s", i, swapped[i], rebuilt[i])
 		}
+	}
+}
+
+// TestRunsKeepTheLogOrder: a batch holding registrations, archivals and
+// restorations of the same contacts (which Apply gathers in runs) leaves
+// the read model as applying its events one by one does.
+func TestRunsKeepTheLogOrder(t *testing.T) {
+	b := setup(t)
+	ctx := t.Context()
+	a := b.register(t, map[string]string{"last_name": "A"}).ID
+	c := b.register(t, map[string]string{"last_name": "C"}).ID
+	for _, step := range []struct {
+		archive bool
+		id      string
+	}{{true, a}, {true, c}, {false, a}, {true, a}, {false, c}} {
+		do := b.handler.RestoreContact
+		if step.archive {
+			do = b.handler.ArchiveContact
+		}
+		if _, err := do(ctx, b.caller, step.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.register(t, map[string]string{"last_name": "D"})
+	events, err := b.store.ReadAll(ctx, domain.Start, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply := func(batches [][]domain.RecordedEvent) []string {
+		if _, err := b.pool.Exec(ctx, `TRUNCATE contacts, communities, community_fields`); err != nil {
+			t.Fatal(err)
+		}
+		for _, batch := range batches {
+			err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error { return projections.ContactsProjector{}.Apply(ctx, tx, batch) })
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return snapshot(t, b.pool)
+	}
+	var oneByOne [][]domain.RecordedEvent
+	for _, e := range events {
+		oneByOne = append(oneByOne, []domain.RecordedEvent{e})
+	}
+	want := apply(oneByOne)
+	if got := apply([][]domain.RecordedEvent{events}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("applied at once:\n%s\none by one:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var statuses []string
+	rows, err := b.pool.Query(ctx, `SELECT last_name || ' ' || status || ' ' || (archived_at IS NOT NULL) FROM contacts ORDER BY last_name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if statuses, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"A archived true", "C active false", "D active false"}; !reflect.DeepEqual(statuses, want) {
+		t.Fatalf("statuses %v, want %v", statuses, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/assoc/contacts/domain"
@@ -38,8 +39,12 @@ type RebuildStats struct {
 // rebuildLockClass is the first key of the rebuilds' advisory locks.
 const rebuildLockClass = projectorLockClass + 1
 
-// rebuildPage is how many events a rebuild reads and applies at once.
-const rebuildPage = 5000
+// rebuildPage is how many events a rebuild reads and applies at once;
+// rebuildPagesAhead how many pages its reader keeps ready.
+const (
+	rebuildPage       = 5000
+	rebuildPagesAhead = 2
+)
 
 // Rebuild rebuilds p's read model from the whole log into new tables in a
 // schema of their own, while the current tables keep serving reads and the
@@ -171,6 +176,14 @@ func (r *Runner) prepareRebuild(ctx context.Context, schema string, tables []str
 			return fmt.Errorf("rebuild: primary key of %s: %w", t, err)
 		}
 		statements = append(statements, `ALTER TABLE `+schema+`.`+table+` ADD `+pk)
+		targets, err := statisticsTargets(ctx, r.Pool, t)
+		if err != nil {
+			return err
+		}
+		for column, target := range targets {
+			statements = append(statements, fmt.Sprintf(`ALTER TABLE %s.%s ALTER COLUMN %s SET STATISTICS %d`,
+				schema, table, pgx.Identifier{column}.Sanitize(), target))
+		}
 	}
 	for _, sql := range statements {
 		if _, err := r.Pool.Exec(ctx, sql); err != nil {
@@ -178,6 +191,29 @@ func (r *Runner) prepareRebuild(ctx context.Context, schema string, tables []str
 		}
 	}
 	return nil
+}
+
+// statisticsTargets returns the columns of table whose statistics target
+// a migration set (LIKE does not copy them), with their targets.
+func statisticsTargets(ctx context.Context, pool *pgxpool.Pool, table string) (map[string]int, error) {
+	rows, err := pool.Query(ctx, `SELECT attname::text, attstattarget::int FROM pg_attribute
+		WHERE attrelid = ('public.' || quote_ident($1))::regclass AND attnum > 0 AND NOT attisdropped AND attstattarget >= 0`, table)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: statistics targets of %s: %w", table, err)
+	}
+	targets := map[string]int{}
+	var (
+		column string
+		target int
+	)
+	_, err = pgx.ForEachRow(rows, []any{&column, &target}, func() error {
+		targets[column] = target
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: statistics targets of %s: %w", table, err)
+	}
+	return targets, nil
 }
 
 // buildIndexes gives the new tables the secondary indexes of the current
@@ -214,24 +250,45 @@ func (r *Runner) buildIndexes(ctx context.Context, schema string, tables []strin
 }
 
 // replay applies the log after from into the tables of schema, page by
-// page, and returns where it stopped and how many events it read.
+// page, and returns where it stopped and how many events it read. Reading
+// (the log's query, opening sealed payloads) and applying (the read
+// model's statements) take turns on different cores: a reader goroutine
+// keeps the next pages ready while the current one is applied.
 func (r *Runner) replay(ctx context.Context, p Projector, schema string, from domain.Position, parking *rebuildParking) (domain.Position, int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan []domain.RecordedEvent, rebuildPagesAhead)
+	var readErr error
+	go func() {
+		defer close(pages)
+		for at := from; ; {
+			events, err := r.Store.ReadAll(ctx, at, rebuildPage)
+			if err != nil {
+				readErr = fmt.Errorf("rebuild %s: read log: %w", p.Name(), err)
+				return
+			}
+			if len(events) == 0 {
+				return
+			}
+			select {
+			case pages <- events:
+			case <-ctx.Done():
+				return
+			}
+			at = events[len(events)-1].Position
+		}
+	}()
 	n := 0
-	for {
-		events, err := r.Store.ReadAll(ctx, from, rebuildPage)
-		if err != nil {
-			return from, n, fmt.Errorf("rebuild %s: read log: %w", p.Name(), err)
-		}
-		if len(events) == 0 {
-			return from, n, nil
-		}
-		err = pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error { return parking.applyPage(ctx, tx, p, schema, events) })
+	for events := range pages {
+		err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error { return parking.applyPage(ctx, tx, p, schema, events) })
 		if err != nil {
 			return from, n, fmt.Errorf("rebuild %s: %w", p.Name(), err)
 		}
 		from = events[len(events)-1].Position
 		n += len(events)
 	}
+	// pages is closed: the reader has returned, and readErr is its last word.
+	return from, n, readErr
 }
 
 // applyIn applies events with the projector's own code, aimed at the

@@ -8,6 +8,7 @@
 //	contacts-bench excel      Excel export, dry run and import at 10,000 and 100,000 contacts
 //	contacts-bench bombs      the workbook bombs of spreadsheet/testdata: time and peak RSS
 //	contacts-bench feed       one analytics consumer's read of its community in a log of 1,000,000 events
+//	contacts-bench load       32 concurrent clients on the API: list pages, search, registering
 package main
 
 import (
@@ -26,7 +27,7 @@ const usage = `usage: contacts-bench <target> [flags]   (go run ./cmd/contacts-b
 targets:
   store      measure event store appends and reads beside raw PostgreSQL inserts (cluster of its own: <data>/bench)
   contacts   measure registering, the read model's rebuild, list pages, search and the console's pages at 100,000 contacts
-             (cluster of its own: <data>/bench-contacts, reused by later runs)
+             (cluster of its own: <data>/bench-contacts, or bench-contacts-<n> for -n other than 100000, reused by later runs)
   audit      measure history and as_of of a 1,000-event contact, the event stream, and the cost of sealing
              personal data (cluster of its own: <data>/bench-audit)
   excel      measure Excel export, dry run and import at 10,000 and 100,000 contacts (on the data folder's database)
@@ -35,6 +36,8 @@ targets:
   feed       one analytics consumer reading its community (1,000, 10,000, 100,000 events) in a log of
              1,000,000 events: by the log's index by community, beside the whole log filtered
              (cluster of its own: <data>/bench-feed, reused by later runs)
+  load       32 concurrent clients on the API (loopback): the active page, search, the archived page of 1000,
+             registering, each beside raw PostgreSQL under the same clients (the cluster of contacts -n N)
 
 The environment configures it as it does contacts (go run ./cmd/contacts help); the
 store target always measures the PostgreSQL log.
@@ -55,7 +58,7 @@ func main() {
 func run(ctx context.Context, cfg wire.Config, args []string, logger *slog.Logger) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
-		return fmt.Errorf("want a target: store, contacts, audit, excel, bombs or feed")
+		return fmt.Errorf("want a target: store, contacts, audit, excel, bombs, feed or load")
 	}
 	// Named so in the data folder's lock, for a contacts command that
 	// finds the folder taken.
@@ -67,6 +70,7 @@ func run(ctx context.Context, cfg wire.Config, args []string, logger *slog.Logge
 		"excel":    runBenchExcel,
 		"bombs":    runBenchBombs,
 		"feed":     runBenchFeed,
+		"load":     runBenchLoad,
 	}
 	if target, ok := targets[args[0]]; ok {
 		return target(ctx, cfg, logger, args[1:])
@@ -76,5 +80,5 @@ func run(ctx context.Context, cfg wire.Config, args []string, logger *slog.Logge
 		return nil
 	}
 	fmt.Fprint(os.Stderr, usage)
-	return fmt.Errorf("unknown target %q (want store, contacts, audit, excel, bombs or feed)", args[0])
+	return fmt.Errorf("unknown target %q (want store, contacts, audit, excel, bombs, feed or load)", args[0])
 }

@@ -28,6 +28,7 @@ func TestTargetsRun(t *testing.T) {
 		{target: "contacts", args: []string{"-use-database-url", "-n", "3400", "-requests", "20", "-callers", "4"}},
 		{target: "audit", private: true, args: []string{"-n", "40", "-requests", "5", "-callers", "2"}},
 		{target: "excel", args: []string{"-sizes", "30"}},
+		{target: "load", private: true, args: []string{"-n", "300", "-clients", "4", "-duration", "300ms"}},
 		{target: "feed", args: []string{"-events", "3000", "-sizes", "10,100"}},
 		{target: "bombs", args: []string{"-dir", filepath.Join("..", "..", "xlsx", "testdata"), "-worst-rows", "0", "-at-once", "2"}},
 	} {

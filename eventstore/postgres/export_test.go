@@ -4,3 +4,7 @@ package postgres
 // tests can run it inside a transaction they keep open. Its parameters are
 // the stream, then the events' IDs, types, data and metadata as arrays.
 var AppendAny = appendBatch.any
+
+// PendingQuery is the statement a subscriber runs when it finds nothing
+// to read, to tell an idle log from one held back.
+const PendingQuery = pendingQuery
