@@ -220,9 +220,9 @@ func (l *benchLoad) run(ctx context.Context, only string) error {
 // a second) unmeasured, then for l.duration.
 func (l *benchLoad) measure(ctx context.Context, do func(context.Context, *rand.Rand) error) loadResult {
 	var (
-		mu       sync.Mutex
-		result   loadResult
-		wg       sync.WaitGroup
+		mu     sync.Mutex
+		result loadResult
+		wg     sync.WaitGroup
 	)
 	warm := time.Now().Add(min(l.duration/10, time.Second))
 	end := warm.Add(l.duration)
