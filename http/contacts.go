@@ -25,10 +25,18 @@ type contactJSON struct {
 	ExternalID string            `json:"external_id"`
 	Fields     map[string]string `json:"fields"`
 	Version    int64             `json:"version"`
-	CreatedAt  time.Time         `json:"created_at"`
-	UpdatedAt  time.Time         `json:"updated_at"`
-	ArchivedAt *time.Time        `json:"archived_at"`
+	CreatedAt  string            `json:"created_at"`
+	UpdatedAt  string            `json:"updated_at"`
+	ArchivedAt *string           `json:"archived_at"`
 	MergedInto *string           `json:"merged_into"`
+}
+
+// jsonTime formats an instant as time.Time's MarshalJSON does (RFC 3339,
+// UTC, nanoseconds without trailing zeros), as a plain string: the JSON
+// encoder re-reads and compacts what a MarshalJSON returns, which cost a
+// page of 1000 contacts more than the rest of its encoding.
+func jsonTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 // contactResult is a command's answer: the contact and the log position
@@ -46,10 +54,10 @@ func toContactJSON(v domain.ContactView) contactJSON {
 	c := contactJSON{
 		ID: v.ID, Status: v.Status, Email: v.Email, FirstName: v.FirstName, LastName: v.LastName,
 		ExternalID: v.ExternalID, Fields: fields, Version: v.Version,
-		CreatedAt: v.CreatedAt.UTC(), UpdatedAt: v.UpdatedAt.UTC(), MergedInto: v.MergedInto,
+		CreatedAt: jsonTime(v.CreatedAt), UpdatedAt: jsonTime(v.UpdatedAt), MergedInto: v.MergedInto,
 	}
 	if v.ArchivedAt != nil {
-		at := v.ArchivedAt.UTC()
+		at := jsonTime(*v.ArchivedAt)
 		c.ArchivedAt = &at
 	}
 	return c

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -114,16 +115,26 @@ func (q *Queries) scanContacts(ctx context.Context, keys map[string]string, sql 
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.ContactView, error) {
 		var c domain.ContactView
-		var byID map[string]string
+		var rawFields []byte
 		err := row.Scan(&c.ID, &c.CommunityID, &c.Status, &c.Email, &c.FirstName, &c.LastName, &c.ExternalID,
-			&byID, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.ArchivedAt, &c.MergedInto)
-		c.Fields = map[string]string{}
+			&rawFields, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.ArchivedAt, &c.MergedInto)
+		if err != nil {
+			return c, err
+		}
+		// Most contacts have no admin-defined value: "{}" is not decoded.
+		var byID map[string]string
+		if len(rawFields) > 2 {
+			if err := json.Unmarshal(rawFields, &byID); err != nil {
+				return c, fmt.Errorf("contact %s: fields: %w", c.ID, err)
+			}
+		}
+		c.Fields = make(map[string]string, len(byID))
 		for id, v := range byID {
 			if key, ok := keys[id]; ok {
 				c.Fields[key] = v
 			}
 		}
-		return c, err
+		return c, nil
 	})
 }
 
