@@ -440,8 +440,8 @@ func TestRebuildSwapsWhileServing(t *testing.T) {
 	}
 	var target int
 	if err := b.pool.QueryRow(ctx, `SELECT attstattarget FROM pg_attribute WHERE attrelid = 'public.contacts'::regclass AND attname = 'search'`).
-		Scan(&target); err != nil || target != 1000 {
-		t.Fatalf("the swapped contacts table's search column has statistics target %d (%v), want the migration's 1000", target, err)
+		Scan(&target); err != nil || target != 300 {
+		t.Fatalf("the swapped contacts table's search column has statistics target %d (%v), want the migration's 300", target, err)
 	}
 
 	// The same log replayed from scratch gives the same rows.
