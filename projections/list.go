@@ -38,8 +38,11 @@ func (q *Queries) ListContacts(ctx context.Context, lq domain.ListQuery) (domain
 	if err != nil {
 		return domain.ContactPage{}, err
 	}
-	if lq.Search != "" {
-		// Planned for this term, every time: see searchPlanned.
+	if strings.TrimSpace(lq.Search) != "" {
+		// Planned for this term, every time (an unnamed statement): a
+		// prepared statement's generic plan, made once for any term, took
+		// the trigram index for every term, and a term thousands of
+		// contacts hold was then fetched whole (docs/BENCHMARKS.md).
 		args = append([]any{pgx.QueryExecModeCacheDescribe}, args...)
 	}
 	items, err := q.scanContacts(ctx, keys, sql, args...)
@@ -86,8 +89,8 @@ func (o listOrder) query(lq domain.ListQuery, after *cursor) (string, []any) {
 	where := []string{"c.community_id = $1", "c.status = $2"}
 	search := strings.TrimSpace(lq.Search)
 	if search != "" {
-		args = append(args, "%"+escapeLike(search)+"%")
-		where = append(where, fmt.Sprintf("c.search LIKE fold_text($%d)", len(args)))
+		args = append(args, search)
+		where = append(where, fmt.Sprintf("c.search LIKE %s", searchPattern(len(args))))
 	}
 	if after != nil {
 		var cond string
@@ -112,6 +115,13 @@ func (o listOrder) query(lq domain.ListQuery, after *cursor) (string, []any) {
 			SELECT %s FROM contacts c WHERE %s ORDER BY %s LIMIT $%d)
 		SELECT %s FROM page JOIN contacts c USING (id) ORDER BY %s`,
 		selected, conditions, o.by("c"), len(args), prefixed(contactColumns), o.by("page")), args
+}
+
+// searchPattern is the LIKE pattern of the search term in parameter n:
+// its search form (migration 0020: folded, spaces and punctuation made
+// one letter, LIKE's own % _ \ among them) anywhere in the contact's.
+func searchPattern(n int) string {
+	return fmt.Sprintf("('%%' || search_form($%d) || '%%')", n)
 }
 
 // after is the keyset condition of the rows after cur, with its arguments
@@ -168,8 +178,9 @@ func (q *Queries) CountContacts(ctx context.Context, lq domain.ListQuery) (int, 
 	sql := `SELECT count(*) FROM contacts c WHERE c.community_id = $1 AND c.status = $2`
 	args := []any{lq.CommunityID, string(lq.Status)}
 	if search := strings.TrimSpace(lq.Search); search != "" {
-		sql += ` AND c.search LIKE fold_text($3)`
-		args = append(args, "%"+escapeLike(search)+"%")
+		sql += ` AND c.search LIKE ` + searchPattern(3)
+		// Planned for this term, as ListContacts's search.
+		args = append([]any{pgx.QueryExecModeCacheDescribe}, append(args, search)...)
 	}
 	var n int
 	if err := q.Pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -519,5 +520,49 @@ func TestRunsKeepTheLogOrder(t *testing.T) {
 	}
 	if want := []string{"A archived true", "C active false", "D active false"}; !reflect.DeepEqual(statuses, want) {
 		t.Fatalf("statuses %v, want %v", statuses, want)
+	}
+}
+
+// TestSearchMatchesWordsTogether: a term's words match side by side, with
+// spaces and punctuation matching one another, and LIKE's wildcards are
+// plain characters.
+func TestSearchMatchesWordsTogether(t *testing.T) {
+	b := setup(t)
+	ctx := t.Context()
+	runner := b.run(t, projections.ContactsProjector{})
+	var last domain.Result
+	for _, v := range []map[string]string{
+		{"first_name": "Jean-Pierre", "last_name": "Dupré", "email": "jp.dupre@example.org"},
+		{"first_name": "Jeanne", "last_name": "Pierrot", "email": "jeanne@example.org"},
+		{"first_name": "Anna", "last_name": "Bell", "email": "anna_b@example.org"},
+	} {
+		last = b.register(t, v)
+	}
+	if err := runner.WaitFor(ctx, projections.ContactsReadModel, last.Position, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for term, want := range map[string][]string{
+		"jean pierre": {"Dupré"},
+		"Jean-Pierre": {"Dupré"},
+		"dupre jp":    {"Dupré"},
+		"jp.dupre@":   {"Dupré"},
+		"jeanne":      {"Pierrot"},
+		"anna b":      {"Bell"},
+		"a%l":         nil, // a wildcard in LIKE: here a character, in no name
+		"n_e":         nil,
+		"pierre d":    {"Dupré"},
+		"pierre-p":    nil,
+	} {
+		q := domain.ListQuery{CommunityID: b.caller.CommunityID, Status: domain.StatusActive, Search: term, Limit: 10}
+		page, err := b.queries.ListContacts(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(page.Items); !slices.Equal(got, want) {
+			t.Errorf("search %q: %v, want %v", term, got, want)
+		}
+		if n, err := b.queries.CountContacts(ctx, q); err != nil || n != len(want) {
+			t.Errorf("count %q: %d (%v), want %d", term, n, err, len(want))
+		}
 	}
 }

@@ -165,7 +165,3 @@ func prefixed(columns string) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}

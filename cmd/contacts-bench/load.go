@@ -286,14 +286,14 @@ func (l *benchLoad) routes() []loadRoute {
 				return l.get(ctx, "/v1/contacts?limit=50&q="+url.QueryEscape(term(rng)))
 			},
 			raw: func(ctx context.Context, rng *rand.Rand) error {
-				return plain(bcPlainSearchPage, b.community, string(domain.StatusActive), "%"+term(rng)+"%", bcActivePage+1)
+				return plain(bcPlainSearchPage, b.community, string(domain.StatusActive), term(rng), bcActivePage+1)
 			}},
 		{name: "search, archived", target: loadTargetSearch,
 			call: func(ctx context.Context, rng *rand.Rand) error {
 				return l.get(ctx, "/v1/archived-contacts?limit=50&q="+url.QueryEscape(term(rng)))
 			},
 			raw: func(ctx context.Context, rng *rand.Rand) error {
-				return plain(bcPlainSearchPage, b.community, string(domain.StatusArchived), "%"+term(rng)+"%", bcActivePage+1)
+				return plain(bcPlainSearchPage, b.community, string(domain.StatusArchived), term(rng), bcActivePage+1)
 			}},
 		{name: "archived page of 1000", target: loadTargetArchived,
 			call: func(ctx context.Context, _ *rand.Rand) error { return l.get(ctx, "/v1/archived-contacts?limit=1000") },
