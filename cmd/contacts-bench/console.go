@@ -34,23 +34,34 @@ type bcConsole struct {
 // openConsole serves the service's routes (the console's among them) on a
 // loopback listener, signed in as an admin of the bench community.
 func (b *contactsBench) openConsole(ctx context.Context, app *wire.App) (*bcConsole, error) {
+	ts, _, key, err := b.serveLoopback(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	token, _, err := app.Keys.StartSession(ctx, key.ID, time.Hour)
+	if err != nil {
+		ts.Close()
+		return nil, fmt.Errorf("bench contacts: console session: %w", err)
+	}
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(ts.URL + "/console/")
+	jar.SetCookies(u, []*http.Cookie{{Name: "console_session", Value: token, Path: "/console/"}})
+	return &bcConsole{url: ts.URL, client: &http.Client{Jar: jar}, close: ts.Close}, nil
+}
+
+// serveLoopback serves the service's routes (the API's and the console's)
+// on a loopback listener, with a new admin key of the bench community.
+func (b *contactsBench) serveLoopback(ctx context.Context, app *wire.App) (*httptest.Server, string, apikeys.Key, error) {
 	server := chttp.NewServer("127.0.0.1:0", b.logger)
 	server.Services = app.HTTPServices()
 	server.SetReady(true)
 	ts := httptest.NewServer(server.Handler())
-	_, key, err := app.Keys.Create(ctx, apikeys.RoleAdmin, b.community)
-	if err == nil {
-		var token string
-		token, _, err = app.Keys.StartSession(ctx, key.ID, time.Hour)
-		if err == nil {
-			jar, _ := cookiejar.New(nil)
-			u, _ := url.Parse(ts.URL + "/console/")
-			jar.SetCookies(u, []*http.Cookie{{Name: "console_session", Value: token, Path: "/console/"}})
-			return &bcConsole{url: ts.URL, client: &http.Client{Jar: jar}, close: ts.Close}, nil
-		}
+	secret, key, err := app.Keys.Create(ctx, apikeys.RoleAdmin, b.community)
+	if err != nil {
+		ts.Close()
+		return nil, "", apikeys.Key{}, fmt.Errorf("bench: admin key: %w", err)
 	}
-	ts.Close()
-	return nil, fmt.Errorf("bench contacts: console session: %w", err)
+	return ts, secret, key, nil
 }
 
 // page reads a console page whole and checks it is one.

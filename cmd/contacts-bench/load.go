@@ -22,7 +22,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -32,10 +31,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/assoc/contacts/apikeys"
 	"github.com/assoc/contacts/cmd/internal/wire"
 	"github.com/assoc/contacts/domain"
-	chttp "github.com/assoc/contacts/http"
 )
 
 // Targets: throughput as a share of the active page's.
@@ -100,19 +97,9 @@ func runBenchLoad(ctx context.Context, cfg wire.Config, logger *slog.Logger, arg
 // models have applied the whole log, then starts every read model as the
 // service runs them.
 func (b *contactsBench) prepareLoad(ctx context.Context) error {
-	if err := b.startProjector(ctx); err != nil {
+	if err := b.ensureSeeded(ctx); err != nil {
 		return err
 	}
-	if _, err := b.catchUp(ctx); err != nil {
-		return err
-	}
-	if err := b.ensureCommunity(ctx); err != nil {
-		return err
-	}
-	if err := b.ensureContacts(ctx); err != nil {
-		return err
-	}
-	b.stopProjector()
 	b.app.Background(func(ctx context.Context) { b.app.Runner.Run(ctx, b.app.ReadModels()...) })
 	if err := b.app.CaughtUp(ctx, bcCatchUpTimeout); err != nil {
 		return fmt.Errorf("bench load: %w", err)
@@ -135,14 +122,9 @@ type benchLoad struct {
 }
 
 func (b *contactsBench) openLoad(ctx context.Context, clients int, duration time.Duration) (*benchLoad, error) {
-	server := chttp.NewServer("127.0.0.1:0", b.logger)
-	server.Services = b.app.HTTPServices()
-	server.SetReady(true)
-	ts := httptest.NewServer(server.Handler())
-	key, _, err := b.app.Keys.Create(ctx, apikeys.RoleAdmin, b.community)
+	ts, key, _, err := b.serveLoopback(ctx, b.app)
 	if err != nil {
-		ts.Close()
-		return nil, fmt.Errorf("bench load: admin key: %w", err)
+		return nil, err
 	}
 	transport := &http.Transport{MaxIdleConns: clients * 2, MaxIdleConnsPerHost: clients * 2}
 	l := &benchLoad{b: b, url: ts.URL, key: key, client: &http.Client{Transport: transport}, clients: clients, duration: duration,
