@@ -219,28 +219,39 @@ func statisticsTargets(ctx context.Context, pool *pgxpool.Pool, table string) (m
 // buildIndexes gives the new tables the secondary indexes of the current
 // ones, building as many at once as there are cores: each build is one
 // CPU-bound sort, and builds on one table take compatible (SHARE) locks.
+// The longest builds start first, so that none is left running alone at
+// the end: the trigram (GIN) index, which PostgreSQL builds on one core
+// only (16 s at a million contacts), then the others, largest first.
+// (docs/BENCHMARKS.md).
 func (r *Runner) buildIndexes(ctx context.Context, schema string, tables []string) error {
-	var defs []string
-	for _, t := range tables {
-		rows, err := r.Pool.Query(ctx, `SELECT i.indexdef FROM pg_indexes i
-			WHERE i.schemaname = 'public' AND i.tablename = $1
-			  AND i.indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = ('public.' || quote_ident($1))::regclass AND contype = 'p')`, t)
-		if err != nil {
-			return fmt.Errorf("rebuild: indexes of %s: %w", t, err)
-		}
-		current, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("rebuild: indexes of %s: %w", t, err)
-		}
-		for _, def := range current {
-			defs = append(defs, strings.Replace(def, " ON public.", " ON "+schema+".", 1))
-		}
+	rows, err := r.Pool.Query(ctx, `SELECT i.indexdef FROM pg_indexes i
+		JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = 'public'::regnamespace
+		WHERE i.schemaname = 'public' AND i.tablename = ANY ($1)
+		  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid AND k.contype = 'p')
+		ORDER BY i.indexdef LIKE '% USING gin %' DESC, pg_relation_size(c.oid) DESC`, tables)
+	if err != nil {
+		return fmt.Errorf("rebuild: indexes: %w", err)
+	}
+	defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("rebuild: indexes: %w", err)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.NumCPU())
 	for _, def := range defs {
+		def = strings.Replace(def, " ON public.", " ON "+schema+".", 1)
 		g.Go(func() error {
-			if _, err := r.Pool.Exec(ctx, def); err != nil {
+			// One process a build: the builds already fill the cores, and a
+			// btree build's parallel workers would take them from the GIN
+			// build, which has none (it then took twice as long).
+			err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, `SET LOCAL max_parallel_maintenance_workers = 0`); err != nil {
+					return err
+				}
+				_, err := tx.Exec(ctx, def)
+				return err
+			})
+			if err != nil {
 				return fmt.Errorf("rebuild: %s: %w", def, err)
 			}
 			return nil
