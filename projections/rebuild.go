@@ -221,7 +221,7 @@ func statisticsTargets(ctx context.Context, pool *pgxpool.Pool, table string) (m
 // CPU-bound sort, and builds on one table take compatible (SHARE) locks.
 // The longest builds start first, so that none is left running alone at
 // the end: the trigram (GIN) index, which PostgreSQL builds on one core
-// only (16 s at a million contacts), then the others, largest first.
+// only (16 s at a million contacts), then the others, largest first
 // (docs/BENCHMARKS.md).
 func (r *Runner) buildIndexes(ctx context.Context, schema string, tables []string) error {
 	rows, err := r.Pool.Query(ctx, `SELECT i.indexdef FROM pg_indexes i
