@@ -485,10 +485,21 @@ func TestRunsKeepTheLogOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b.register(t, map[string]string{"last_name": "D"})
-	events, err := b.store.ReadAll(ctx, domain.Start, 1000)
-	if err != nil {
-		t.Fatal(err)
+	last := b.register(t, map[string]string{"last_name": "D"})
+	// The whole log, once readers see it (another package's open
+	// transaction on the shared server can hold its tail back a while).
+	var events []domain.RecordedEvent
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var err error
+		if events, err = b.store.ReadAll(ctx, domain.Start, 1000); err != nil {
+			t.Fatal(err)
+		}
+		if len(events) > 0 && events[len(events)-1].Position == last.Position {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("read %d events, the last registration's not among them", len(events))
+		}
 	}
 	apply := func(batches [][]domain.RecordedEvent) []string {
 		if _, err := b.pool.Exec(ctx, `TRUNCATE contacts, communities, community_fields`); err != nil {
