@@ -38,13 +38,6 @@ func (q *Queries) ListContacts(ctx context.Context, lq domain.ListQuery) (domain
 	if err != nil {
 		return domain.ContactPage{}, err
 	}
-	if strings.TrimSpace(lq.Search) != "" {
-		// Planned for this term, every time (an unnamed statement): a
-		// prepared statement's generic plan, made once for any term, took
-		// the trigram index for every term, and a term thousands of
-		// contacts hold was then fetched whole (docs/BENCHMARKS.md).
-		args = append([]any{pgx.QueryExecModeCacheDescribe}, args...)
-	}
 	items, err := q.scanContacts(ctx, keys, sql, args...)
 	if err != nil {
 		return domain.ContactPage{}, fmt.Errorf("list contacts: %w", err)
@@ -83,7 +76,8 @@ func sortOf(lq domain.ListQuery) (listOrder, error) {
 }
 
 // query is the SQL of one page (one row more than the limit, to know
-// whether another page follows) and its arguments.
+// whether another page follows) and its arguments (a search's led by the
+// query mode that plans it for its term).
 func (o listOrder) query(lq domain.ListQuery, after *cursor) (string, []any) {
 	args := []any{lq.CommunityID, string(lq.Status)}
 	where := []string{"c.community_id = $1", "c.status = $2"}
@@ -111,10 +105,15 @@ func (o listOrder) query(lq domain.ListQuery, after *cursor) (string, []any) {
 	if o.then != "" {
 		selected += ", c." + o.then
 	}
-	return fmt.Sprintf(`WITH page AS (
+	sql := fmt.Sprintf(`WITH page AS (
 			SELECT %s FROM contacts c WHERE %s ORDER BY %s LIMIT $%d)
 		SELECT %s FROM page JOIN contacts c USING (id) ORDER BY %s`,
-		selected, conditions, o.by("c"), len(args), prefixed(contactColumns), o.by("page")), args
+		selected, conditions, o.by("c"), len(args), prefixed(contactColumns), o.by("page"))
+	// Planned for this term, every time (an unnamed statement): a prepared
+	// statement's generic plan, made once for any term, took the trigram
+	// index for every term, and a term thousands of contacts hold was then
+	// fetched whole (docs/BENCHMARKS.md).
+	return sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)
 }
 
 // searchPattern is the LIKE pattern of the search term in parameter n:

@@ -253,34 +253,34 @@ func (l *benchLoad) routes() []loadRoute {
 		}
 	}
 	term := func(rng *rand.Rand) string { return terms[rng.IntN(len(terms))] }
-	plain := func(sql string, args ...any) error {
-		_, err := b.plainRows(context.Background(), sql, args...)
+	plain := func(ctx context.Context, sql string, args ...any) error {
+		_, err := b.plainRows(ctx, sql, args...)
 		return err
 	}
 	return []loadRoute{
 		{name: "active page of 50",
 			call: func(ctx context.Context, _ *rand.Rand) error { return l.get(ctx, "/v1/contacts?limit=50") },
 			raw: func(ctx context.Context, _ *rand.Rand) error {
-				return plain(bcPlainFirstPage, b.community, string(domain.StatusActive), bcActivePage+1)
+				return plain(ctx, bcPlainFirstPage, b.community, string(domain.StatusActive), bcActivePage+1)
 			}},
 		{name: "search, active", target: loadTargetSearch,
 			call: func(ctx context.Context, rng *rand.Rand) error {
 				return l.get(ctx, "/v1/contacts?limit=50&q="+url.QueryEscape(term(rng)))
 			},
 			raw: func(ctx context.Context, rng *rand.Rand) error {
-				return plain(bcPlainSearchPage, b.community, string(domain.StatusActive), term(rng), bcActivePage+1)
+				return plain(ctx, bcPlainSearchPage, b.community, string(domain.StatusActive), term(rng), bcActivePage+1)
 			}},
 		{name: "search, archived", target: loadTargetSearch,
 			call: func(ctx context.Context, rng *rand.Rand) error {
 				return l.get(ctx, "/v1/archived-contacts?limit=50&q="+url.QueryEscape(term(rng)))
 			},
 			raw: func(ctx context.Context, rng *rand.Rand) error {
-				return plain(bcPlainSearchPage, b.community, string(domain.StatusArchived), term(rng), bcActivePage+1)
+				return plain(ctx, bcPlainSearchPage, b.community, string(domain.StatusArchived), term(rng), bcActivePage+1)
 			}},
 		{name: "archived page of 1000", target: loadTargetArchived,
 			call: func(ctx context.Context, _ *rand.Rand) error { return l.get(ctx, "/v1/archived-contacts?limit=1000") },
 			raw: func(ctx context.Context, _ *rand.Rand) error {
-				return plain(bcPlainFirstPage, b.community, string(domain.StatusArchived), bcArchivedPage+1)
+				return plain(ctx, bcPlainFirstPage, b.community, string(domain.StatusArchived), bcArchivedPage+1)
 			}},
 		{name: "register a contact", target: loadTargetRegister,
 			call: func(ctx context.Context, _ *rand.Rand) error { return l.register(ctx) },
